@@ -1,0 +1,45 @@
+"""Command line: ``python -m labkit run [NOTEBOOK...] --profile P --seed N``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import profiles
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m labkit", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="execute chapters headless into reports/<profile>/")
+    run.add_argument(
+        "notebooks",
+        nargs="*",
+        metavar="NOTEBOOK",
+        help="paths or stems such as 00_data_tour; none means all, in order",
+    )
+    run.add_argument("--profile", default=profiles.DEFAULT_PROFILE, choices=profiles.PROFILES)
+    run.add_argument("--seed", type=int, default=0)
+    sub.add_parser("list", help="list the chapter notebooks")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    from . import runner
+
+    args = _parser().parse_args(argv)
+    if args.command == "list":
+        for path in runner.discover():
+            print(path.stem)
+        return 0
+    if args.seed < 0:
+        print("error: --seed must be a non-negative integer", file=sys.stderr)
+        return 2
+    try:
+        runner.run_all(args.notebooks, args.profile, args.seed)
+    except runner.RunError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,309 @@
+"""MNIST and Fashion-MNIST from their original IDX ``.gz`` files, checked before use.
+
+Search order for each dataset's four files (folder ``mnist/`` or ``fashion-mnist/``):
+
+1. ``$LABKIT_DATA_DIR/<folder>/``
+2. ``data/<folder>/`` in the workbook
+3. Keras' cache, ``$KERAS_HOME/datasets/<folder>/`` (default ``~/.keras/datasets/<folder>/``)
+
+When no place holds them all, the official files are downloaded into ``data/<folder>/``
+and their SHA-256 is checked before they are used. A file that is present but wrong
+(checksum, IDX header or item count) raises :class:`DataError` naming it; nothing is ever
+overwritten or deleted.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import os
+import struct
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import project_root
+
+__all__ = ["DATASETS", "DataError", "load_dataset", "read_idx", "find_dataset_dir", "CLASS_NAMES"]
+
+
+class DataError(RuntimeError):
+    """A dataset file is missing, corrupt or malformed; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class IdxFile:
+    """One of a dataset's four files: its name, SHA-256 and expected array shape."""
+
+    name: str
+    sha256: str
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset's folder name, files, download mirrors and citation."""
+
+    folder: str
+    files: dict[str, IdxFile]
+    mirrors: tuple[str, ...]
+    citation: str
+
+
+def _files(sums: dict[str, str]) -> dict[str, IdxFile]:
+    return {
+        "x_train": IdxFile("train-images-idx3-ubyte.gz", sums["x_train"], (60000, 28, 28)),
+        "y_train": IdxFile("train-labels-idx1-ubyte.gz", sums["y_train"], (60000,)),
+        "x_test": IdxFile("t10k-images-idx3-ubyte.gz", sums["x_test"], (10000, 28, 28)),
+        "y_test": IdxFile("t10k-labels-idx1-ubyte.gz", sums["y_test"], (10000,)),
+    }
+
+
+DATASETS: dict[str, Dataset] = {
+    "mnist": Dataset(
+        folder="mnist",
+        files=_files(
+            {
+                "x_train": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                "y_train": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                "x_test": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                "y_test": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+            }
+        ),
+        mirrors=(
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        ),
+        citation=(
+            "Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, 'Gradient-based learning applied to "
+            "document recognition', Proc. IEEE 86(11):2278-2324, 1998."
+        ),
+    ),
+    "fashion_mnist": Dataset(
+        folder="fashion-mnist",
+        files=_files(
+            {
+                "x_train": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                "y_train": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                "x_test": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                "y_test": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+            }
+        ),
+        mirrors=(
+            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        ),
+        citation=(
+            "H. Xiao, K. Rasul, R. Vollgraf, 'Fashion-MNIST: a Novel Image Dataset for "
+            "Benchmarking Machine Learning Algorithms', arXiv:1708.07747, 2017."
+        ),
+    ),
+}
+
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "mnist": tuple(str(d) for d in range(10)),
+    "fashion_mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+}
+
+_IDX_DTYPES = {0x08: np.uint8}
+
+
+def _dataset(name: str) -> Dataset:
+    if name not in DATASETS:
+        raise ValueError(
+            f"unknown dataset {name!r}: the parameter 'name' must be one of "
+            f"{', '.join(sorted(DATASETS))}"
+        )
+    return DATASETS[name]
+
+
+def search_dirs(name: str) -> list[Path]:
+    """The folders searched for dataset ``name``, in order."""
+    ds = _dataset(name)
+    dirs = []
+    env = os.environ.get("LABKIT_DATA_DIR")
+    if env:
+        dirs.append(Path(env).expanduser() / ds.folder)
+    dirs.append(project_root() / "data" / ds.folder)
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+    dirs.append(keras_home / "datasets" / ds.folder)
+    return dirs
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 hex digest of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_idx(path: str | Path, expected_shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Read a (gzipped) IDX file into a NumPy array, checking its header and item count.
+
+    Raises :class:`DataError` naming the file when the header is not IDX, the item count or
+    shape differs from ``expected_shape``, or the data is truncated.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise DataError(f"{path}: cannot be read as a gzip-compressed IDX file ({e})") from e
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise DataError(
+            f"{path}: not an IDX file of unsigned bytes (magic {raw[:4].hex() or 'missing'}, "
+            "expected 0x0000080N)"
+        )
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: IDX header truncated ({len(raw)} bytes)")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    if expected_shape is not None and tuple(shape) != tuple(expected_shape):
+        raise DataError(
+            f"{path}: IDX header says shape {tuple(shape)}, expected {tuple(expected_shape)} "
+            f"(item count {shape[0] if shape else 0}, expected {expected_shape[0]})"
+        )
+    count = int(np.prod(shape, dtype=np.int64))
+    if len(raw) - header != count:
+        raise DataError(
+            f"{path}: holds {len(raw) - header} data bytes, the header promises {count}"
+        )
+    return np.frombuffer(raw, dtype=_IDX_DTYPES[raw[2]], offset=header).reshape(shape).copy()
+
+
+def _check_file(path: Path, spec: IdxFile) -> None:
+    got = sha256(path)
+    if got != spec.sha256:
+        raise DataError(
+            f"{path} is corrupt or not the official file: SHA-256 {got}, expected "
+            f"{spec.sha256}. Replace it with the original {spec.name} (or delete it yourself "
+            "and let labkit download it again); labkit never overwrites your files."
+        )
+
+
+def _download(ds: Dataset, dest: Path) -> None:
+    """Download the files of ``ds`` missing from ``dest``; each is checked before it is kept."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for spec in ds.files.values():
+        target = dest / spec.name
+        if target.exists():
+            continue
+        errors = []
+        for mirror in ds.mirrors:
+            fd, tmp_name = tempfile.mkstemp(dir=dest, prefix=spec.name, suffix=".part")
+            os.close(fd)
+            tmp = Path(tmp_name)
+            try:
+                with urllib.request.urlopen(mirror + spec.name, timeout=30) as r:
+                    tmp.write_bytes(r.read())
+                got = sha256(tmp)
+                if got != spec.sha256:
+                    errors.append(f"{mirror}: SHA-256 {got}, expected {spec.sha256}")
+                    continue
+                tmp.replace(target)
+                break
+            except (urllib.error.URLError, OSError, TimeoutError) as e:
+                errors.append(f"{mirror}: {e}")
+            finally:
+                tmp.unlink(missing_ok=True)
+        else:
+            raise DataError(f"could not download {spec.name}: " + "; ".join(errors))
+
+
+def find_dataset_dir(name: str, download: bool = True) -> Path:
+    """The first searched folder holding all four files of ``name`` (downloading if allowed)."""
+    ds = _dataset(name)
+    dirs = search_dirs(name)
+    names = [spec.name for spec in ds.files.values()]
+    for d in dirs:
+        if all((d / n).is_file() for n in names):
+            return d
+    partial = [d for d in dirs if any((d / n).exists() for n in names)]
+    problem = ""
+    if download:
+        dest = project_root() / "data" / ds.folder
+        try:
+            _download(ds, dest)
+            return dest
+        except DataError as e:
+            problem = f"\nDownload failed: {e}"
+    missing_in = "\n".join(
+        f"  {d}: missing {', '.join(n for n in names if not (d / n).is_file())}"
+        for d in (partial or dirs)
+    )
+    raise DataError(
+        f"dataset {name!r} not found. It needs the four original files {', '.join(names)}.\n"
+        f"Searched:\n{missing_in}{problem}\n"
+        f"What to do: set LABKIT_DATA_DIR to a folder holding {ds.folder}/ with those files "
+        f"(the workbook's Makefile uses ../shared/data when present), or put them in "
+        f"{project_root() / 'data' / ds.folder}, or connect to the network so labkit can "
+        f"download them from {ds.mirrors[0]}."
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(name: str, folder: str) -> tuple:
+    ds = _dataset(name)
+    d = Path(folder)
+    arrays = {}
+    for key, spec in ds.files.items():
+        path = d / spec.name
+        _check_file(path, spec)
+        arrays[key] = read_idx(path, spec.shape)
+    for split in ("train", "test"):
+        if arrays[f"y_{split}"].max() > 9:
+            raise DataError(f"{d / ds.files['y_' + split].name}: labels outside 0..9")
+    for a in arrays.values():
+        a.setflags(write=False)
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def load_dataset(
+    name: str, download: bool = True
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Load ``"mnist"`` or ``"fashion_mnist"`` as ``((x_train, y_train), (x_test, y_test))``.
+
+    Images are uint8 arrays of shape (n, 28, 28) with values 0..255, labels uint8 0..9;
+    the official 60 000 / 10 000 split. The arrays are read-only (copy before changing them).
+    """
+    folder = find_dataset_dir(name, download=download)
+    return _load_cached(name, str(folder.resolve()))
+
+
+def class_counts(labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
+    """How many examples of each class ``0..n_classes-1`` ``labels`` holds."""
+    labels = np.asarray(labels)
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}")
+    return np.bincount(labels.astype(np.int64), minlength=n_classes)
+
+
+def pixel_stats(images: np.ndarray) -> dict[str, float]:
+    """Summary statistics of uint8 images, on the 0..1 scale the models see."""
+    x = np.asarray(images, dtype=np.float64) / 255.0
+    return {
+        "mean": float(x.mean()),
+        "std": float(x.std()),
+        "fraction_zero": float((x == 0).mean()),
+        "fraction_saturated": float((x == 1).mean()),
+    }

@@ -1,0 +1,89 @@
+"""The metrics JSON writer: every chapter ends with one :func:`save`.
+
+The file is ``reports/<profile>/metrics/<chapter>.json`` and holds the chapter's headline
+numbers under ``"results"`` plus the profile, the seed, the wall-clock seconds since
+:func:`start` (or since this module was imported) and the library versions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import profiles, project_root, repro
+
+_started = time.perf_counter()
+
+
+def start() -> float:
+    """Start (or restart) the chapter's wall clock; returns the start time."""
+    global _started
+    _started = time.perf_counter()
+    return _started
+
+
+def reports_dir(profile: str) -> Path:
+    """``reports/<profile>`` under ``$LABKIT_REPORTS_DIR`` or the project's ``reports/``."""
+    profiles.check_profile(profile)
+    base = os.environ.get("LABKIT_REPORTS_DIR")
+    root = Path(base) if base else project_root() / "reports"
+    return root / profile
+
+
+def metrics_path(chapter: str, profile: str) -> Path:
+    """Where :func:`save` writes the metrics of ``chapter`` under ``profile``."""
+    return reports_dir(profile) / "metrics" / f"{chapter}.json"
+
+
+def _plain(value: Any) -> Any:
+    """Convert NumPy scalars/arrays and tuples to JSON types; reject NaN and infinity."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"metrics must be finite numbers, got {value!r}")
+    return value
+
+
+def save(chapter: str, results: dict[str, Any], *, profile: str, seed: int) -> Path:
+    """Write the ``results`` of ``chapter`` with profile, seed, seconds and versions."""
+    if not isinstance(results, dict):
+        raise TypeError("results must be a dict of the chapter's headline numbers")
+    record = {
+        "chapter": chapter,
+        "profile": profiles.check_profile(profile),
+        "seed": int(seed),
+        "seconds": round(time.perf_counter() - _started, 2),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": repro.versions(),
+        "results": _plain(results),
+    }
+    path = metrics_path(chapter, profile)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def load(chapter: str, profile: str) -> dict[str, Any]:
+    """Read back a metrics record written by :func:`save`."""
+    path = metrics_path(chapter, profile)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no metrics for {chapter!r} under profile {profile!r} at {path}; "
+            f"run `python -m labkit run {chapter} --profile {profile}` first"
+        )
+    return json.loads(path.read_text())

@@ -1,0 +1,55 @@
+"""Small figures shared by the chapters (sample grids, mean images)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def sample_grid(
+    images: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    per_class: int = 8,
+    seed: int = 0,
+    title: str | None = None,
+) -> plt.Figure:
+    """A grid with one row per class and ``per_class`` random examples of it."""
+    rng = np.random.default_rng(seed)
+    n_classes = len(class_names)
+    fig, axes = plt.subplots(
+        n_classes, per_class, figsize=(per_class * 0.7 + 1.4, n_classes * 0.7), squeeze=False
+    )
+    for c in range(n_classes):
+        idx = np.flatnonzero(labels == c)
+        pick = rng.choice(idx, size=min(per_class, idx.size), replace=False)
+        for j, ax in enumerate(axes[c]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if j < pick.size:
+                ax.imshow(images[pick[j]], cmap="gray_r", vmin=0, vmax=255)
+        axes[c, 0].set_ylabel(class_names[c], rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def class_means(
+    images: np.ndarray, labels: np.ndarray, class_names: Sequence[str], title: str | None = None
+) -> plt.Figure:
+    """The mean image of every class, side by side."""
+    n = len(class_names)
+    fig, axes = plt.subplots(1, n, figsize=(1.2 * n, 1.6))
+    for c, ax in enumerate(axes):
+        ax.imshow(images[labels == c].mean(axis=0), cmap="magma", vmin=0, vmax=255)
+        ax.set_title(class_names[c], fontsize=8)
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,50 @@
+"""One helper that shows an ipywidgets panel in JupyterLab and, headless, a static figure.
+
+Headless means: run by the workbook's runner (``LABKIT_HEADLESS=1``) or outside a Jupyter
+kernel. Then the drawing function is called once with the controls' current values, so the
+executed notebook (and the PDF made from it) shows a figure rather than a widget repr.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+
+def headless() -> bool:
+    """True when no Jupyter front end can show widgets."""
+    if os.environ.get("LABKIT_HEADLESS", "") not in ("", "0"):
+        return True
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return True
+    shell = get_ipython()
+    return shell is None or getattr(shell, "kernel", None) is None
+
+
+def panel(draw: Callable[..., Any], **controls: Any) -> None:
+    """Show ``controls`` (ipywidgets keyed by ``draw``'s argument names) driving ``draw``.
+
+    ``draw`` makes one matplotlib figure from the controls' values. Interactive: displays the
+    controls above the live figure. Headless: draws the current values once. Returns ``None``
+    either way, so a cell ending in ``panel(...)`` shows no repr.
+    """
+    import matplotlib.pyplot as plt
+
+    values = {name: getattr(w, "value", w) for name, w in controls.items()}
+    if headless():
+        draw(**values)
+        plt.show()
+        return
+    import ipywidgets as W
+    from IPython.display import display
+
+    def _draw(**kw: Any) -> None:
+        draw(**kw)
+        plt.show()
+
+    out = W.interactive_output(_draw, controls)
+    box = W.VBox([W.HBox(list(controls.values())), out])
+    display(box)

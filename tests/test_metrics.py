@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from labkit import metrics
+
+
+def test_save_writes_profile_seed_seconds_versions(isolated, tmp_path):
+    metrics.start()
+    path = metrics.save("00_x", {"acc": np.float32(0.5), "n": np.int64(3)}, profile="smoke", seed=7)
+    assert path == tmp_path / "reports" / "smoke" / "metrics" / "00_x.json"
+    rec = json.loads(path.read_text())
+    assert rec["profile"] == "smoke" and rec["seed"] == 7 and rec["chapter"] == "00_x"
+    assert rec["results"] == {"acc": 0.5, "n": 3}
+    assert rec["seconds"] >= 0
+    assert "keras" in rec["versions"] and "python" in rec["versions"]
+    assert metrics.load("00_x", "smoke")["results"]["n"] == 3
+
+
+def test_save_rejects_nan_and_bad_profile(isolated):
+    with pytest.raises(ValueError, match="finite"):
+        metrics.save("00_x", {"loss": float("nan")}, profile="smoke", seed=0)
+    with pytest.raises(ValueError, match="profile"):
+        metrics.save("00_x", {}, profile="huge", seed=0)
+
+
+def test_load_missing_says_how_to_make_it(isolated):
+    with pytest.raises(FileNotFoundError, match="labkit run 00_y --profile quick"):
+        metrics.load("00_y", "quick")

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from labkit import profiles
+
+
+def test_every_chapter_defines_every_profile():
+    for chapter in profiles.chapters():
+        for p in profiles.PROFILES:
+            assert isinstance(dict(profiles.get(chapter, p)), dict)
+
+
+def test_unknown_profile_lists_the_allowed_values():
+    with pytest.raises(ValueError, match="'profile' must be one of smoke, quick, full"):
+        profiles.get("00_data_tour", "fast")
+
+
+def test_unknown_chapter_lists_known_ones():
+    with pytest.raises(KeyError, match="00_data_tour"):
+        profiles.get("99_nothing", "smoke")
+
+
+def test_settings_are_read_only():
+    cfg = profiles.get("00_data_tour", "smoke")
+    with pytest.raises(TypeError):
+        cfg["grid_per_class"] = 100
