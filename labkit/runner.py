@@ -7,16 +7,19 @@ raises :class:`RunError` naming the notebook and the failing cell.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import profiles, project_root
 
-KERNEL_NAME = "labkit"
+HEADLESS_KERNEL = "labkit-headless-runner"
 
 
 class RunError(RuntimeError):
@@ -64,18 +67,39 @@ def resolve(names: Sequence[str], folder: Path | None = None) -> list[Path]:
     return chosen
 
 
-def kernel_name() -> str:
-    """The workbook's kernel if it runs this interpreter, else the interpreter's own kernel."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+@contextlib.contextmanager
+def _headless_kernel() -> Iterator[str]:
+    """A throw-away kernelspec running this interpreter, found first via ``JUPYTER_PATH``.
 
-    try:
-        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
-    except NoSuchKernel:
-        return "python3"
-    argv0 = Path(spec.argv[0]) if spec.argv else None
-    if argv0 and argv0.exists() and argv0.resolve() == Path(sys.executable).resolve():
-        return KERNEL_NAME
-    return "python3"
+    It runs the notebook in the same environment as the runner, and with
+    ``capture_fd_output=False`` the C++ log lines of TensorFlow go to the kernel log rather
+    than into the cells' outputs. Yields the kernel name to give papermill.
+    """
+    with tempfile.TemporaryDirectory(prefix="labkit-kernel-") as tmp:
+        spec_dir = Path(tmp) / "kernels" / HEADLESS_KERNEL
+        spec_dir.mkdir(parents=True)
+        spec = {
+            "argv": [
+                sys.executable,
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "{connection_file}",
+                "--IPKernelApp.capture_fd_output=False",
+            ],
+            "display_name": "labkit (headless runner)",
+            "language": "python",
+        }
+        (spec_dir / "kernel.json").write_text(json.dumps(spec))
+        before = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [tmp, before]))
+        try:
+            yield HEADLESS_KERNEL
+        finally:
+            if before is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = before
 
 
 def _first_line(source: str) -> str:
@@ -83,6 +107,42 @@ def _first_line(source: str) -> str:
         if line.strip():
             return line.strip()
     return "(empty cell)"
+
+
+# The kernel inherits these; they keep TensorFlow's C++ log lines out of the cell outputs.
+KERNEL_ENV = {"LABKIT_HEADLESS": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+
+
+@contextlib.contextmanager
+def _kernel_env(reports: Path) -> Iterator[None]:
+    """Set the kernel's environment for the duration of one run, then restore it."""
+    wanted = {**KERNEL_ENV, "LABKIT_REPORTS_DIR": str(reports.resolve())}
+    before = {k: os.environ.get(k) for k in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def _stderr_to(log: Path) -> Iterator[None]:
+    """Send this process's stderr (and so the kernel's) to ``log`` while the notebook runs."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(log, "wb") as f:
+        os.dup2(f.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def run_notebook(
@@ -102,34 +162,27 @@ def run_notebook(
     out_dir = reports / profile
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / notebook.name
-    env_before = {k: os.environ.get(k) for k in ("LABKIT_HEADLESS", "LABKIT_REPORTS_DIR")}
-    os.environ["LABKIT_HEADLESS"] = "1"
-    os.environ["LABKIT_REPORTS_DIR"] = str(reports.resolve())
+    log = out_dir / "logs" / f"{notebook.stem}.log"
     t0 = time.perf_counter()
     try:
-        pm.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters={"profile": profile, "seed": int(seed)},
-            kernel_name=kernel_name(),
-            cwd=str(notebook.parent),
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=timeout,
-        )
+        with _kernel_env(reports), _stderr_to(log), _headless_kernel() as kernel:
+            pm.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters={"profile": profile, "seed": int(seed)},
+                kernel_name=kernel,
+                cwd=str(notebook.parent),
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=timeout,
+            )
     except PapermillExecutionError as e:
         raise RunError(
             f"{notebook.stem} failed in cell {e.cell_index} "
             f"(execution count {e.exec_count}), which starts with: {_first_line(e.source)}\n"
             f"  {e.ename}: {e.evalue}\n"
-            f"  the executed notebook, with the traceback, is in {output}"
+            f"  the executed notebook, with the traceback, is in {output}; kernel log: {log}"
         ) from e
-    finally:
-        for k, v in env_before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return RunResult(notebook.stem, output, time.perf_counter() - t0)
 
 

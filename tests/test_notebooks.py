@@ -1,0 +1,47 @@
+"""Every chapter in notebooks/: committed clean, and smoke-run through the runner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from labkit import runner
+
+NOTEBOOKS = runner.discover()
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS, "notebooks/ holds no NN_*.ipynb chapter"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_clean_with_parameters(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") for c in code), f"{path.name}: outputs are committed"
+    assert all(c.get("execution_count") is None for c in code), f"{path.name}: execution counts"
+    params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
+    src = "".join(params[0]["source"])
+    assert 'profile = "quick"' in src and "seed = " in src
+    first = nb["cells"][0]
+    assert first["cell_type"] == "markdown" and "".join(first["source"]).startswith("# ")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_smoke_run_writes_metrics(path, data_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("LABKIT_DATA_DIR", str(data_root))
+    res = runner.run_notebook(path, "smoke", seed=0, reports=tmp_path / "reports")
+    assert res.output.exists()
+    metrics = tmp_path / "reports" / "smoke" / "metrics" / f"{path.stem}.json"
+    assert metrics.exists(), f"{path.stem} wrote no metrics JSON (labkit.metrics.save)"
+    record = json.loads(metrics.read_text())
+    assert record["profile"] == "smoke" and record["seed"] == 0
+    assert record["chapter"] == path.stem and record["results"]
+    executed = json.loads(res.output.read_text())
+    for cell in executed["cells"]:
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("data", {}).get("text/plain", ""))
+            assert "interactive(children" not in text and "VBox(children" not in text

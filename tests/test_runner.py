@@ -1,0 +1,98 @@
+"""The papermill runner: stems and paths, clear errors, and a failing cell named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from labkit import cli, runner
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    cells = [nbformat.v4.new_code_cell('profile = "quick"\nseed = 0')]
+    cells[0].metadata["tags"] = ["parameters"]
+    cells += [nbformat.v4.new_code_cell(src) for src in sources]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+def test_resolve_stems_paths_and_all():
+    all_nbs = runner.discover()
+    assert all_nbs and all_nbs == sorted(all_nbs)
+    first = all_nbs[0]
+    assert runner.resolve([first.stem]) == [first]
+    assert runner.resolve([str(first)]) == [first.resolve()]
+    assert runner.resolve([]) == all_nbs
+
+
+def test_unknown_notebook_lists_available():
+    with pytest.raises(runner.RunError, match=r"unknown notebook 'nope'; available: 00_data_tour"):
+        runner.resolve(["nope"])
+
+
+def test_unknown_profile_lists_allowed(tmp_path):
+    nb = _notebook(tmp_path / "01_ok.ipynb", "x = 1")
+    with pytest.raises(ValueError, match="smoke, quick, full"):
+        runner.run_notebook(nb, "medium", reports=tmp_path / "reports")
+
+
+def test_cli_rejects_unknown_profile_and_notebook(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["run", "--profile", "medium"])
+    assert e.value.code == 2
+    assert "choose from 'smoke', 'quick', 'full'" in capsys.readouterr().err
+    assert cli.main(["run", "nope", "--profile", "smoke"]) == 1
+    assert "available: 00_data_tour" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_parameters_reach_the_notebook(tmp_path):
+    nb = _notebook(
+        tmp_path / "01_ok.ipynb",
+        "import os\nassert os.environ['LABKIT_HEADLESS'] == '1'\nanswer = f'{profile}-{seed}'",
+        "answer",
+    )
+    res = runner.run_notebook(nb, "smoke", seed=5, reports=tmp_path / "reports")
+    assert res.output == tmp_path / "reports" / "smoke" / "01_ok.ipynb"
+    out = json.loads(res.output.read_text())
+    assert "".join(out["cells"][-1]["outputs"][0]["data"]["text/plain"]) == "'smoke-5'"
+
+
+@pytest.mark.slow
+def test_failing_cell_is_named(tmp_path):
+    nb = _notebook(
+        tmp_path / "02_broken.ipynb",
+        "x = 1",
+        "y = x + 1  # fine",
+        "values = [1, 2]\nvalues[5]",
+    )
+    with pytest.raises(runner.RunError) as e:
+        runner.run_notebook(nb, "smoke", reports=tmp_path / "reports")
+    msg = str(e.value)
+    assert "02_broken failed in cell" in msg
+    assert "starts with: values = [1, 2]" in msg
+    assert "IndexError" in msg
+    executed = tmp_path / "reports" / "smoke" / "02_broken.ipynb"
+    assert executed.exists() and str(executed) in msg  # written for inspection
+
+
+@pytest.mark.slow
+def test_run_all_prints_progress_and_names_the_failure(tmp_path, monkeypatch):
+    good = _notebook(tmp_path / "01_good.ipynb", "x = 1")
+    bad = _notebook(tmp_path / "02_bad.ipynb", "raise RuntimeError('boom')")
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: tmp_path)
+    lines: list[str] = []
+    with pytest.raises(runner.RunError, match="boom"):
+        runner.run_all([], "smoke", reports=tmp_path / "reports", echo=lines.append)
+    assert lines[0].startswith("[1/2] 01_good (profile=smoke, seed=0): ok in")
+    assert lines[1].startswith("[2/2] 02_bad (profile=smoke, seed=0): FAILED")
+    assert good.exists() and bad.exists()

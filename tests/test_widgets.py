@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import ipywidgets as W
+import matplotlib
+
+from labkit import widgets
+
+matplotlib.use("Agg")
+
+
+def test_headless_panel_draws_the_default_state(monkeypatch):
+    monkeypatch.setenv("LABKIT_HEADLESS", "1")
+    calls = []
+    result = widgets.panel(
+        lambda a, b: calls.append((a, b)),
+        a=W.IntSlider(value=3, min=0, max=10),
+        b=W.Dropdown(options=["x", "y"], value="y"),
+    )
+    assert result is None
+    assert calls == [(3, "y")]
+
+
+def test_outside_a_kernel_is_headless(monkeypatch):
+    monkeypatch.delenv("LABKIT_HEADLESS", raising=False)
+    assert widgets.headless()
