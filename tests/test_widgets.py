@@ -23,3 +23,16 @@ def test_headless_panel_draws_the_default_state(monkeypatch):
 def test_outside_a_kernel_is_headless(monkeypatch):
     monkeypatch.delenv("LABKIT_HEADLESS", raising=False)
     assert widgets.headless()
+
+
+def test_interactive_panel_shows_controls_and_live_output(monkeypatch):
+    shown = []
+    monkeypatch.setattr(widgets, "headless", lambda: False)
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    calls = []
+    slider = W.IntSlider(value=2, min=0, max=5)
+    assert widgets.panel(lambda a: calls.append(a), a=slider) is None
+    (box,) = shown
+    assert isinstance(box, W.VBox) and slider in box.children[0].children
+    slider.value = 4
+    assert calls[-1] == 4
