@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 help:
 	@echo "make test                       set up .venv if missing, then run the tests (smoke profile)"
-	@echo "make run PROFILE=quick SEED=0   execute every chapter into reports/<profile>/"
+	@echo "make run PROFILE=quick SEED=0   execute every chapter into reports/<profile>/ (FORCE=1 reruns unchanged ones)"
 	@echo "make lab                        JupyterLab on the workbook's kernel"
 	@echo "make lint                       ruff on labkit/, tests/ and notebooks/"
 
@@ -39,7 +39,7 @@ lint: setup
 	$(PY) -m ruff check labkit tests notebooks
 
 run: setup
-	$(PY) -m labkit run --profile $(PROFILE) --seed $(SEED)
+	$(PY) -m labkit run --profile $(PROFILE) --seed $(SEED) $(if $(FORCE),--force,)
 
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

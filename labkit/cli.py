@@ -19,8 +19,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NOTEBOOK",
         help="paths or stems such as 00_data_tour; none means all, in order",
     )
-    run.add_argument("--profile", default=profiles.DEFAULT_PROFILE, choices=profiles.PROFILES)
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument(
+        "--profile",
+        default=profiles.DEFAULT_PROFILE,
+        choices=profiles.PROFILES,
+        help="smoke: every cell runs; quick: reduced results (default); full: quoted numbers",
+    )
+    run.add_argument("--seed", type=int, default=0, help="seed for Python, NumPy and Keras")
+    run.add_argument(
+        "--force", action="store_true", help="rerun chapters even when unchanged since last run"
+    )
     sub.add_parser("list", help="list the chapter notebooks")
     return p
 
@@ -38,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: --seed must be a non-negative integer", file=sys.stderr)
         return 2
     try:
-        runner.run_all(args.notebooks, args.profile, args.seed)
+        runner.run_all(args.notebooks, args.profile, args.seed, force=args.force)
     except runner.RunError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -2,12 +2,15 @@
 
 Each notebook runs with its ``parameters`` cell set to ``profile`` and ``seed`` and is written,
 executed, to ``reports/<profile>/<stem>.ipynb`` (also when it fails, for inspection). A failure
-raises :class:`RunError` naming the notebook and the failing cell.
+raises :class:`RunError` naming the notebook and the failing cell. A chapter whose notebook,
+profile, seed, labkit code and library versions are unchanged since its last successful run is
+skipped (``--force`` reruns it); its fingerprint is kept in ``reports/<profile>/logs/``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import sys
@@ -17,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import profiles, project_root
+from . import PACKAGE_DIR, profiles, project_root, repro
 
 HEADLESS_KERNEL = "labkit-headless-runner"
 
@@ -33,6 +36,7 @@ class RunResult:
     stem: str
     output: Path
     seconds: float
+    skipped: bool = False
 
 
 def notebooks_dir() -> Path:
@@ -47,7 +51,7 @@ def discover(folder: Path | None = None) -> list[Path]:
 
 
 def resolve(names: Sequence[str], folder: Path | None = None) -> list[Path]:
-    """Turn paths or stems (``00_data_tour``) into notebook paths; none means all, in order."""
+    """Turn paths, stems (``00_data_tour``) or numbers (``00``) into notebooks; none means all."""
     available = discover(folder)
     if not names:
         if not available:
@@ -61,6 +65,8 @@ def resolve(names: Sequence[str], folder: Path | None = None) -> list[Path]:
             chosen.append(path.resolve())
         elif path.stem in by_stem and (path.suffix in ("", ".ipynb")):
             chosen.append(by_stem[path.stem])
+        elif len(prefixed := [p for s, p in by_stem.items() if s.startswith(f"{name}_")]) == 1:
+            chosen.append(prefixed[0])  # a chapter number such as "00"
         else:
             allowed = ", ".join(by_stem) or "(none found)"
             raise RunError(f"unknown notebook {name!r}; available: {allowed}")
@@ -145,6 +151,34 @@ def _stderr_to(log: Path) -> Iterator[None]:
             os.close(saved)
 
 
+def fingerprint(notebook: Path, profile: str, seed: int) -> str:
+    """A hash of what a run depends on: notebook, profile, seed, labkit's code, versions."""
+    h = hashlib.sha256()
+    h.update(Path(notebook).read_bytes())
+    h.update(f"\0{profile}\0{int(seed)}\0".encode())
+    for py in sorted(PACKAGE_DIR.rglob("*.py")):
+        h.update(py.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + py.read_bytes())
+    h.update(json.dumps(repro.versions(), sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _paths(notebook: Path, profile: str, reports: Path) -> tuple[Path, Path, Path]:
+    out_dir = reports / profile
+    logs = out_dir / "logs"
+    return out_dir / notebook.name, logs / f"{notebook.stem}.log", logs / f"{notebook.stem}.done"
+
+
+def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = None) -> bool:
+    """True when ``notebook`` ran successfully with exactly these inputs before."""
+    reports = Path(reports) if reports else project_root() / "reports"
+    output, _, done = _paths(Path(notebook), profile, reports)
+    return (
+        output.exists()
+        and done.exists()
+        and done.read_text().strip() == fingerprint(notebook, profile, seed)
+    )
+
+
 def run_notebook(
     notebook: Path,
     profile: str,
@@ -159,10 +193,10 @@ def run_notebook(
     profiles.check_profile(profile)
     notebook = Path(notebook).resolve()
     reports = Path(reports) if reports else project_root() / "reports"
-    out_dir = reports / profile
-    out_dir.mkdir(parents=True, exist_ok=True)
-    output = out_dir / notebook.name
-    log = out_dir / "logs" / f"{notebook.stem}.log"
+    output, log, done = _paths(notebook, profile, reports)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    done.unlink(missing_ok=True)
+    stamp = fingerprint(notebook, profile, seed)
     t0 = time.perf_counter()
     try:
         with _kernel_env(reports), _stderr_to(log), _headless_kernel() as kernel:
@@ -183,6 +217,7 @@ def run_notebook(
             f"  {e.ename}: {e.evalue}\n"
             f"  the executed notebook, with the traceback, is in {output}; kernel log: {log}"
         ) from e
+    done.write_text(stamp + "\n")
     return RunResult(notebook.stem, output, time.perf_counter() - t0)
 
 
@@ -192,13 +227,23 @@ def run_all(
     seed: int = 0,
     reports: Path | None = None,
     echo: Callable[[str], None] = print,
+    force: bool = False,
 ) -> list[RunResult]:
-    """Run the chosen notebooks (all when ``names`` is empty) in order, one progress line each."""
+    """Run the chosen notebooks (all when ``names`` is empty) in order, one progress line each.
+
+    Chapters unchanged since their last successful run are skipped unless ``force``.
+    """
     profiles.check_profile(profile)
+    reports = Path(reports) if reports else project_root() / "reports"
     paths = resolve(names)
     results = []
     for i, path in enumerate(paths, 1):
         prefix = f"[{i}/{len(paths)}] {path.stem} (profile={profile}, seed={seed})"
+        output = reports / profile / path.name
+        if not force and is_done(path, profile, seed, reports):
+            echo(f"{prefix}: unchanged since its last run, skipped (--force reruns) -> {output}")
+            results.append(RunResult(path.stem, output, 0.0, skipped=True))
+            continue
         t0 = time.perf_counter()
         try:
             res = run_notebook(path, profile, seed, reports)

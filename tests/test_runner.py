@@ -32,6 +32,7 @@ def test_resolve_stems_paths_and_all():
     assert runner.resolve([first.stem]) == [first]
     assert runner.resolve([str(first)]) == [first.resolve()]
     assert runner.resolve([]) == all_nbs
+    assert runner.resolve([first.stem[:2]]) == [first]
 
 
 def test_unknown_notebook_lists_available():
@@ -96,3 +97,29 @@ def test_run_all_prints_progress_and_names_the_failure(tmp_path, monkeypatch):
     assert lines[0].startswith("[1/2] 01_good (profile=smoke, seed=0): ok in")
     assert lines[1].startswith("[2/2] 02_bad (profile=smoke, seed=0): FAILED")
     assert good.exists() and bad.exists()
+
+
+@pytest.mark.slow
+def test_unchanged_chapter_is_skipped_until_something_changes(tmp_path, monkeypatch):
+    nb = _notebook(tmp_path / "01_once.ipynb", "x = 1")
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: tmp_path)
+    reports = tmp_path / "reports"
+    lines: list[str] = []
+    first = runner.run_all([], "smoke", reports=reports, echo=lines.append)
+    assert not first[0].skipped and "ok in" in lines[-1]
+    again = runner.run_all([], "smoke", reports=reports, echo=lines.append)
+    assert again[0].skipped and "skipped" in lines[-1]
+    assert not runner.run_all([], "smoke", seed=1, reports=reports, echo=lines.append)[0].skipped
+    _notebook(nb, "x = 2")  # the notebook changed
+    assert not runner.run_all([], "smoke", seed=1, reports=reports, echo=lines.append)[0].skipped
+    assert runner.run_all([], "smoke", seed=1, reports=reports, echo=lines.append)[0].skipped
+    forced = runner.run_all([], "smoke", seed=1, reports=reports, echo=lines.append, force=True)
+    assert not forced[0].skipped
+
+
+@pytest.mark.slow
+def test_a_failed_run_is_not_marked_done(tmp_path):
+    nb = _notebook(tmp_path / "01_flaky.ipynb", "raise ValueError('no')")
+    with pytest.raises(runner.RunError):
+        runner.run_notebook(nb, "smoke", reports=tmp_path / "reports")
+    assert not runner.is_done(nb, "smoke", reports=tmp_path / "reports")
