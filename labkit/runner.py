@@ -73,6 +73,30 @@ def resolve(names: Sequence[str], folder: Path | None = None) -> list[Path]:
     return chosen
 
 
+# The kernel inherits these: widgets render as static figures, TensorFlow's C++ logging and
+# library deprecation notices stay out of the cell outputs (other warnings still show).
+KERNEL_ENV = {
+    "LABKIT_HEADLESS": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::FutureWarning",
+}
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables (inherited by the kernel) for one run, then restore them."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @contextlib.contextmanager
 def _headless_kernel() -> Iterator[str]:
     """A throw-away kernelspec running this interpreter, found first via ``JUPYTER_PATH``.
@@ -97,15 +121,9 @@ def _headless_kernel() -> Iterator[str]:
             "language": "python",
         }
         (spec_dir / "kernel.json").write_text(json.dumps(spec))
-        before = os.environ.get("JUPYTER_PATH")
-        os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [tmp, before]))
-        try:
+        path = os.pathsep.join(filter(None, [tmp, os.environ.get("JUPYTER_PATH")]))
+        with _environ({"JUPYTER_PATH": path}):
             yield HEADLESS_KERNEL
-        finally:
-            if before is None:
-                os.environ.pop("JUPYTER_PATH", None)
-            else:
-                os.environ["JUPYTER_PATH"] = before
 
 
 def _first_line(source: str) -> str:
@@ -113,26 +131,6 @@ def _first_line(source: str) -> str:
         if line.strip():
             return line.strip()
     return "(empty cell)"
-
-
-# The kernel inherits these; they keep TensorFlow's C++ log lines out of the cell outputs.
-KERNEL_ENV = {"LABKIT_HEADLESS": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
-
-
-@contextlib.contextmanager
-def _kernel_env(reports: Path) -> Iterator[None]:
-    """Set the kernel's environment for the duration of one run, then restore it."""
-    wanted = {**KERNEL_ENV, "LABKIT_REPORTS_DIR": str(reports.resolve())}
-    before = {k: os.environ.get(k) for k in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @contextlib.contextmanager
@@ -169,11 +167,14 @@ def _paths(notebook: Path, profile: str, reports: Path) -> tuple[Path, Path, Pat
 
 
 def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = None) -> bool:
-    """True when ``notebook`` ran successfully with exactly these inputs before."""
+    """True when ``notebook`` ran successfully with exactly these inputs and its outputs remain."""
     reports = Path(reports) if reports else project_root() / "reports"
-    output, _, done = _paths(Path(notebook), profile, reports)
+    notebook = Path(notebook)
+    output, _, done = _paths(notebook, profile, reports)
+    metrics = reports / profile / "metrics" / f"{notebook.stem}.json"
     return (
         output.exists()
+        and metrics.exists()
         and done.exists()
         and done.read_text().strip() == fingerprint(notebook, profile, seed)
     )
@@ -199,7 +200,8 @@ def run_notebook(
     stamp = fingerprint(notebook, profile, seed)
     t0 = time.perf_counter()
     try:
-        with _kernel_env(reports), _stderr_to(log), _headless_kernel() as kernel:
+        env = {**KERNEL_ENV, "LABKIT_REPORTS_DIR": str(reports.resolve())}
+        with _environ(env), _stderr_to(log), _headless_kernel() as kernel:
             pm.execute_notebook(
                 str(notebook),
                 str(output),
@@ -216,6 +218,11 @@ def run_notebook(
             f"(execution count {e.exec_count}), which starts with: {_first_line(e.source)}\n"
             f"  {e.ename}: {e.evalue}\n"
             f"  the executed notebook, with the traceback, is in {output}; kernel log: {log}"
+        ) from e
+    except Exception as e:  # a dead kernel, a cell timeout, an unreadable notebook, ...
+        raise RunError(
+            f"{notebook.stem} stopped: {type(e).__name__}: {e}\n"
+            f"  partial output: {output}; kernel log: {log}"
         ) from e
     done.write_text(stamp + "\n")
     return RunResult(notebook.stem, output, time.perf_counter() - t0)

@@ -11,10 +11,16 @@ import pytest
 from labkit import cli, runner
 
 
-def _notebook(path: Path, *sources: str) -> Path:
+def _notebook(path: Path, *sources: str, metrics: bool = True) -> Path:
     cells = [nbformat.v4.new_code_cell('profile = "quick"\nseed = 0')]
     cells[0].metadata["tags"] = ["parameters"]
     cells += [nbformat.v4.new_code_cell(src) for src in sources]
+    if metrics:
+        save = (
+            "from labkit import metrics\n"
+            f"metrics.save({path.stem!r}, {{'ok': 1}}, profile=profile, seed=seed)"
+        )
+        cells.append(nbformat.v4.new_code_cell(save))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -61,6 +67,7 @@ def test_parameters_reach_the_notebook(tmp_path):
         tmp_path / "01_ok.ipynb",
         "import os\nassert os.environ['LABKIT_HEADLESS'] == '1'\nanswer = f'{profile}-{seed}'",
         "answer",
+        metrics=False,
     )
     res = runner.run_notebook(nb, "smoke", seed=5, reports=tmp_path / "reports")
     assert res.output == tmp_path / "reports" / "smoke" / "01_ok.ipynb"
@@ -123,3 +130,13 @@ def test_a_failed_run_is_not_marked_done(tmp_path):
     with pytest.raises(runner.RunError):
         runner.run_notebook(nb, "smoke", reports=tmp_path / "reports")
     assert not runner.is_done(nb, "smoke", reports=tmp_path / "reports")
+
+
+@pytest.mark.slow
+def test_timeout_and_dead_kernel_are_run_errors(tmp_path):
+    nb = _notebook(tmp_path / "01_slow.ipynb", "import time\ntime.sleep(30)")
+    with pytest.raises(runner.RunError, match="01_slow stopped: .*Timeout"):
+        runner.run_notebook(nb, "smoke", reports=tmp_path / "reports", timeout=2)
+    nb = _notebook(tmp_path / "02_dies.ipynb", "import os\nos._exit(1)")
+    with pytest.raises(runner.RunError, match="02_dies"):
+        runner.run_notebook(nb, "smoke", reports=tmp_path / "reports")
