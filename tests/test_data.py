@@ -187,4 +187,7 @@ def test_class_counts_and_pixel_stats():
     with pytest.raises(ValueError):
         data.class_counts(np.array([10]))
     s = data.pixel_stats(np.array([[0, 255], [0, 255]], dtype=np.uint8))
-    assert s == {"mean": 0.5, "std": 0.5, "fraction_zero": 0.5, "fraction_saturated": 0.5}
+    assert s == {"mean": 0.5, "std": 0.5, "fraction_zero": 0.5, "fraction_near_max": 0.5}
+    assert (
+        data.pixel_stats(np.array([[0, 251, 249, 0]], dtype=np.uint8))["fraction_near_max"] == 0.25
+    )
