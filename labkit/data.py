@@ -242,11 +242,14 @@ def find_dataset_dir(name: str, download: bool = True) -> Path:
     problem = ""
     if download:
         dest = project_root() / "data" / ds.folder
+        created = not dest.exists()
         try:
             _download(ds, dest)
             return dest
         except DataError as e:
             problem = f"\nDownload failed: {e}"
+            if created and dest.is_dir() and not any(dest.iterdir()):
+                dest.rmdir()  # only the empty folder this call made
     missing_in = "\n".join(
         f"  {d}: missing {', '.join(n for n in names if not (d / n).is_file())}"
         for d in (partial or dirs)
