@@ -146,26 +146,31 @@ def search_dirs(name: str) -> list[Path]:
     return dirs
 
 
-def sha256(path: Path) -> str:
-    """The SHA-256 hex digest of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def read_idx(path: str | Path, expected_shape: tuple[int, ...] | None = None) -> np.ndarray:
+def read_idx(
+    path: str | Path,
+    expected_shape: tuple[int, ...] | None = None,
+    expected_sha256: str | None = None,
+) -> np.ndarray:
     """Read a (gzipped) IDX file into a NumPy array, checking its header and item count.
 
-    Raises :class:`DataError` naming the file when the header is not IDX, the item count or
-    shape differs from ``expected_shape``, or the data is truncated.
+    The file is read once: its SHA-256 is checked against ``expected_sha256`` (when given)
+    before it is decompressed. Raises :class:`DataError` naming the file when the checksum
+    differs, the header is not IDX, the shape differs from ``expected_shape``, or the data is
+    truncated.
     """
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rb") as f:
-            raw = f.read()
+        stored = path.read_bytes()
+        if expected_sha256 is not None:
+            got = hashlib.sha256(stored).hexdigest()
+            if got != expected_sha256:
+                raise DataError(
+                    f"{path} is corrupt or not the official file: SHA-256 {got}, expected "
+                    f"{expected_sha256}. Replace it with the original {path.name} (or delete it "
+                    "yourself and let labkit download it again); labkit never overwrites your "
+                    "files."
+                )
+        raw = gzip.decompress(stored) if path.suffix == ".gz" else stored
     except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise DataError(f"{path}: cannot be read as a gzip-compressed IDX file ({e})") from e
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
@@ -191,16 +196,6 @@ def read_idx(path: str | Path, expected_shape: tuple[int, ...] | None = None) ->
     return np.frombuffer(raw, dtype=_IDX_DTYPES[raw[2]], offset=header).reshape(shape).copy()
 
 
-def _check_file(path: Path, spec: IdxFile) -> None:
-    got = sha256(path)
-    if got != spec.sha256:
-        raise DataError(
-            f"{path} is corrupt or not the official file: SHA-256 {got}, expected "
-            f"{spec.sha256}. Replace it with the original {spec.name} (or delete it yourself "
-            "and let labkit download it again); labkit never overwrites your files."
-        )
-
-
 def _download(ds: Dataset, dest: Path) -> None:
     """Download the files of ``ds`` missing from ``dest``; each is checked before it is kept."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -210,22 +205,24 @@ def _download(ds: Dataset, dest: Path) -> None:
             continue
         errors = []
         for mirror in ds.mirrors:
-            fd, tmp_name = tempfile.mkstemp(dir=dest, prefix=spec.name, suffix=".part")
-            os.close(fd)
-            tmp = Path(tmp_name)
             try:
                 with urllib.request.urlopen(mirror + spec.name, timeout=30) as r:
-                    tmp.write_bytes(r.read())
-                got = sha256(tmp)
-                if got != spec.sha256:
-                    errors.append(f"{mirror}: SHA-256 {got}, expected {spec.sha256}")
-                    continue
-                tmp.replace(target)
-                break
+                    payload = r.read()
             except (urllib.error.URLError, OSError, TimeoutError) as e:
                 errors.append(f"{mirror}: {e}")
+                continue
+            got = hashlib.sha256(payload).hexdigest()
+            if got != spec.sha256:
+                errors.append(f"{mirror}: SHA-256 {got}, expected {spec.sha256}")
+                continue
+            fd, tmp = tempfile.mkstemp(dir=dest, prefix=spec.name, suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(payload)
+                Path(tmp).replace(target)  # atomic: a reader never sees half a file
             finally:
-                tmp.unlink(missing_ok=True)
+                Path(tmp).unlink(missing_ok=True)
+            break
         else:
             raise DataError(f"could not download {spec.name}: " + "; ".join(errors))
 
@@ -270,9 +267,7 @@ def _load_cached(name: str, folder: str) -> tuple:
     d = Path(folder)
     arrays = {}
     for key, spec in ds.files.items():
-        path = d / spec.name
-        _check_file(path, spec)
-        arrays[key] = read_idx(path, spec.shape)
+        arrays[key] = read_idx(d / spec.name, spec.shape, spec.sha256)
     for split in ("train", "test"):
         if arrays[f"y_{split}"].max() > 9:
             raise DataError(f"{d / ds.files['y_' + split].name}: labels outside 0..9")

@@ -29,17 +29,18 @@ def start() -> float:
     return _started
 
 
-def reports_dir(profile: str) -> Path:
-    """``reports/<profile>`` under ``$LABKIT_REPORTS_DIR`` or the project's ``reports/``."""
+def reports_dir(profile: str, reports: Path | None = None) -> Path:
+    """``<reports>/<profile>``; ``reports`` defaults to ``$LABKIT_REPORTS_DIR`` or ``reports/``."""
     profiles.check_profile(profile)
-    base = os.environ.get("LABKIT_REPORTS_DIR")
-    root = Path(base) if base else project_root() / "reports"
-    return root / profile
+    if reports is None:
+        base = os.environ.get("LABKIT_REPORTS_DIR")
+        reports = Path(base) if base else project_root() / "reports"
+    return Path(reports) / profile
 
 
-def metrics_path(chapter: str, profile: str) -> Path:
+def metrics_path(chapter: str, profile: str, reports: Path | None = None) -> Path:
     """Where :func:`save` writes the metrics of ``chapter`` under ``profile``."""
-    return reports_dir(profile) / "metrics" / f"{chapter}.json"
+    return reports_dir(profile, reports) / "metrics" / f"{chapter}.json"
 
 
 def _plain(value: Any) -> Any:

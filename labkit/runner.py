@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import PACKAGE_DIR, profiles, project_root, repro
+from . import PACKAGE_DIR, metrics, profiles, project_root, repro
 
 HEADLESS_KERNEL = "labkit-headless-runner"
 
@@ -171,10 +171,9 @@ def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = 
     reports = Path(reports) if reports else project_root() / "reports"
     notebook = Path(notebook)
     output, _, done = _paths(notebook, profile, reports)
-    metrics = reports / profile / "metrics" / f"{notebook.stem}.json"
     return (
         output.exists()
-        and metrics.exists()
+        and metrics.metrics_path(notebook.stem, profile, reports).exists()
         and done.exists()
         and done.read_text().strip() == fingerprint(notebook, profile, seed)
     )
@@ -246,7 +245,7 @@ def run_all(
     results = []
     for i, path in enumerate(paths, 1):
         prefix = f"[{i}/{len(paths)}] {path.stem} (profile={profile}, seed={seed})"
-        output = reports / profile / path.name
+        output = _paths(path, profile, reports)[0]
         if not force and is_done(path, profile, seed, reports):
             echo(f"{prefix}: unchanged since its last run, skipped (--force reruns) -> {output}")
             results.append(RunResult(path.stem, output, 0.0, skipped=True))
