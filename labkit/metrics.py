@@ -29,13 +29,18 @@ def start() -> float:
     return _started
 
 
+def reports_root(reports: Path | None = None) -> Path:
+    """``reports`` if given, else ``$LABKIT_REPORTS_DIR``, else the project's ``reports/``."""
+    if reports is not None:
+        return Path(reports)
+    base = os.environ.get("LABKIT_REPORTS_DIR")
+    return Path(base) if base else project_root() / "reports"
+
+
 def reports_dir(profile: str, reports: Path | None = None) -> Path:
-    """``<reports>/<profile>``; ``reports`` defaults to ``$LABKIT_REPORTS_DIR`` or ``reports/``."""
+    """``<reports>/<profile>``, with ``reports`` resolved by :func:`reports_root`."""
     profiles.check_profile(profile)
-    if reports is None:
-        base = os.environ.get("LABKIT_REPORTS_DIR")
-        reports = Path(base) if base else project_root() / "reports"
-    return Path(reports) / profile
+    return reports_root(reports) / profile
 
 
 def metrics_path(chapter: str, profile: str, reports: Path | None = None) -> Path:

@@ -168,7 +168,7 @@ def _paths(notebook: Path, profile: str, reports: Path) -> tuple[Path, Path, Pat
 
 def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = None) -> bool:
     """True when ``notebook`` ran successfully with exactly these inputs and its outputs remain."""
-    reports = Path(reports) if reports else project_root() / "reports"
+    reports = metrics.reports_root(reports)
     notebook = Path(notebook)
     output, _, done = _paths(notebook, profile, reports)
     return (
@@ -192,7 +192,7 @@ def run_notebook(
 
     profiles.check_profile(profile)
     notebook = Path(notebook).resolve()
-    reports = Path(reports) if reports else project_root() / "reports"
+    reports = metrics.reports_root(reports)
     output, log, done = _paths(notebook, profile, reports)
     output.parent.mkdir(parents=True, exist_ok=True)
     done.unlink(missing_ok=True)
@@ -240,7 +240,7 @@ def run_all(
     Chapters unchanged since their last successful run are skipped unless ``force``.
     """
     profiles.check_profile(profile)
-    reports = Path(reports) if reports else project_root() / "reports"
+    reports = metrics.reports_root(reports)
     paths = resolve(names)
     results = []
     for i, path in enumerate(paths, 1):
