@@ -2,7 +2,7 @@
 
 The file is ``reports/<profile>/metrics/<chapter>.json`` and holds the chapter's headline
 numbers under ``"results"`` plus the profile, the seed, the wall-clock seconds since
-:func:`start` (or since this module was imported) and the library versions.
+:func:`start` (or since this module was imported), the library versions and the machine.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ def save(chapter: str, results: dict[str, Any], *, profile: str, seed: int) -> P
         "seconds": round(time.perf_counter() - _started, 2),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": repro.versions(),
+        "machine": repro.machine(),
         "results": _plain(results),
     }
     path = metrics_path(chapter, profile)

@@ -6,6 +6,7 @@ import importlib.metadata
 import os
 import platform
 import random
+from pathlib import Path
 
 import numpy as np
 
@@ -44,6 +45,28 @@ def seed_everything(seed: int, deterministic: bool = True) -> int:
 
         tf.config.experimental.enable_op_determinism()
     return seed
+
+
+def machine() -> dict[str, str | int | float]:
+    """The machine a chapter ran on: platform, CPU model, logical cores and memory (GiB)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    out: dict[str, str | int | float] = {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count() or 0,
+    }
+    try:
+        out["memory_gib"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+    except (ValueError, OSError, AttributeError):
+        pass
+    return out
 
 
 def versions() -> dict[str, str]:

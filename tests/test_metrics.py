@@ -17,6 +17,7 @@ def test_save_writes_profile_seed_seconds_versions(isolated, tmp_path):
     assert rec["results"] == {"acc": 0.5, "n": 3}
     assert rec["seconds"] >= 0
     assert "keras" in rec["versions"] and "python" in rec["versions"]
+    assert rec["machine"]["cores"] >= 1
     assert metrics.load("00_x", "smoke")["results"]["n"] == 3
 
 

@@ -47,3 +47,9 @@ def test_versions_record():
     v = repro.versions()
     assert v["keras"].startswith("3.")
     assert "numpy" in v and "python" in v
+
+
+def test_machine_record():
+    m = repro.machine()
+    assert m["cores"] >= 1 and m["cpu"] and m["platform"]
+    assert m.get("memory_gib", 1) > 0

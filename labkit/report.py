@@ -1,0 +1,322 @@
+"""One PDF from the executed chapters: ``python -m labkit report --profile P``.
+
+The executed notebooks of ``reports/<profile>/`` (written by ``python -m labkit run``) are merged
+into one notebook, one chapter each, and exported through nbconvert's LaTeX route (xelatex) to
+``reports/<profile>/workbook.pdf``, with a title page (profile, seed, dates, machine, library
+versions) and a table of contents. For the reader, the export drops what only makes sense in a
+live session: the default ``parameters`` cell (the injected one stays and shows the profile and
+seed), widget views (a widget cell's static figure stays), stderr streams (kernel noise; the
+runner keeps its log) and cells tagged ``remove-cell``; ``remove-input`` / ``remove-output``
+hide a cell's code or outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbconvert.filters import escape_latex
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+from . import PACKAGE_DIR, metrics, profiles, runner
+
+TITLE = "Deep-learning course workbook"
+TEMPLATES = PACKAGE_DIR / "templates"
+#: Debian packages that give the PDF route (xelatex, pandoc) and the PDF test (pdftotext).
+TEX_PACKAGES = (
+    "texlive-xetex",
+    "texlive-fonts-recommended",
+    "texlive-plain-generic",
+    "pandoc",
+    "poppler-utils",
+)
+INSTALL_COMMAND = "sudo apt-get install -y " + " ".join(TEX_PACKAGES)
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_NUMBER_PREFIX = re.compile(r"^(#\s+)\d+\s*[·:.\-–—]\s*")
+
+
+class ReportError(RuntimeError):
+    """The PDF cannot be built: a tool or an executed chapter is missing, or LaTeX failed."""
+
+
+@dataclass
+class Chapter:
+    """One executed chapter: its source notebook, executed copy and metrics record."""
+
+    source: Path
+    executed: Path
+    record: dict[str, Any]
+
+    @property
+    def stem(self) -> str:
+        return self.source.stem
+
+    @property
+    def number(self) -> int:
+        return int(self.stem[:2])
+
+
+def missing_tools() -> list[str]:
+    """The programs the PDF route needs (``xelatex``, ``pandoc``) that are not on the PATH."""
+    return [tool for tool in ("xelatex", "pandoc") if shutil.which(tool) is None]
+
+
+def output_path(profile: str, reports: Path | None = None) -> Path:
+    """Where :func:`build` writes the PDF by default: ``reports/<profile>/workbook.pdf``."""
+    return metrics.reports_dir(profile, reports) / "workbook.pdf"
+
+
+def _failed(executed: Path) -> bool:
+    """True when papermill recorded an exception in the executed notebook."""
+    meta = json.loads(executed.read_text()).get("metadata", {}).get("papermill", {})
+    return bool(meta.get("exception"))
+
+
+def collect(
+    names: Sequence[str],
+    profile: str,
+    reports: Path | None = None,
+    echo: Callable[[str], None] = print,
+) -> list[Chapter]:
+    """The executed chapters for ``names`` (all when empty), in order, each checked.
+
+    Raises :class:`ReportError` naming every chapter that has no successful executed notebook
+    or no metrics JSON, with the command that produces them. A chapter whose notebook, labkit
+    code or libraries changed since it ran is still used, with a warning through ``echo``.
+    """
+    profiles.check_profile(profile)
+    reports = metrics.reports_root(reports)
+    try:
+        sources = runner.resolve(names)
+    except runner.RunError as e:
+        raise ReportError(str(e)) from e
+    chapters, missing, stale = [], [], []
+    for source in sources:
+        executed = metrics.reports_dir(profile, reports) / source.name
+        record_path = metrics.metrics_path(source.stem, profile, reports)
+        if not executed.exists():
+            missing.append(f"{source.stem}: no executed notebook {executed}")
+        elif _failed(executed):
+            missing.append(f"{source.stem}: its last run failed ({executed} has the traceback)")
+        elif not record_path.exists():
+            missing.append(f"{source.stem}: no metrics JSON {record_path}")
+        else:
+            record = json.loads(record_path.read_text())
+            chapters.append(Chapter(source, executed, record))
+            if not runner.is_done(source, profile, record.get("seed", 0), reports):
+                stale.append(source.stem)
+    if missing:
+        stems = " ".join(line.split(":")[0] for line in missing)
+        raise ReportError(
+            f"cannot build the {profile} report; these chapters have not run successfully:\n  "
+            + "\n  ".join(missing)
+            + f"\nrun them first: `make run PROFILE={profile}` (all chapters) or "
+            f"`python -m labkit run {stems} --profile {profile}`; nothing was written"
+        )
+    for stem in stale:
+        echo(
+            f"warning: {stem} changed since it ran (notebook, labkit code or libraries); "
+            f"the PDF shows its last run; `make run PROFILE={profile}` refreshes it"
+        )
+    return chapters
+
+
+class ReaderOutputs(Preprocessor):
+    """Keep what a reader of the PDF needs: drop stderr streams and widget views.
+
+    An output that carried a widget view is dropped whole (its ``text/plain`` is only the
+    widget's repr, such as ``VBox(children=...)``); the static figure a headless
+    :func:`labkit.widgets.panel` draws is a separate output and stays.
+    """
+
+    def preprocess_cell(self, cell, resources, index):  # noqa: D102 (nbconvert's API)
+        if cell.cell_type == "code":
+            cell.outputs = [out for out in cell.outputs if _keep(out)]
+        return cell, resources
+
+
+def _keep(output: Any) -> bool:
+    if output.get("output_type") == "stream":
+        return output.get("name") != "stderr"
+    return WIDGET_VIEW not in output.get("data", {})
+
+
+def _chapter_cells(chapter: Chapter) -> list[Any]:
+    """The cells of one chapter, numbered like its notebook, with ids unique in the merge."""
+    nb = nbformat.read(chapter.executed, as_version=4)
+    counter = nbformat.v4.new_raw_cell(
+        f"\\setcounter{{chapter}}{{{chapter.number - 1}}}",
+        metadata={"raw_mimetype": "text/latex"},
+    )
+    cells = [counter]
+    first_heading = True
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"ch{chapter.number:02d}-{i}"
+        if cell.cell_type == "markdown" and first_heading and cell.source.startswith("# "):
+            # "# 00 · A tour of the data" -> "# A tour of the data": LaTeX numbers the chapter.
+            cell.source = _NUMBER_PREFIX.sub(r"\1", cell.source, count=1)
+            first_heading = False
+        cells.append(cell)
+    counter.id = f"ch{chapter.number:02d}-start"
+    return cells
+
+
+def merge(chapters: Sequence[Chapter]) -> nbformat.NotebookNode:
+    """One notebook holding every chapter in order (chapter numbers from the file names)."""
+    if not chapters:
+        raise ReportError("no chapters to put in the report")
+    first = nbformat.read(chapters[0].executed, as_version=4)
+    merged = nbformat.v4.new_notebook(
+        metadata={
+            key: first.metadata[key]
+            for key in ("kernelspec", "language_info")
+            if key in first.metadata
+        }
+    )
+    merged.metadata["title"] = TITLE
+    for chapter in chapters:
+        merged.cells.extend(_chapter_cells(chapter))
+    return merged
+
+
+def _row(label: str, value: str) -> str:
+    return f"{escape_latex(label)} & {escape_latex(value)} \\\\"
+
+
+def _machine_line(machine: dict[str, Any]) -> str:
+    parts = [str(machine.get("cpu", "unknown CPU"))]
+    if machine.get("cores"):
+        parts.append(f"{machine['cores']} cores")
+    if machine.get("memory_gib"):
+        parts.append(f"{machine['memory_gib']} GiB")
+    return ", ".join(parts)
+
+
+def titlepage(chapters: Sequence[Chapter], profile: str, built: datetime | None = None) -> str:
+    """The LaTeX of the title page: what ran, where, when, with which libraries."""
+    built = built or datetime.now(UTC)
+    records = [c.record for c in chapters]
+    seeds = sorted({int(r.get("seed", 0)) for r in records})
+    finished = sorted(r["finished"] for r in records if r.get("finished"))
+    ran = f"{finished[0][:16]} to {finished[-1][:16]} UTC".replace("T", " ") if finished else "-"
+    machine = records[-1].get("machine") or {}
+    versions = records[-1].get("versions", {})
+    about = {
+        "smoke": "every cell runs, on tiny sizes: proves the workbook runs, not its numbers",
+        "quick": "reduced sizes and epochs: meaningful but not final numbers",
+        "full": "the sizes and runs whose numbers the README quotes",
+    }[profile]
+    facts = [
+        _row("Profile", f"{profile}: {about}"),
+        _row("Seed", ", ".join(map(str, seeds))),
+        _row("Chapters ran", ran),
+        _row("Report built", built.strftime("%Y-%m-%d %H:%M UTC")),
+        _row("Machine", _machine_line(machine)),
+        _row("Platform", str(machine.get("platform") or versions.get("platform", "-"))),
+    ]
+    lib_rows = [_row(k, v) for k, v in versions.items() if k != "platform"]
+    chapter_rows = [
+        f"{c.number:02d} & {escape_latex(c.stem)} & {float(c.record.get('seconds', 0)):.0f} s \\\\"
+        for c in chapters
+    ]
+    return "\n".join(
+        [
+            r"\begin{titlepage}",
+            r"\centering",
+            r"\vspace*{2cm}",
+            rf"{{\Huge\bfseries {escape_latex(TITLE)}\par}}",
+            r"\vspace{0.6cm}",
+            r"{\Large MLPs and CNNs, permuted pixels, reading clocks, variational autoencoders"
+            r"\par}",
+            r"\vspace{0.8cm}",
+            rf"{{\large profile \texttt{{{escape_latex(profile)}}}, "
+            rf"seed {escape_latex(', '.join(map(str, seeds)))}\par}}",
+            r"\vspace{1.5cm}",
+            r"\begin{tabularx}{0.9\linewidth}{@{}lX@{}}",
+            r"\toprule",
+            *facts,
+            r"\bottomrule",
+            r"\end{tabularx}",
+            r"\vspace{1cm}",
+            r"\begin{tabular}{@{}rlr@{}}",
+            r"\toprule",
+            r"chapter & notebook & run time \\",
+            r"\midrule",
+            *chapter_rows,
+            r"\bottomrule",
+            r"\end{tabular}",
+            r"\vfill",
+            r"{\small\begin{tabular}{@{}ll@{}}",
+            r"\multicolumn{2}{@{}l}{\textbf{Library versions}} \\",
+            *lib_rows,
+            r"\end{tabular}\par}",
+            r"\end{titlepage}",
+        ]
+    )
+
+
+def build(
+    names: Sequence[str],
+    profile: str,
+    reports: Path | None = None,
+    output: Path | None = None,
+    echo: Callable[[str], None] = print,
+) -> Path:
+    """Export the executed chapters (all when ``names`` is empty) of ``profile`` to one PDF.
+
+    Returns the PDF's path, ``reports/<profile>/workbook.pdf`` unless ``output`` is given.
+    Nothing is written when a tool or a chapter is missing or LaTeX fails.
+    """
+    from nbconvert import PDFExporter
+    from nbconvert.exporters.pdf import LatexFailed
+
+    profiles.check_profile(profile)
+    reports = metrics.reports_root(reports)
+    if tools := missing_tools():
+        raise ReportError(
+            f"the PDF needs {' and '.join(tools)}, which is not installed; install with:\n"
+            f"  {INSTALL_COMMAND}\n(`make report` does this itself when run as root)"
+        )
+    chapters = collect(names, profile, reports, echo)
+    output = Path(output) if output else output_path(profile, reports)
+    notebook = merge(chapters)
+
+    exporter = PDFExporter(
+        extra_template_basedirs=[str(TEMPLATES)], template_name="workbook", latex_count=3
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(
+            remove_cell_tags=("parameters", "remove-cell"),
+            remove_input_tags=("remove-input",),
+            remove_all_outputs_tags=("remove-output",),
+            enabled=True,
+        ),
+        enabled=True,
+    )
+    exporter.register_preprocessor(ReaderOutputs(), enabled=True)
+    resources = {
+        "metadata": {"name": "workbook"},
+        # the chapter-number cells are LaTeX raw cells, which a PDF export skips by default
+        "raw_mimetypes": ["text/latex"],
+        "labkit": {"pdf_title": TITLE, "titlepage": titlepage(chapters, profile)},
+    }
+    try:
+        pdf, _ = exporter.from_notebook_node(notebook, resources=resources)
+    except LatexFailed as e:
+        log = metrics.reports_dir(profile, reports) / "logs" / "workbook-latex.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(e.output)
+        raise ReportError(f"xelatex failed; nothing was written; its output is in {log}") from e
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_suffix(".pdf.tmp")
+    tmp.write_bytes(pdf)
+    tmp.replace(output)
+    echo(f"report ({profile}, {len(chapters)} chapter(s)): {output}")
+    return output

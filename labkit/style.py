@@ -1,0 +1,75 @@
+"""How chapters look: plotting defaults, and tables and figures that also typeset in the PDF.
+
+A chapter's setup cell calls :func:`setup`. In JupyterLab nothing changes to the eye (tables stay
+HTML, figures PNG); the executed notebooks additionally carry what the PDF report uses: a LaTeX
+version of each pandas table and, when run headless, a vector (PDF) version of each figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+#: Tables larger than this stay plain text in the PDF (a LaTeX table would run off the page).
+MAX_LATEX_ROWS = 60
+MAX_LATEX_COLUMNS = 16
+
+
+def latex_table(frame: pd.DataFrame) -> str | None:
+    """``frame`` as a booktabs LaTeX table shrunk to the text width, or ``None`` if too large.
+
+    Text in cells, the index and the column labels is escaped; numbers use pandas'
+    ``display.precision``.
+    """
+    if len(frame) > MAX_LATEX_ROWS or len(frame.columns) > MAX_LATEX_COLUMNS:
+        return None
+    from nbconvert.filters import escape_latex
+
+    frame = frame.copy()
+    for column in frame.select_dtypes(include="object").columns:
+        frame[column] = frame[column].map(str)  # tuples, lists, ... become text
+    frame.index = frame.index.set_names([_escaped(n, escape_latex) for n in frame.index.names])
+    frame.columns = frame.columns.set_names(
+        [_escaped(n, escape_latex) for n in frame.columns.names]
+    )
+    styler = (
+        frame.style.format(precision=pd.get_option("display.precision"), escape="latex")
+        .format_index(escape="latex", axis=0)
+        .format_index(escape="latex", axis=1)
+    )
+    body = styler.to_latex(hrules=True)
+    return (
+        "\\begin{center}\n\\begin{adjustbox}{max width=\\linewidth}\n"
+        f"{body}\\end{{adjustbox}}\n\\end{{center}}\n"
+    )
+
+
+def _escaped(name: object, escape: Callable[[str], str]) -> object:
+    return escape(str(name)) if name is not None else None
+
+
+def setup(dpi: int = 100) -> None:
+    """Seaborn's theme and the figure size; LaTeX tables and, headless, vector figures.
+
+    Outside IPython only the plotting defaults are set.
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from . import widgets
+
+    sns.set_theme(context="notebook", style="whitegrid")
+    plt.rcParams["figure.dpi"] = dpi
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    shell.display_formatter.formatters["text/latex"].for_type(pd.DataFrame, latex_table)
+    if widgets.headless():
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png", "pdf")
