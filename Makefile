@@ -13,9 +13,13 @@ endif
 export PYTHONUNBUFFERED := 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help setup test lint run lab clean-reports
+# What the PDF needs (xelatex, pandoc) and its test (pdftotext); labkit/report.py names the same.
+TEX_PACKAGES := texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc poppler-utils
+
+.PHONY: help setup tex test lint run report lab clean-reports
 
 help:
+	@echo "make report PROFILE=quick SEED=0  run every chapter, then export reports/<profile>/workbook.pdf"
 	@echo "make test                       set up .venv if missing, then run the tests (smoke profile)"
 	@echo "make run PROFILE=quick SEED=0   execute every chapter into reports/<profile>/ (FORCE=1 reruns unchanged ones)"
 	@echo "make lab                        JupyterLab on the workbook's kernel"
@@ -31,6 +35,21 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+# xelatex, pandoc and pdftotext: installed from Debian's packages when missing and run as root,
+# otherwise the exact command is printed.
+tex:
+	@if command -v xelatex >/dev/null && command -v pandoc >/dev/null && command -v pdftotext >/dev/null; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing LaTeX, pandoc and poppler-utils for the PDF (about 1 min)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; \
+	else \
+	  echo "the PDF needs xelatex, pandoc and pdftotext; install them with:"; \
+	  echo "  sudo apt-get install -y $(TEX_PACKAGES)"; \
+	  exit 1; \
+	fi
+
 test: setup
 	$(PY) -m ruff check labkit tests notebooks
 	$(PY) -m pytest
@@ -40,6 +59,10 @@ lint: setup
 
 run: setup
 	$(PY) -m labkit run --profile $(PROFILE) --seed $(SEED) $(if $(FORCE),--force,)
+
+report: setup tex
+	$(PY) -m labkit run --profile $(PROFILE) --seed $(SEED) $(if $(FORCE),--force,)
+	$(PY) -m labkit report --profile $(PROFILE)
 
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

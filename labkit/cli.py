@@ -1,10 +1,15 @@
-"""Command line: ``python -m labkit run [NOTEBOOK...] --profile P --seed N``."""
+"""Command line: ``python -m labkit run|report [NOTEBOOK...] --profile P``.
+
+``run`` executes chapters headless into ``reports/<profile>/``; ``report`` exports the executed
+chapters of a profile to one PDF, ``reports/<profile>/workbook.pdf``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import profiles
 
@@ -29,6 +34,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--force", action="store_true", help="rerun chapters even when unchanged since last run"
     )
+    report = sub.add_parser(
+        "report", help="export the executed chapters of a profile to one PDF (needs xelatex)"
+    )
+    report.add_argument(
+        "notebooks",
+        nargs="*",
+        metavar="NOTEBOOK",
+        help="chapters to include (paths, stems or numbers); none means all, in order",
+    )
+    report.add_argument(
+        "--profile",
+        default=profiles.DEFAULT_PROFILE,
+        choices=profiles.PROFILES,
+        help="whose executed chapters: reports/<profile>/ (default: quick)",
+    )
+    report.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help="the PDF to write (default: reports/<profile>/workbook.pdf)",
+    )
     sub.add_parser("list", help="list the chapter notebooks")
     return p
 
@@ -41,6 +67,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "list":
         for path in runner.discover():
             print(path.stem)
+        return 0
+    if args.command == "report":
+        from . import report
+
+        try:
+            report.build(args.notebooks, args.profile, output=args.output)
+        except report.ReportError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
         return 0
     if args.seed < 0:
         print("error: --seed must be a non-negative integer", file=sys.stderr)

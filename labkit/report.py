@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from nbconvert.exporters import PDFExporter, TemplateExporter
+from nbconvert.exporters.pdf import LatexFailed
 from nbconvert.filters import escape_latex
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
@@ -262,6 +264,34 @@ def titlepage(chapters: Sequence[Chapter], profile: str, built: datetime | None 
     )
 
 
+def make_exporter(kind: type[TemplateExporter]) -> TemplateExporter:
+    """An nbconvert exporter (``PDFExporter``, or ``LatexExporter`` for the .tex) set up for the
+    workbook: its template, the tags that hide cells, inputs or outputs, and :class:`ReaderOutputs`.
+    """
+    exporter = kind(extra_template_basedirs=[str(TEMPLATES)], template_name="workbook")
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(
+            remove_cell_tags=("parameters", "remove-cell"),
+            remove_input_tags=("remove-input",),
+            remove_all_outputs_tags=("remove-output",),
+            enabled=True,
+        ),
+        enabled=True,
+    )
+    exporter.register_preprocessor(ReaderOutputs(), enabled=True)
+    return exporter
+
+
+def make_resources(chapters: Sequence[Chapter], profile: str) -> dict[str, Any]:
+    """The resources the template reads: the title and the title page."""
+    return {
+        "metadata": {"name": "workbook"},
+        # the chapter-number cells are LaTeX raw cells, which a PDF export skips by default
+        "raw_mimetypes": ["text/latex"],
+        "labkit": {"pdf_title": TITLE, "titlepage": titlepage(chapters, profile)},
+    }
+
+
 def build(
     names: Sequence[str],
     profile: str,
@@ -274,39 +304,19 @@ def build(
     Returns the PDF's path, ``reports/<profile>/workbook.pdf`` unless ``output`` is given.
     Nothing is written when a tool or a chapter is missing or LaTeX fails.
     """
-    from nbconvert import PDFExporter
-    from nbconvert.exporters.pdf import LatexFailed
-
     profiles.check_profile(profile)
     reports = metrics.reports_root(reports)
     if tools := missing_tools():
         raise ReportError(
-            f"the PDF needs {' and '.join(tools)}, which is not installed; install with:\n"
+            f"the PDF needs xelatex and pandoc; not found: {', '.join(tools)}; install with:\n"
             f"  {INSTALL_COMMAND}\n(`make report` does this itself when run as root)"
         )
     chapters = collect(names, profile, reports, echo)
     output = Path(output) if output else output_path(profile, reports)
     notebook = merge(chapters)
 
-    exporter = PDFExporter(
-        extra_template_basedirs=[str(TEMPLATES)], template_name="workbook", latex_count=3
-    )
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(
-            remove_cell_tags=("parameters", "remove-cell"),
-            remove_input_tags=("remove-input",),
-            remove_all_outputs_tags=("remove-output",),
-            enabled=True,
-        ),
-        enabled=True,
-    )
-    exporter.register_preprocessor(ReaderOutputs(), enabled=True)
-    resources = {
-        "metadata": {"name": "workbook"},
-        # the chapter-number cells are LaTeX raw cells, which a PDF export skips by default
-        "raw_mimetypes": ["text/latex"],
-        "labkit": {"pdf_title": TITLE, "titlepage": titlepage(chapters, profile)},
-    }
+    exporter = make_exporter(PDFExporter)
+    resources = make_resources(chapters, profile)
     try:
         pdf, _ = exporter.from_notebook_node(notebook, resources=resources)
     except LatexFailed as e:

@@ -1,0 +1,192 @@
+"""The PDF report: which chapters it takes, what a reader sees, and the real PDF of chapter 00."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbconvert import LatexExporter
+from nbconvert.filters import escape_latex
+
+from labkit import cli, metrics, report, runner
+
+v4 = nbformat.v4
+WIDGET = {"model_id": "abc", "version_major": 2, "version_minor": 0}
+PNG = (  # a 1x1 image
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def _chapter_source(project: Path, stem: str = "03_fake") -> Path:
+    """A committed-style (clean) chapter notebook in the isolated project."""
+    nb = v4.new_notebook()
+    nb.cells = [
+        v4.new_markdown_cell("# 03 · A fake chapter\n\nIt explains $e^{i\\pi} = -1$."),
+        v4.new_code_cell('profile = "quick"\nseed = 0', metadata={"tags": ["parameters"]}),
+    ]
+    path = project / "notebooks" / f"{stem}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def _executed(profile: str = "smoke", failed: bool = False, stem: str = "03_fake") -> Path:
+    """What the runner leaves behind: an executed notebook with outputs, and its metrics."""
+    nb = v4.new_notebook(metadata={"papermill": {"exception": failed or None}})
+    nb.cells = [
+        v4.new_markdown_cell("# 03 · A fake chapter\n\nIt explains $e^{i\\pi} = -1$."),
+        v4.new_code_cell('profile = "quick"\nseed = 0', metadata={"tags": ["parameters"]}),
+        v4.new_code_cell(
+            '# Parameters\nprofile = "smoke"\nseed = 0\n',
+            metadata={"tags": ["injected-parameters"]},
+        ),
+        v4.new_markdown_cell("## Results\n\nA widget and a figure."),
+        v4.new_code_cell(
+            "widgets.panel(draw)",
+            outputs=[
+                v4.new_output("stream", name="stderr", text="UserWarning: kernel noise\n"),
+                v4.new_output("stream", name="stdout", text="trained 3 epochs\n"),
+                v4.new_output(
+                    "display_data",
+                    data={
+                        "application/vnd.jupyter.widget-view+json": WIDGET,
+                        "text/plain": "VBox(children=(IntSlider(value=0),))",
+                    },
+                ),
+                v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"}),
+            ],
+        ),
+        v4.new_code_cell("secret = 1", metadata={"tags": ["remove-cell"]}),
+    ]
+    out = metrics.reports_dir(profile) / f"{stem}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    metrics.save(stem, {"accuracy": 0.5}, profile=profile, seed=0)
+    return out
+
+
+def test_missing_chapters_are_named_with_the_command_and_nothing_is_written(isolated):
+    _chapter_source(isolated)
+    with pytest.raises(report.ReportError) as err:
+        report.build([], "smoke")
+    msg = str(err.value)
+    assert "03_fake: no executed notebook" in msg
+    assert "make run PROFILE=smoke" in msg and "python -m labkit run 03_fake --profile smoke" in msg
+    assert not report.output_path("smoke").exists()
+
+
+def test_a_failed_run_counts_as_missing(isolated):
+    _chapter_source(isolated)
+    _executed(failed=True)
+    with pytest.raises(report.ReportError, match="03_fake: its last run failed"):
+        report.collect([], "smoke")
+
+
+def test_a_chapter_without_metrics_counts_as_missing(isolated):
+    _chapter_source(isolated)
+    _executed()
+    metrics.metrics_path("03_fake", "smoke").unlink()
+    with pytest.raises(report.ReportError, match="03_fake: no metrics JSON"):
+        report.collect([], "smoke")
+
+
+def test_a_stale_chapter_is_used_with_a_warning(isolated):
+    _chapter_source(isolated)
+    _executed()
+    said = []
+    chapters = report.collect([], "smoke", echo=said.append)
+    assert [c.stem for c in chapters] == ["03_fake"]
+    assert said and "03_fake changed since it ran" in said[0]
+
+
+def test_missing_tools_give_the_install_command(isolated, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda tool: None)
+    with pytest.raises(report.ReportError) as err:
+        report.build([], "smoke")
+    assert "xelatex, pandoc" in str(err.value) and report.INSTALL_COMMAND in str(err.value)
+
+
+def test_cli_report_exits_1_with_the_reason(isolated, capsys):
+    _chapter_source(isolated)
+    assert cli.main(["report", "--profile", "smoke"]) == 1
+    assert "no executed notebook" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["report", "--profile", "nightly"])
+
+
+def test_merge_numbers_chapters_like_their_files_with_unique_ids(isolated):
+    _chapter_source(isolated)
+    _executed()
+    merged = report.merge(report.collect([], "smoke", echo=lambda s: None))
+    first, heading = merged.cells[0], merged.cells[1]
+    assert first.cell_type == "raw" and first.source == "\\setcounter{chapter}{2}"
+    assert heading.source.startswith("# A fake chapter\n")
+    ids = [c.id for c in merged.cells]
+    assert len(ids) == len(set(ids))
+    nbformat.validate(merged)
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+def test_latex_shows_a_reader_the_results_not_the_session(isolated):
+    _chapter_source(isolated)
+    _executed()
+    chapters = report.collect([], "smoke", echo=lambda s: None)
+    tex, resources = report.make_exporter(LatexExporter).from_notebook_node(
+        report.merge(chapters), resources=report.make_resources(chapters, "smoke")
+    )
+    assert "\\documentclass[11pt,a4paper,oneside]{report}" in tex
+    assert "\\setcounter{chapter}{2}" in tex and "\\chapter{A fake chapter}" in tex
+    assert "\\section{Results}" in tex and "e^{i\\pi} = -1" in tex
+    assert "\\tableofcontents" in tex and "begin{titlepage}" in tex
+    assert "trained 3 epochs" in tex and "adjustimage" in tex  # stdout and the figure stay
+    assert "kernel noise" not in tex  # stderr goes
+    assert "VBox" not in tex and "IntSlider" not in tex  # widget reprs go
+    assert "secret" not in tex  # remove-cell
+    assert "quick" not in tex  # the default parameters cell goes
+    assert "{smoke}" in tex  # the injected parameters show what ran
+    assert any(name.endswith(".png") for name in resources["outputs"])
+
+
+def test_titlepage_names_profile_seed_machine_and_versions(isolated):
+    _chapter_source(isolated)
+    _executed()
+    page = report.titlepage(report.collect([], "smoke", echo=lambda s: None), "smoke")
+    record = json.loads(metrics.metrics_path("03_fake", "smoke").read_text())
+    assert "profile \\texttt{smoke}, seed 0" in page
+    assert escape_latex(record["machine"]["cpu"]) in page
+    assert f"keras & {record['versions']['keras']}" in page
+    assert "03 & 03\\_fake" in page
+
+
+PDF_TOOLS = ("xelatex", "pandoc", "pdftotext", "pdfinfo")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    any(shutil.which(t) is None for t in PDF_TOOLS),
+    reason="the PDF test needs xelatex, pandoc, pdftotext and pdfinfo: "
+    f"`{report.INSTALL_COMMAND}` (`make tex` as root; .ci/run does it)",
+)
+def test_smoke_pdf_of_chapter_00(data_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("LABKIT_DATA_DIR", str(data_root))
+    reports = tmp_path / "reports"
+    monkeypatch.setenv("LABKIT_REPORTS_DIR", str(reports))
+    runner.run_notebook(runner.resolve(["00"])[0], "smoke", seed=0, reports=reports)
+    pdf = report.build(["00"], "smoke", echo=lambda s: None)
+    assert pdf == reports / "smoke" / "workbook.pdf"
+    info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
+    assert pages >= 3
+    text = subprocess.run(
+        ["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Deep-learning course workbook" in text and "profile smoke, seed 0" in text
+    assert "Contents" in text
+    for heading in ("A tour of the data", "The files", "Class balance", "Pixel statistics"):
+        assert text.count(heading) >= 2, f"{heading!r} should be in the contents and the text"
+    assert "Chapter 0" in text
+    assert "VBox(children" not in text and "interactive(children" not in text
