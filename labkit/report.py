@@ -192,6 +192,11 @@ def _row(label: str, value: str) -> str:
     return f"{escape_latex(label)} & {escape_latex(value)} \\\\"
 
 
+def _minute(stamp: str) -> str:
+    """``2026-11-25T09:51:07+00:00`` -> ``2026-11-25 09:51``."""
+    return stamp[:16].replace("T", " ")
+
+
 def _machine_line(machine: dict[str, Any]) -> str:
     parts = [str(machine.get("cpu", "unknown CPU"))]
     if machine.get("cores"):
@@ -207,7 +212,7 @@ def titlepage(chapters: Sequence[Chapter], profile: str, built: datetime | None 
     records = [c.record for c in chapters]
     seeds = sorted({int(r.get("seed", 0)) for r in records})
     finished = sorted(r["finished"] for r in records if r.get("finished"))
-    ran = f"{finished[0][:16]} to {finished[-1][:16]} UTC".replace("T", " ") if finished else "-"
+    ran = f"{_minute(finished[0])} to {_minute(finished[-1])} UTC" if finished else "-"
     machine = records[-1].get("machine") or {}
     versions = records[-1].get("versions", {})
     about = {
@@ -246,7 +251,7 @@ def titlepage(chapters: Sequence[Chapter], profile: str, built: datetime | None 
             *facts,
             r"\bottomrule",
             r"\end{tabularx}",
-            r"\vspace{1cm}",
+            r"\par\vspace{1.2cm}",
             r"\begin{tabular}{@{}rlr@{}}",
             r"\toprule",
             r"chapter & notebook & run time \\",

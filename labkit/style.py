@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 #: Tables larger than this stay plain text in the PDF (a LaTeX table would run off the page).
@@ -27,22 +28,41 @@ def latex_table(frame: pd.DataFrame) -> str | None:
     from nbconvert.filters import escape_latex
 
     frame = frame.copy()
-    for column in frame.select_dtypes(include="object").columns:
-        frame[column] = frame[column].map(str)  # tuples, lists, ... become text
+    precision = pd.get_option("display.precision")
+    align = "l" * frame.index.nlevels + "".join(
+        "r" if pd.api.types.is_numeric_dtype(dtype) else "l" for dtype in frame.dtypes
+    )
+    for column, dtype in frame.dtypes.items():
+        if pd.api.types.is_float_dtype(dtype):
+            digits = _decimals(frame[column].to_numpy(), precision)
+            frame[column] = frame[column].map(lambda v, d=digits: "NaN" if v != v else f"{v:.{d}f}")
+        elif pd.api.types.is_object_dtype(dtype):
+            frame[column] = frame[column].map(str)  # tuples, lists, ... become text
     frame.index = frame.index.set_names([_escaped(n, escape_latex) for n in frame.index.names])
     frame.columns = frame.columns.set_names(
         [_escaped(n, escape_latex) for n in frame.columns.names]
     )
     styler = (
-        frame.style.format(precision=pd.get_option("display.precision"), escape="latex")
+        frame.style.format(escape="latex")
         .format_index(escape="latex", axis=0)
         .format_index(escape="latex", axis=1)
     )
-    body = styler.to_latex(hrules=True)
+    body = styler.to_latex(hrules=True, column_format=align)
     return (
         "\\begin{center}\n\\begin{adjustbox}{max width=\\linewidth}\n"
         f"{body}\\end{{adjustbox}}\n\\end{{center}}\n"
     )
+
+
+def _decimals(values: np.ndarray, precision: int) -> int:
+    """The fewest decimals (at most ``precision``) that show every value of a column as pandas
+    would at ``precision``: ``[0.131, 0.3]`` -> 3, ``[2.0, 3.0]`` -> 1, ``[0.123456789]`` -> 6.
+    """
+    finite = values[np.isfinite(values)]
+    for digits in range(1, precision + 1):
+        if np.allclose(np.round(finite, digits), np.round(finite, precision), rtol=0, atol=0):
+            return digits
+    return precision
 
 
 def _escaped(name: object, escape: Callable[[str], str]) -> object:
