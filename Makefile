@@ -19,11 +19,12 @@ TEX_PACKAGES := texlive-xetex texlive-fonts-recommended texlive-plain-generic pa
 .PHONY: help setup tex test lint run report lab clean-reports
 
 help:
-	@echo "make report PROFILE=quick SEED=0  run every chapter, then export reports/<profile>/workbook.pdf"
+	@echo "make report PROFILE=quick SEED=0 run every chapter, then write reports/<profile>/workbook.pdf"
 	@echo "make test                       set up .venv if missing, then run the tests (smoke profile)"
 	@echo "make run PROFILE=quick SEED=0   execute every chapter into reports/<profile>/ (FORCE=1 reruns unchanged ones)"
 	@echo "make lab                        JupyterLab on the workbook's kernel"
 	@echo "make lint                       ruff on labkit/, tests/ and notebooks/"
+	@echo "make tex                        check (as root: install) xelatex, pandoc, pdftotext for the PDF"
 
 # The stamp is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml

@@ -42,13 +42,16 @@ def sample_grid(
 def class_means(
     images: np.ndarray, labels: np.ndarray, class_names: Sequence[str], title: str | None = None
 ) -> plt.Figure:
-    """The mean image of every class, side by side."""
+    """The mean image of every class, in rows of at most five (readable on a printed page)."""
     n = len(class_names)
-    fig, axes = plt.subplots(1, n, figsize=(1.2 * n, 1.6))
-    for c, ax in enumerate(axes):
-        ax.imshow(images[labels == c].mean(axis=0), cmap="magma", vmin=0, vmax=255)
-        ax.set_title(class_names[c], fontsize=8)
+    cols = min(n, 5)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.75 * rows + 0.3), squeeze=False)
+    for c, ax in enumerate(axes.flat):
         ax.axis("off")
+        if c < n:
+            ax.imshow(images[labels == c].mean(axis=0), cmap="magma", vmin=0, vmax=255)
+            ax.set_title(class_names[c], fontsize=10)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
