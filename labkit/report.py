@@ -41,6 +41,7 @@ TEX_PACKAGES = (
 )
 INSTALL_COMMAND = "sudo apt-get install -y " + " ".join(TEX_PACKAGES)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_MISSING_GLYPH = re.compile(r"Missing character: There is no (\S+)")
 _NUMBER_PREFIX = re.compile(r"^(#\s+)\d+\s*[·:.\-–—]\s*")
 
 
@@ -269,6 +270,23 @@ def titlepage(chapters: Sequence[Chapter], profile: str, built: datetime | None 
     )
 
 
+class WorkbookPDFExporter(PDFExporter):
+    """nbconvert's PDF exporter that also reads xelatex's log for glyphs the fonts lack.
+
+    xelatex drops such a character with only a line in its log, which nbconvert discards;
+    :func:`build` warns about each one in ``missing_glyphs`` so no symbol vanishes silently.
+    """
+
+    missing_glyphs: tuple[str, ...] = ()
+
+    def run_latex(self, filename, raise_on_failure=LatexFailed):  # noqa: D102 (nbconvert's)
+        ok = super().run_latex(filename, raise_on_failure)
+        log = Path(filename).with_suffix(".log")
+        text = log.read_text(errors="replace") if log.exists() else ""
+        self.missing_glyphs = tuple(sorted(set(_MISSING_GLYPH.findall(text))))
+        return ok
+
+
 def make_exporter(kind: type[TemplateExporter]) -> TemplateExporter:
     """An nbconvert exporter (``PDFExporter``, or ``LatexExporter`` for the .tex) set up for the
     workbook: its template, the tags that hide cells, inputs or outputs, and :class:`ReaderOutputs`.
@@ -320,7 +338,7 @@ def build(
     output = Path(output) if output else output_path(profile, reports)
     notebook = merge(chapters)
 
-    exporter = make_exporter(PDFExporter)
+    exporter = make_exporter(WorkbookPDFExporter)
     resources = make_resources(chapters, profile)
     try:
         pdf, _ = exporter.from_notebook_node(notebook, resources=resources)
@@ -329,6 +347,12 @@ def build(
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(e.output)
         raise ReportError(f"xelatex failed; nothing was written; its output is in {log}") from e
+    if exporter.missing_glyphs:
+        echo(
+            "warning: the PDF's fonts lack these characters, which xelatex left out: "
+            + " ".join(exporter.missing_glyphs)
+            + " (write them as LaTeX math, or map them in labkit/templates/workbook/index.tex.j2)"
+        )
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".pdf.tmp")
     tmp.write_bytes(pdf)

@@ -163,14 +163,36 @@ def test_titlepage_names_profile_seed_machine_and_versions(isolated):
 
 
 PDF_TOOLS = ("xelatex", "pandoc", "pdftotext", "pdfinfo")
+needs_pdf_tools = pytest.mark.skipif(
+    any(shutil.which(t) is None for t in PDF_TOOLS),
+    reason="the PDF tests need xelatex, pandoc, pdftotext and pdfinfo: "
+    f"`{report.INSTALL_COMMAND}` (`make tex` as root; .ci/run does it)",
+)
+
+
+def _pdf_text(pdf: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@needs_pdf_tools
+def test_no_symbol_vanishes_silently(isolated):
+    _chapter_source(isolated)
+    executed = _executed()
+    nb = nbformat.read(executed, as_version=4)
+    nb.cells[3].source += "\n\nWith σ ≥ 0 and μ ≈ 1, all is well ✓."
+    nbformat.write(nb, executed)
+    said = []
+    pdf = report.build([], "smoke", echo=said.append)
+    text = _pdf_text(pdf)
+    assert "≥ 0 and" in text and "≈ 1" in text  # math symbols and Greek come from math fonts
+    warnings = [line for line in said if "lack these characters" in line]
+    assert len(warnings) == 1 and "xelatex left out: ✓ (" in warnings[0]  # only the tick
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    any(shutil.which(t) is None for t in PDF_TOOLS),
-    reason="the PDF test needs xelatex, pandoc, pdftotext and pdfinfo: "
-    f"`{report.INSTALL_COMMAND}` (`make tex` as root; .ci/run does it)",
-)
+@needs_pdf_tools
 def test_smoke_pdf_of_chapter_00(data_root, tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_DATA_DIR", str(data_root))
     reports = tmp_path / "reports"
@@ -181,9 +203,7 @@ def test_smoke_pdf_of_chapter_00(data_root, tmp_path, monkeypatch):
     info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
     assert pages >= 3
-    text = subprocess.run(
-        ["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = _pdf_text(pdf)
     assert "Deep-learning course workbook" in text and "profile smoke, seed 0" in text
     assert "Contents" in text
     for heading in ("A tour of the data", "The files", "Class balance", "Pixel statistics"):
