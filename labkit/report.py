@@ -132,7 +132,8 @@ def collect(
 
 
 class ReaderOutputs(Preprocessor):
-    """Keep what a reader of the PDF needs: drop stderr streams and widget views.
+    """Keep what a reader of the PDF needs: drop stderr streams and widget views, and show
+    progress bars redrawn with carriage returns in their final state only.
 
     An output that carried a widget view is dropped whole (its ``text/plain`` is only the
     widget's repr, such as ``VBox(children=...)``); the static figure a headless
@@ -142,7 +143,19 @@ class ReaderOutputs(Preprocessor):
     def preprocess_cell(self, cell, resources, index):  # noqa: D102 (nbconvert's API)
         if cell.cell_type == "code":
             cell.outputs = [out for out in cell.outputs if _keep(out)]
+            for out in cell.outputs:
+                if out.get("output_type") == "stream":
+                    out.text = as_terminal_shows(out.text)
         return cell, resources
+
+
+def as_terminal_shows(text: str) -> str:
+    """Each line as a terminal leaves it: a progress bar redrawn with ``\\r`` keeps its last state.
+
+    ``"1/3 10%\\r3/3 100%\\nEpoch 2\\n"`` -> ``"3/3 100%\\nEpoch 2\\n"``.
+    """
+    lines = text.split("\n")
+    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in lines)
 
 
 def _keep(output: Any) -> bool:

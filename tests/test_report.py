@@ -49,7 +49,9 @@ def _executed(profile: str = "smoke", failed: bool = False, stem: str = "03_fake
             "widgets.panel(draw)",
             outputs=[
                 v4.new_output("stream", name="stderr", text="UserWarning: kernel noise\n"),
-                v4.new_output("stream", name="stdout", text="trained 3 epochs\n"),
+                v4.new_output(
+                    "stream", name="stdout", text="step 1 of 3\rstep 3 of 3\ntrained 3 epochs\n"
+                ),
                 v4.new_output(
                     "display_data",
                     data={
@@ -143,6 +145,7 @@ def test_latex_shows_a_reader_the_results_not_the_session(isolated):
     assert "\\section{Results}" in tex and "e^{i\\pi} = -1" in tex
     assert "\\tableofcontents" in tex and "begin{titlepage}" in tex
     assert "trained 3 epochs" in tex and "adjustimage" in tex  # stdout and the figure stay
+    assert "step 3 of 3" in tex and "step 1 of 3" not in tex  # a progress bar's final state
     assert "kernel noise" not in tex  # stderr goes
     assert "VBox" not in tex and "IntSlider" not in tex  # widget reprs go
     assert "secret" not in tex  # remove-cell
