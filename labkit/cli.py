@@ -14,21 +14,28 @@ from pathlib import Path
 from . import profiles
 
 
+def _chapters_and_profile(parser: argparse.ArgumentParser, profile_help: str) -> None:
+    """The arguments ``run`` and ``report`` share: which chapters, which profile."""
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        metavar="NOTEBOOK",
+        help="chapters by path, stem (00_data_tour) or number (00); none means all, in order",
+    )
+    parser.add_argument(
+        "--profile",
+        default=profiles.DEFAULT_PROFILE,
+        choices=profiles.PROFILES,
+        help=profile_help,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m labkit", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute chapters headless into reports/<profile>/")
-    run.add_argument(
-        "notebooks",
-        nargs="*",
-        metavar="NOTEBOOK",
-        help="paths or stems such as 00_data_tour; none means all, in order",
-    )
-    run.add_argument(
-        "--profile",
-        default=profiles.DEFAULT_PROFILE,
-        choices=profiles.PROFILES,
-        help="smoke: every cell runs; quick: reduced results (default); full: quoted numbers",
+    _chapters_and_profile(
+        run, "smoke: every cell runs; quick: reduced results (default); full: quoted numbers"
     )
     run.add_argument("--seed", type=int, default=0, help="seed for Python, NumPy and Keras")
     run.add_argument(
@@ -37,18 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser(
         "report", help="export the executed chapters of a profile to one PDF (needs xelatex)"
     )
-    report.add_argument(
-        "notebooks",
-        nargs="*",
-        metavar="NOTEBOOK",
-        help="chapters to include (paths, stems or numbers); none means all, in order",
-    )
-    report.add_argument(
-        "--profile",
-        default=profiles.DEFAULT_PROFILE,
-        choices=profiles.PROFILES,
-        help="whose executed chapters: reports/<profile>/ (default: quick)",
-    )
+    _chapters_and_profile(report, "whose executed chapters: reports/<profile>/ (default: quick)")
     report.add_argument(
         "--output",
         "-o",
