@@ -76,10 +76,13 @@ def output_path(profile: str, reports: Path | None = None) -> Path:
     return metrics.reports_dir(profile, reports) / "workbook.pdf"
 
 
-def _failed(executed: Path) -> bool:
-    """True when papermill recorded an exception in the executed notebook."""
-    meta = json.loads(executed.read_text()).get("metadata", {}).get("papermill", {})
-    return bool(meta.get("exception"))
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or ``None`` if it cannot be read as one."""
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def collect(
@@ -104,14 +107,19 @@ def collect(
     for source in sources:
         executed = metrics.reports_dir(profile, reports) / source.name
         record_path = metrics.metrics_path(source.stem, profile, reports)
+        notebook = _read_json(executed) if executed.exists() else None
+        record = _read_json(record_path) if record_path.exists() else None
         if not executed.exists():
             missing.append(f"{source.stem}: no executed notebook {executed}")
-        elif _failed(executed):
+        elif notebook is None:
+            missing.append(f"{source.stem}: the executed notebook {executed} is not readable")
+        elif notebook.get("metadata", {}).get("papermill", {}).get("exception"):
             missing.append(f"{source.stem}: its last run failed ({executed} has the traceback)")
         elif not record_path.exists():
             missing.append(f"{source.stem}: no metrics JSON {record_path}")
+        elif record is None:
+            missing.append(f"{source.stem}: the metrics JSON {record_path} is not readable")
         else:
-            record = json.loads(record_path.read_text())
             chapters.append(Chapter(source, executed, record))
             if not runner.is_done(source, profile, record.get("seed", 0), reports):
                 stale.append(source.stem)

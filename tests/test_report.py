@@ -96,6 +96,13 @@ def test_a_chapter_without_metrics_counts_as_missing(isolated):
         report.collect([], "smoke")
 
 
+def test_an_unreadable_executed_notebook_counts_as_missing(isolated):
+    _chapter_source(isolated)
+    _executed().write_text('{"cells": [')  # cut off mid-write
+    with pytest.raises(report.ReportError, match="03_fake: the executed notebook .* not readable"):
+        report.collect([], "smoke")
+
+
 def test_a_stale_chapter_is_used_with_a_warning(isolated):
     _chapter_source(isolated)
     _executed()
