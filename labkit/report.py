@@ -12,6 +12,7 @@ hide a cell's code or outputs.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shutil
@@ -51,10 +52,12 @@ class ReportError(RuntimeError):
 
 @dataclass
 class Chapter:
-    """One executed chapter: its source notebook, executed copy and metrics record."""
+    """One executed chapter: its source notebook, executed copy (path and contents) and
+    metrics record."""
 
     source: Path
     executed: Path
+    notebook: nbformat.NotebookNode
     record: dict[str, Any]
 
     @property
@@ -74,6 +77,14 @@ def missing_tools() -> list[str]:
 def output_path(profile: str, reports: Path | None = None) -> Path:
     """Where :func:`build` writes the PDF by default: ``reports/<profile>/workbook.pdf``."""
     return metrics.reports_dir(profile, reports) / "workbook.pdf"
+
+
+def _read_notebook(path: Path) -> nbformat.NotebookNode | None:
+    """The notebook in ``path`` (as nbformat 4), or ``None`` if it cannot be read as one."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError, AttributeError, nbformat.ValidationError):  # not a notebook
+        return None
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -107,20 +118,20 @@ def collect(
     for source in sources:
         executed = metrics.reports_dir(profile, reports) / source.name
         record_path = metrics.metrics_path(source.stem, profile, reports)
-        notebook = _read_json(executed) if executed.exists() else None
+        notebook = _read_notebook(executed) if executed.exists() else None
         record = _read_json(record_path) if record_path.exists() else None
         if not executed.exists():
             missing.append(f"{source.stem}: no executed notebook {executed}")
         elif notebook is None:
             missing.append(f"{source.stem}: the executed notebook {executed} is not readable")
-        elif notebook.get("metadata", {}).get("papermill", {}).get("exception"):
+        elif notebook.metadata.get("papermill", {}).get("exception"):
             missing.append(f"{source.stem}: its last run failed ({executed} has the traceback)")
         elif not record_path.exists():
             missing.append(f"{source.stem}: no metrics JSON {record_path}")
         elif record is None:
             missing.append(f"{source.stem}: the metrics JSON {record_path} is not readable")
         else:
-            chapters.append(Chapter(source, executed, record))
+            chapters.append(Chapter(source, executed, notebook, record))
             if not runner.is_done(source, profile, record.get("seed", 0), reports):
                 stale.append(source.stem)
     if missing:
@@ -173,15 +184,15 @@ def _keep(output: Any) -> bool:
 
 
 def _chapter_cells(chapter: Chapter) -> list[Any]:
-    """The cells of one chapter, numbered like its notebook, with ids unique in the merge."""
-    nb = nbformat.read(chapter.executed, as_version=4)
+    """Copies of the cells of one chapter, numbered like its notebook, with ids unique in the
+    merge."""
     counter = nbformat.v4.new_raw_cell(
         f"\\setcounter{{chapter}}{{{chapter.number - 1}}}",
         metadata={"raw_mimetype": "text/latex"},
     )
     cells = [counter]
     first_heading = True
-    for i, cell in enumerate(nb.cells):
+    for i, cell in enumerate(copy.deepcopy(chapter.notebook.cells)):
         cell.id = f"ch{chapter.number:02d}-{i}"
         if cell.cell_type == "markdown" and first_heading and cell.source.startswith("# "):
             # "# 00 · A tour of the data" -> "# A tour of the data": LaTeX numbers the chapter.
@@ -196,13 +207,9 @@ def merge(chapters: Sequence[Chapter]) -> nbformat.NotebookNode:
     """One notebook holding every chapter in order (chapter numbers from the file names)."""
     if not chapters:
         raise ReportError("no chapters to put in the report")
-    first = nbformat.read(chapters[0].executed, as_version=4)
+    first = chapters[0].notebook.metadata
     merged = nbformat.v4.new_notebook(
-        metadata={
-            key: first.metadata[key]
-            for key in ("kernelspec", "language_info")
-            if key in first.metadata
-        }
+        metadata={key: first[key] for key in ("kernelspec", "language_info") if key in first}
     )
     merged.metadata["title"] = TITLE
     for chapter in chapters:
