@@ -35,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute chapters headless into reports/<profile>/")
     _chapters_and_profile(
-        run, "smoke: every cell runs; quick: reduced results (default); full: quoted numbers"
+        run,
+        "; ".join(f"{name}: {text}" for name, text in profiles.MEANING.items())
+        + f" (default: {profiles.DEFAULT_PROFILE})",
     )
     run.add_argument("--seed", type=int, default=0, help="seed for Python, NumPy and Keras")
     run.add_argument(

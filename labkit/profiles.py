@@ -14,6 +14,12 @@ from typing import Any
 
 PROFILES: tuple[str, ...] = ("smoke", "quick", "full")
 DEFAULT_PROFILE = "quick"
+#: What each profile is for, in one line (the CLI's help and the report's title page).
+MEANING: dict[str, str] = {
+    "smoke": "every cell runs, on tiny sizes: proves the workbook runs, not its numbers",
+    "quick": "reduced sizes and epochs: meaningful but not final numbers",
+    "full": "the sizes and runs whose numbers the README quotes",
+}
 
 _TABLES: dict[str, dict[str, dict[str, Any]]] = {
     "00_data_tour": {

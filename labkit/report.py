@@ -244,13 +244,8 @@ def titlepage(chapters: Sequence[Chapter], profile: str, built: datetime | None 
     ran = f"{_minute(finished[0])} to {_minute(finished[-1])} UTC" if finished else "-"
     machine = records[-1].get("machine") or {}
     versions = records[-1].get("versions", {})
-    about = {
-        "smoke": "every cell runs, on tiny sizes: proves the workbook runs, not its numbers",
-        "quick": "reduced sizes and epochs: meaningful but not final numbers",
-        "full": "the sizes and runs whose numbers the README quotes",
-    }[profile]
     facts = [
-        _row("Profile", f"{profile}: {about}"),
+        _row("Profile", f"{profile}: {profiles.MEANING[profile]}"),
         _row("Seed", ", ".join(map(str, seeds))),
         _row("Chapters ran", ran),
         _row("Report built", built.strftime("%Y-%m-%d %H:%M UTC")),

@@ -25,3 +25,8 @@ def test_settings_are_read_only():
     cfg = profiles.get("00_data_tour", "smoke")
     with pytest.raises(TypeError):
         cfg["grid_per_class"] = 100
+
+
+def test_every_profile_says_what_it_is_for():
+    assert set(profiles.MEANING) == set(profiles.PROFILES)
+    assert all(profiles.MEANING.values())
