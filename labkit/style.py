@@ -7,8 +7,6 @@ version of each pandas table and, when run headless, a vector (PDF) version of e
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
@@ -38,10 +36,13 @@ def latex_table(frame: pd.DataFrame) -> str | None:
             frame[column] = frame[column].map(lambda v, d=digits: "NaN" if v != v else f"{v:.{d}f}")
         elif pd.api.types.is_object_dtype(dtype):
             frame[column] = frame[column].map(str)  # tuples, lists, ... become text
-    frame.index = frame.index.set_names([_escaped(n, escape_latex) for n in frame.index.names])
-    frame.columns = frame.columns.set_names(
-        [_escaped(n, escape_latex) for n in frame.columns.names]
-    )
+
+    # the Styler escapes values and labels, not the names of the index and column levels
+    def escaped(names: list) -> list:
+        return [None if name is None else escape_latex(str(name)) for name in names]
+
+    frame.index = frame.index.set_names(escaped(frame.index.names))
+    frame.columns = frame.columns.set_names(escaped(frame.columns.names))
     styler = (
         frame.style.format(escape="latex")
         .format_index(escape="latex", axis=0)
@@ -63,10 +64,6 @@ def _decimals(values: np.ndarray, precision: int) -> int:
         if np.allclose(np.round(finite, digits), np.round(finite, precision), rtol=0, atol=0):
             return digits
     return precision
-
-
-def _escaped(name: object, escape: Callable[[str], str]) -> object:
-    return escape(str(name)) if name is not None else None
 
 
 def setup(dpi: int = 100) -> None:
