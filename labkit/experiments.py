@@ -1,0 +1,282 @@
+"""Grids of model configurations x seeds -> a tidy table, its summary and a mean +- sd plot.
+
+The training set is split once (stratified, seeded) into 85 % for fitting and 15 % for
+validation; every configuration and seed of an experiment sees the same split, and the test set
+is never touched here (it is for the chapter's final numbers only).
+
+A run's result can be kept in a JSON-lines *store*: a rerun of an interrupted experiment then
+trains only the runs that are missing. A run is keyed by everything that determines it (model
+kind and options, seed, epochs, batch size, the split's data and the source of
+:mod:`labkit.models`), so a changed setting never reuses an old number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import models
+
+__all__ = ["Split", "split", "vary", "fit", "run", "summarise", "plot", "COLUMNS"]
+
+#: The columns of :func:`run`'s table, one row per (configuration, seed).
+COLUMNS = (
+    "config",
+    "seed",
+    "val_accuracy",
+    "val_loss",
+    "train_accuracy",
+    "epochs",
+    "seconds",
+    "params",
+)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A fitting set and a validation set of uint8 images with labels, and a digest of both."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    digest: str
+
+    def __repr__(self) -> str:
+        return f"Split(train={len(self.y_train)}, val={len(self.y_val)}, digest={self.digest[:8]})"
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def split(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    val_fraction: float = 0.15,
+    subset: int | None = None,
+    seed: int = 0,
+) -> Split:
+    """Split a training set into fitting and validation parts, stratified by label.
+
+    ``subset`` first draws that many images (stratified) from ``images``, for reduced profiles;
+    ``None`` uses them all. The same ``seed`` always gives the same split.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"the parameter 'val_fraction' must lie in (0, 1), got {val_fraction!r}")
+    images, labels = np.asarray(images), np.asarray(labels)
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    index = np.arange(len(labels))
+    if subset is not None and subset < len(labels):
+        if subset < 2 * len(np.unique(labels)):
+            raise ValueError(f"the parameter 'subset' is too small for stratifying: {subset}")
+        index, _ = train_test_split(index, train_size=subset, stratify=labels, random_state=seed)
+    fit_idx, val_idx = train_test_split(
+        index, test_size=val_fraction, stratify=labels[index], random_state=seed
+    )
+    parts = images[fit_idx], labels[fit_idx], images[val_idx], labels[val_idx]
+    return Split(*parts, digest=_digest(*parts))
+
+
+def vary(base: Mapping[str, Any], **choices: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
+    """Configurations that each change ``base`` by one labelled set of options.
+
+    ``vary(base, relu={"activation": "relu"}, tanh={"activation": "tanh"})`` gives
+    ``{"relu": {**base, "activation": "relu"}, "tanh": {...}}``.
+    """
+    return {label: {**base, **dict(change)} for label, change in choices.items()}
+
+
+def fit(
+    kind: str,
+    options: Mapping[str, Any],
+    data: Split,
+    *,
+    seed: int,
+    epochs: int,
+    batch_size: int = 128,
+    eager: bool = False,
+    validate: bool = True,
+) -> tuple[Any, dict[str, list[float]]]:
+    """Build ``kind`` with ``options``, seed it, fit it on ``data``; return (model, history).
+
+    ``eager=True`` runs Keras eagerly, which is faster than tracing a graph for tiny data
+    (the smoke profile). ``validate=False`` skips the per-epoch validation pass.
+    """
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = models.build(kind, **options)
+    if eager:
+        model.run_eagerly = True
+    history = model.fit(
+        models.prepare(data.x_train),
+        data.y_train,
+        validation_data=(models.prepare(data.x_val), data.y_val) if validate else None,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+    )
+    return model, {k: [float(v) for v in vs] for k, vs in history.history.items()}
+
+
+def _models_source() -> str:
+    return hashlib.sha256(inspect.getsource(models).encode()).hexdigest()
+
+
+def _key(kind: str, options: Mapping[str, Any], data: Split, seed: int, **settings: Any) -> str:
+    spec = {
+        "kind": kind,
+        "options": dict(options),
+        "seed": seed,
+        "data": data.digest,
+        "models": _models_source(),
+        **settings,
+    }
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _read_store(store: Path | None) -> dict[str, dict]:
+    if store is None or not store.exists():
+        return {}
+    done = {}
+    for line in store.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:  # a line cut short by an interruption: run it again
+            continue
+        done[row.pop("key")] = row
+    return done
+
+
+def _append(store: Path, row: dict[str, Any]) -> None:
+    """Add one JSON line, starting a new line if an interrupted write left a partial one."""
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with store.open("a+b") as f:
+        if f.tell() > 0:
+            f.seek(-1, 2)
+            if f.read(1) != b"\n":
+                f.write(b"\n")
+        f.write((json.dumps(row) + "\n").encode())
+
+
+def run(
+    configs: Mapping[str, Mapping[str, Any]],
+    data: Split,
+    *,
+    kind: str,
+    seeds: Sequence[int],
+    epochs: int,
+    batch_size: int = 128,
+    store: Path | str | None = None,
+    eager: bool = False,
+) -> pd.DataFrame:
+    """Train every configuration with every seed; one row per run with :data:`COLUMNS`.
+
+    ``configs`` maps a label to :func:`labkit.models.build` options for ``kind``. The scores are
+    the last epoch's, on ``data``'s validation part. With ``store`` (a ``.jsonl`` path), finished
+    runs are read from it instead of trained again, and each new run is appended when it ends.
+    """
+    if not configs or not seeds:
+        raise ValueError("an experiment needs at least one configuration and one seed")
+    store = Path(store) if store is not None else None
+    done = _read_store(store)
+    rows = []
+    for label, options in configs.items():
+        for seed in seeds:
+            key = _key(kind, options, data, int(seed), epochs=epochs, batch_size=batch_size)
+            if key in done:
+                rows.append({**done[key], "config": label})
+                continue
+            start = time.perf_counter()
+            model, history = fit(
+                kind,
+                options,
+                data,
+                seed=int(seed),
+                epochs=epochs,
+                batch_size=batch_size,
+                eager=eager,
+            )
+            row = {
+                "config": label,
+                "seed": int(seed),
+                "val_accuracy": history["val_accuracy"][-1],
+                "val_loss": history["val_loss"][-1],
+                "train_accuracy": history["accuracy"][-1],
+                "epochs": epochs,
+                "seconds": time.perf_counter() - start,
+                "params": int(model.count_params()),
+            }
+            rows.append(row)
+            if store is not None:
+                _append(store, {**row, "key": key})
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["config"] = pd.Categorical(frame["config"], categories=list(configs), ordered=True)
+    return frame
+
+
+def summarise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration: mean and sd of validation accuracy over seeds, runs, mean seconds,
+    parameters, and the rank by mean accuracy (1 = best). Ordered like the configurations."""
+    g = frame.groupby("config", observed=True, sort=True)
+    out = pd.DataFrame(
+        {
+            "val_accuracy": g["val_accuracy"].mean(),
+            "sd": g["val_accuracy"].std(ddof=1),
+            "runs": g["seed"].count(),
+            "seconds": g["seconds"].mean(),
+            "params": g["params"].first(),
+        }
+    )
+    out["rank"] = out["val_accuracy"].rank(ascending=False, method="min").astype(int)
+    return out
+
+
+def plot(frame: pd.DataFrame, *, title: str | None = None, ax: Any = None) -> Any:
+    """Validation accuracy per configuration: a diamond at the mean over seeds with a bar of
+    +- 1 sd, and one dot per seed. Returns the matplotlib Axes."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.4 * frame["config"].nunique() + 1.2))
+    sns.stripplot(
+        data=frame, x="val_accuracy", y="config", color="0.55", size=4, jitter=0.15, ax=ax
+    )
+    sns.pointplot(
+        data=frame,
+        x="val_accuracy",
+        y="config",
+        errorbar="sd",
+        linestyle="none",
+        markers="D",
+        capsize=0.25,
+        color="C0",
+        ax=ax,
+    )
+    runs = frame.groupby("config", observed=True)["seed"].count()
+    seeds = f"{runs.min()}" if runs.min() == runs.max() else f"{runs.min()}-{runs.max()}"
+    ax.set(xlabel=f"validation accuracy (mean ± sd over {seeds} seed(s))", ylabel="")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,126 @@
+"""Experiment runner: the split, the tidy table, the store that makes reruns resumable."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labkit import experiments
+
+SMALL = {"depth": 1, "width": 16, "dropout": 0.0, "optimizer": "adam", "learning_rate": 1e-2}
+
+
+def test_split_is_stratified_disjoint_and_seeded(toy):
+    x, y = toy
+    s = experiments.split(x, y, seed=3)
+    assert len(s.y_val) == pytest.approx(0.15 * len(y), abs=1)
+    assert len(s.y_train) + len(s.y_val) == len(y)
+    np.testing.assert_allclose(
+        np.bincount(s.y_val, minlength=4) / len(s.y_val),
+        np.bincount(y, minlength=4) / len(y),
+        atol=0.03,
+    )
+    rows = {r.tobytes() for r in x}
+    assert len(rows) == len(y)  # toy images are distinct, so rows identify images
+    assert not {r.tobytes() for r in s.x_train} & {r.tobytes() for r in s.x_val}
+    assert experiments.split(x, y, seed=3).digest == s.digest
+    assert experiments.split(x, y, seed=4).digest != s.digest
+    sub = experiments.split(x, y, subset=100, seed=3)
+    assert len(sub.y_train) + len(sub.y_val) == 100
+
+
+def test_split_rejects_bad_arguments(toy):
+    x, y = toy
+    with pytest.raises(ValueError, match="'val_fraction'"):
+        experiments.split(x, y, val_fraction=1.5)
+    with pytest.raises(ValueError, match="labels"):
+        experiments.split(x, y[:-1])
+
+
+def test_vary_changes_one_thing_per_label():
+    configs = experiments.vary({"a": 1, "b": 2}, one={"a": 10}, two={"b": 20, "c": 3})
+    assert configs == {"one": {"a": 10, "b": 2}, "two": {"a": 1, "b": 20, "c": 3}}
+
+
+def test_run_gives_one_row_per_config_and_seed_and_learns(toy):
+    data = experiments.split(*toy, seed=0)
+    configs = experiments.vary(SMALL, adam={}, sgd={"optimizer": "sgd", "learning_rate": 1e-4})
+    frame = experiments.run(configs, data, kind="mlp", seeds=[0, 1], epochs=3, eager=True)
+    assert list(frame.columns) == list(experiments.COLUMNS)
+    assert len(frame) == 4
+    assert list(frame["config"].cat.categories) == ["adam", "sgd"]
+    assert frame["epochs"].eq(3).all() and frame["seconds"].gt(0).all()
+    assert frame["params"].eq(784 * 16 + 16 + 16 * 10 + 10).all()
+    means = frame.groupby("config", observed=True)["val_accuracy"].mean()
+    assert means["adam"] > 0.9 > means["sgd"]  # the toy task is easy; SGD at 1e-4 barely moves
+    again = experiments.run(configs, data, kind="mlp", seeds=[0, 1], epochs=3, eager=True)
+    pd.testing.assert_series_equal(frame["val_accuracy"], again["val_accuracy"])
+
+
+def test_store_resumes_without_training_finished_runs(toy, tmp_path, monkeypatch):
+    data = experiments.split(*toy, seed=0)
+    store = tmp_path / "exp.jsonl"
+    configs = experiments.vary(SMALL, a={}, b={"width": 8})
+    first = experiments.run(
+        {"a": configs["a"]}, data, kind="mlp", seeds=[0], epochs=1, store=store, eager=True
+    )
+    with store.open("a") as f:
+        f.write('{"config": "b", "seed": 0, "val_acc')  # a line cut short by an interruption
+    calls = []
+    real_fit = experiments.fit
+
+    def counting_fit(kind, options, *args, **kwargs):
+        calls.append(options["width"])
+        return real_fit(kind, options, *args, **kwargs)
+
+    monkeypatch.setattr(experiments, "fit", counting_fit)
+    both = experiments.run(configs, data, kind="mlp", seeds=[0], epochs=1, store=store, eager=True)
+    assert calls == [8]  # "a" came from the store, only "b" was trained
+    assert both.loc[0, "val_accuracy"] == first.loc[0, "val_accuracy"]
+    lines = store.read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["config"] == "b"  # the cut line stays apart
+    # a changed setting (epochs) is a different run, never a stored one
+    experiments.run(
+        {"a": configs["a"]}, data, kind="mlp", seeds=[0], epochs=2, store=store, eager=True
+    )
+    assert calls == [8, 16]
+
+
+def test_summarise_means_sds_and_ranks():
+    frame = pd.DataFrame(
+        {
+            "config": pd.Categorical(["x", "x", "y", "y"], categories=["x", "y"], ordered=True),
+            "seed": [0, 1, 0, 1],
+            "val_accuracy": [0.90, 0.92, 0.95, 0.97],
+            "val_loss": [0.3] * 4,
+            "train_accuracy": [0.9] * 4,
+            "epochs": [1] * 4,
+            "seconds": [1.0, 3.0, 2.0, 2.0],
+            "params": [10, 10, 20, 20],
+        }
+    )
+    s = experiments.summarise(frame)
+    assert list(s.index) == ["x", "y"]
+    assert s.loc["x", "val_accuracy"] == pytest.approx(0.91)
+    assert s.loc["x", "sd"] == pytest.approx(np.std([0.90, 0.92], ddof=1))
+    assert list(s["rank"]) == [2, 1] and list(s["runs"]) == [2, 2]
+    assert s.loc["x", "seconds"] == pytest.approx(2.0)
+
+
+def test_plot_labels_the_seeds(toy):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    frame = pd.DataFrame(
+        {
+            "config": pd.Categorical(["x", "x", "y", "y"]),
+            "seed": [0, 1, 0, 1],
+            "val_accuracy": [0.90, 0.92, 0.95, 0.97],
+        }
+    )
+    ax = experiments.plot(frame, title="t")
+    assert "2 seed" in ax.get_xlabel() and ax.get_title() == "t"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]

@@ -1,0 +1,112 @@
+"""Model builders: the keras-io shapes, every option applied, bad options named."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from labkit import models
+
+
+def test_defaults_are_the_keras_io_examples():
+    # keras-io mnist_mlp: 784-512-512-10 -> 669 706 parameters; mnist_convnet: 34 826.
+    assert models.mlp().count_params() == 669_706
+    assert models.cnn().count_params() == 34_826
+    assert isinstance(models.mlp().optimizer, keras.optimizers.RMSprop)
+    assert isinstance(models.cnn().optimizer, keras.optimizers.Adam)
+
+
+def test_outputs_are_class_probabilities():
+    x = np.random.default_rng(0).random((5, 28, 28, 1)).astype("float32")
+    for kind in models.KINDS:
+        p = keras.ops.convert_to_numpy(models.build(kind)(x))
+        assert p.shape == (5, 10)
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def _layers(model, cls):
+    return [layer for layer in model.layers if isinstance(layer, cls)]
+
+
+def test_mlp_depth_width_dropout_activation():
+    m = models.mlp(depth=3, width=64, dropout=0.0, activation="tanh")
+    dense = _layers(m, keras.layers.Dense)
+    assert [d.units for d in dense] == [64, 64, 64, 10]
+    assert all(d.activation.__name__ == "tanh" for d in dense[:-1])
+    assert dense[-1].activation.__name__ == "softmax"
+    assert not _layers(m, keras.layers.Dropout)
+    assert [d.rate for d in _layers(models.mlp(dropout=0.3), keras.layers.Dropout)] == [0.3, 0.3]
+
+
+def test_cnn_levels_and_filters():
+    assert [c.filters for c in _layers(models.cnn(filters=10, levels=1), keras.layers.Conv2D)] == [
+        10
+    ]
+    assert [c.filters for c in _layers(models.cnn(filters=100), keras.layers.Conv2D)] == [100, 100]
+    assert [c.filters for c in _layers(models.cnn(filters=(8, 16, 32)), keras.layers.Conv2D)] == [
+        8,
+        16,
+        32,
+    ]
+    with pytest.raises(ValueError, match="levels"):
+        models.cnn(filters=(8, 16), levels=3)
+
+
+def test_initialisers_are_applied():
+    keras.utils.set_random_seed(0)
+    sd = {
+        name: float(np.std(models.mlp(initializer=name).layers[1].kernel.numpy()))
+        for name in ("standard_normal", "glorot_uniform", "lecun_uniform")
+    }
+    assert 0.95 < sd["standard_normal"] < 1.05  # N(0, 1), not Keras' RandomNormal sd 0.05
+    assert sd["glorot_uniform"] == pytest.approx(np.sqrt(2 / (784 + 512)), rel=0.05)
+    assert sd["lecun_uniform"] == pytest.approx(np.sqrt(1 / 784), rel=0.05)
+
+
+def test_regulariser_adds_a_penalty_to_every_kernel():
+    x = np.zeros((2, 28, 28, 1), "float32")
+    for kind in models.KINDS:
+        assert models.build(kind).losses == []
+        m = models.build(kind, regularizer="l2", strength=0.1)
+        m(x)
+        kernels = [w for w in m.trainable_weights if "kernel" in w.path]
+        assert len(m.losses) == len(kernels)
+        expected = sum(0.1 * float(np.sum(w.numpy() ** 2)) for w in kernels)
+        assert float(sum(keras.ops.convert_to_numpy(v) for v in m.losses)) == pytest.approx(
+            expected, rel=1e-4
+        )
+
+
+def test_optimizer_and_learning_rate():
+    m = models.mlp(optimizer="sgd", learning_rate=0.05)
+    assert isinstance(m.optimizer, keras.optimizers.SGD)
+    assert float(m.optimizer.learning_rate) == pytest.approx(0.05)
+    default = models.mlp(optimizer="adadelta", learning_rate=None).optimizer
+    assert float(default.learning_rate) == pytest.approx(keras.optimizers.Adadelta().learning_rate)
+
+
+@pytest.mark.parametrize(
+    "kind, options, name",
+    [
+        ("mlp", {"activation": "relu6x"}, "activation"),
+        ("mlp", {"initializer": "zeros!"}, "initializer"),
+        ("cnn", {"optimizer": "adamw2"}, "optimizer"),
+        ("cnn", {"regularizer": "l3"}, "regularizer"),
+        ("mlp", {"dropout": 1.0}, "dropout"),
+        ("mlp", {"learning_rate": -1.0}, "learning_rate"),
+        ("rnn", {}, "kind"),
+    ],
+)
+def test_bad_options_name_the_parameter(kind, options, name):
+    with pytest.raises(ValueError, match=f"'{name}'"):
+        models.build(kind, **options)
+
+
+def test_prepare_scales_and_adds_a_channel():
+    x = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+    out = models.prepare(x)
+    assert out.shape == (1, 2, 2, 1) and out.dtype == np.float32
+    np.testing.assert_allclose(out[0, :, :, 0], [[0, 1], [0.2, 0.4]])
+    with pytest.raises(ValueError, match="shape"):
+        models.prepare(np.zeros((3, 3), np.uint8))
