@@ -26,7 +26,19 @@ import pandas as pd
 
 from . import models
 
-__all__ = ["Split", "split", "vary", "fit", "run", "summarise", "plot", "COLUMNS"]
+__all__ = [
+    "Split",
+    "split",
+    "vary",
+    "fit",
+    "run",
+    "sweep",
+    "summarise",
+    "compare",
+    "plot",
+    "plot_panels",
+    "COLUMNS",
+]
 
 #: The columns of :func:`run`'s table, one row per (configuration, seed).
 COLUMNS = (
@@ -108,18 +120,20 @@ def vary(base: Mapping[str, Any], **choices: Mapping[str, Mapping[str, Any]]) ->
 def fit(
     kind: str,
     options: Mapping[str, Any],
-    data: Split,
+    x: np.ndarray,
+    y: np.ndarray,
     *,
     seed: int,
     epochs: int,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
     batch_size: int = 128,
     eager: bool = False,
-    validate: bool = True,
 ) -> tuple[Any, dict[str, list[float]]]:
-    """Build ``kind`` with ``options``, seed it, fit it on ``data``; return (model, history).
+    """Build ``kind`` with ``options``, seed Keras, fit on uint8 images ``x``; return the model
+    and its history (per-epoch lists; ``val_*`` too when ``validation`` is given).
 
     ``eager=True`` runs Keras eagerly, which is faster than tracing a graph for tiny data
-    (the smoke profile). ``validate=False`` skips the per-epoch validation pass.
+    (the smoke profile).
     """
     import keras
 
@@ -127,10 +141,12 @@ def fit(
     model = models.build(kind, **options)
     if eager:
         model.run_eagerly = True
+    if validation is not None:
+        validation = (models.prepare(validation[0]), np.asarray(validation[1]))
     history = model.fit(
-        models.prepare(data.x_train),
-        data.y_train,
-        validation_data=(models.prepare(data.x_val), data.y_val) if validate else None,
+        models.prepare(x),
+        np.asarray(y),
+        validation_data=validation,
         epochs=epochs,
         batch_size=batch_size,
         shuffle=True,
@@ -211,7 +227,9 @@ def run(
             model, history = fit(
                 kind,
                 options,
-                data,
+                data.x_train,
+                data.y_train,
+                validation=(data.x_val, data.y_val),
                 seed=int(seed),
                 epochs=epochs,
                 batch_size=batch_size,
@@ -235,10 +253,12 @@ def run(
     return frame
 
 
-def summarise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per configuration: mean and sd of validation accuracy over seeds, runs, mean seconds,
-    parameters, and the rank by mean accuracy (1 = best). Ordered like the configurations."""
-    g = frame.groupby("config", observed=True, sort=True)
+def summarise(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Per configuration (within each group of the columns ``by``, e.g. dataset and model):
+    mean and sd of validation accuracy over seeds, runs, mean seconds, parameters, and the rank
+    by mean accuracy within the group (1 = best). Ordered like the configurations."""
+    keys = [*by, "config"]
+    g = frame.groupby(keys, observed=True, sort=True)
     out = pd.DataFrame(
         {
             "val_accuracy": g["val_accuracy"].mean(),
@@ -248,8 +268,64 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
             "params": g["params"].first(),
         }
     )
-    out["rank"] = out["val_accuracy"].rank(ascending=False, method="min").astype(int)
+    ranks = out.groupby(level=list(by), sort=False)["val_accuracy"] if by else out["val_accuracy"]
+    out["rank"] = ranks.rank(ascending=False, method="min").astype(int)
     return out
+
+
+def sweep(
+    choices: Mapping[str, Mapping[str, Any]],
+    bases: Mapping[str, Mapping[str, Any]],
+    splits: Mapping[str, Split],
+    *,
+    seeds: Sequence[int],
+    epochs: int,
+    batch_size: int = 128,
+    store_dir: Path | str | None = None,
+    name: str = "experiment",
+    eager: bool = False,
+) -> pd.DataFrame:
+    """One experiment on several datasets and model kinds: :func:`run` for every split in
+    ``splits`` (dataset name -> :class:`Split`) and every kind in ``bases`` (kind -> its base
+    options), each configuration being the base changed by one entry of ``choices``.
+
+    Returns :func:`run`'s rows with ``dataset`` and ``model`` columns in front. With
+    ``store_dir``, each (dataset, model) keeps its runs in ``<store_dir>/<name>-<dataset>-<kind>
+    .jsonl`` so an interrupted experiment resumes.
+    """
+    frames = []
+    for dataset, data in splits.items():
+        for kind, base in bases.items():
+            store = (
+                None if store_dir is None else Path(store_dir) / f"{name}-{dataset}-{kind}.jsonl"
+            )
+            frame = run(
+                vary(base, **choices),
+                data,
+                kind=kind,
+                seeds=seeds,
+                epochs=epochs,
+                batch_size=batch_size,
+                store=store,
+                eager=eager,
+            )
+            frames.append(frame.assign(dataset=dataset, model=kind))
+    out = pd.concat(frames, ignore_index=True)
+    out["config"] = pd.Categorical(out["config"], categories=list(choices), ordered=True)
+    return out[["dataset", "model", *COLUMNS]]
+
+
+def compare(frame: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+    """A :func:`sweep` as a wide table: one row per configuration, one column per (dataset,
+    model), each cell "mean ± sd" of validation accuracy over the seeds."""
+    s = summarise(frame, by=("dataset", "model"))
+    cells = s["val_accuracy"].map(f"{{:.{decimals}f}}".format)
+    if s["runs"].max() > 1:
+        cells = cells + " ± " + s["sd"].map(f"{{:.{decimals}f}}".format)
+    wide = cells.unstack(["dataset", "model"])
+    wide.columns.names = ["dataset", "model"]
+    wide.index.name = None
+    return wide
 
 
 def plot(frame: pd.DataFrame, *, title: str | None = None, ax: Any = None) -> Any:
@@ -280,3 +356,30 @@ def plot(frame: pd.DataFrame, *, title: str | None = None, ax: Any = None) -> An
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_panels(frame: pd.DataFrame, *, title: str | None = None) -> Any:
+    """:func:`plot` for each (model, dataset) of a :func:`sweep`: one row per model, one column
+    per dataset. Returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+
+    datasets = list(dict.fromkeys(frame["dataset"]))
+    kinds = list(dict.fromkeys(frame["model"]))
+    n_configs = frame["config"].nunique()
+    fig, axes = plt.subplots(
+        len(kinds),
+        len(datasets),
+        figsize=(4.2 * len(datasets), (0.35 * n_configs + 1.1) * len(kinds)),
+        squeeze=False,
+        sharey=True,
+    )
+    for i, kind in enumerate(kinds):
+        for j, dataset in enumerate(datasets):
+            sub = frame[(frame["model"] == kind) & (frame["dataset"] == dataset)]
+            plot(sub, title=f"{dataset} · {kind.upper()}", ax=axes[i, j])
+            if i < len(kinds) - 1:
+                axes[i, j].set_xlabel("")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -56,3 +56,36 @@ def class_means(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def learning_curves(
+    histories: dict[str, dict[str, Sequence[float]]], *, title: str | None = None
+) -> plt.Figure:
+    """Loss and accuracy per epoch, training (solid) vs validation (dashed), one colour per run.
+
+    ``histories`` maps a run's label to a Keras ``History.history`` dict (``loss``,
+    ``accuracy`` and, when validated, ``val_loss``, ``val_accuracy``).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for colour, (label, h) in enumerate(histories.items()):
+        epochs = np.arange(1, len(h["loss"]) + 1)
+        for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+            ax.plot(epochs, h[metric], color=f"C{colour}", marker="o", ms=3, label=f"{label} train")
+            if f"val_{metric}" in h:
+                ax.plot(
+                    epochs,
+                    h[f"val_{metric}"],
+                    color=f"C{colour}",
+                    ls="--",
+                    marker="s",
+                    ms=3,
+                    label=f"{label} validation",
+                )
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.set(xlabel="epoch", ylabel=metric)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[1].legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

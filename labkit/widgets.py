@@ -24,12 +24,14 @@ def headless() -> bool:
     return shell is None or getattr(shell, "kernel", None) is None
 
 
-def panel(draw: Callable[..., Any], **controls: Any) -> None:
+def panel(draw: Callable[..., Any], *, button: str | None = None, **controls: Any) -> None:
     """Show ``controls`` (ipywidgets keyed by ``draw``'s argument names) driving ``draw``.
 
     ``draw`` makes one matplotlib figure from the controls' values. Interactive: displays the
-    controls above the live figure. Headless: draws the current values once. Returns ``None``
-    either way, so a cell ending in ``panel(...)`` shows no repr.
+    controls above the live figure, redrawn when a control changes; with ``button`` (its label),
+    for a slow ``draw`` such as training a model, redrawn only when the button is pressed (the
+    default values are drawn once at the start). Headless: draws the current values once.
+    Returns ``None`` either way, so a cell ending in ``panel(...)`` shows no repr.
     """
     import matplotlib.pyplot as plt
 
@@ -45,6 +47,18 @@ def panel(draw: Callable[..., Any], **controls: Any) -> None:
         draw(**kw)
         plt.show()
 
-    out = W.interactive_output(_draw, controls)
-    box = W.VBox([W.HBox(list(controls.values())), out])
-    display(box)
+    if button is None:
+        out = W.interactive_output(_draw, controls)
+        display(W.VBox([W.HBox(list(controls.values())), out]))
+        return
+    out = W.Output()
+    run = W.Button(description=button, button_style="primary")
+
+    def _on_click(_: Any = None) -> None:
+        with out:
+            out.clear_output(wait=True)
+            _draw(**{name: getattr(w, "value", w) for name, w in controls.items()})
+
+    run.on_click(_on_click)
+    display(W.VBox([W.HBox(list(controls.values())), run, out]))
+    _on_click()

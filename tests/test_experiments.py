@@ -124,3 +124,38 @@ def test_plot_labels_the_seeds(toy):
     ax = experiments.plot(frame, title="t")
     assert "2 seed" in ax.get_xlabel() and ax.get_title() == "t"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
+
+
+def test_sweep_covers_datasets_and_models_and_compares(tmp_path):
+    from conftest import toy_images
+
+    splits = {
+        "a": experiments.split(*toy_images(120, seed=1), seed=0),
+        "b": experiments.split(*toy_images(120, seed=2), seed=0),
+    }
+    bases = {"mlp": SMALL, "cnn": {"filters": 4, "levels": 1, "learning_rate": 1e-2}}
+    choices = {"relu": {}, "tanh": {"activation": "tanh"}}
+    frame = experiments.sweep(
+        choices, bases, splits, seeds=[0, 1], epochs=1, store_dir=tmp_path, name="act", eager=True
+    )
+    assert list(frame.columns[:2]) == ["dataset", "model"]
+    assert len(frame) == 2 * 2 * 2 * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "act-a-cnn.jsonl",
+        "act-a-mlp.jsonl",
+        "act-b-cnn.jsonl",
+        "act-b-mlp.jsonl",
+    ]
+    wide = experiments.compare(frame)
+    assert list(wide.index) == ["relu", "tanh"]
+    assert list(wide.columns) == [("a", "cnn"), ("a", "mlp"), ("b", "cnn"), ("b", "mlp")]
+    mean = frame.query("dataset == 'a' and model == 'mlp' and config == 'tanh'")["val_accuracy"]
+    assert wide.loc["tanh", ("a", "mlp")] == f"{mean.mean():.3f} ± {mean.std():.3f}"
+    ranks = experiments.summarise(frame, by=("dataset", "model"))["rank"]
+    assert sorted(ranks.groupby(level=["dataset", "model"]).min().unique()) == [1]
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = experiments.plot_panels(frame, title="activations")
+    assert len(fig.axes) == 4 and fig.axes[0].get_title() == "a · MLP"

@@ -25,3 +25,23 @@ def test_class_means_rows_of_five(n, shape):
     for c, ax in enumerate(drawn):
         assert np.all(ax.images[0].get_array() == c)  # the mean of class c's images
     plt.close(fig)
+
+
+def test_learning_curves_draw_train_and_validation_per_run():
+    from labkit import plots
+
+    h = {
+        "loss": [1.0, 0.5],
+        "accuracy": [0.6, 0.8],
+        "val_loss": [1.1, 0.7],
+        "val_accuracy": [0.5, 0.7],
+    }
+    fig = plots.learning_curves({"mlp": h, "cnn": {"loss": [0.9], "accuracy": [0.7]}}, title="t")
+    loss_ax, acc_ax = fig.axes
+    assert len(loss_ax.lines) == 3  # mlp train + validation, cnn train only
+    assert list(acc_ax.lines[1].get_ydata()) == [0.5, 0.7]
+    assert [t.get_text() for t in acc_ax.get_legend().get_texts()] == [
+        "mlp train",
+        "mlp validation",
+        "cnn train",
+    ]

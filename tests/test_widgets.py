@@ -36,3 +36,27 @@ def test_interactive_panel_shows_controls_and_live_output(monkeypatch):
     assert isinstance(box, W.VBox) and slider in box.children[0].children
     slider.value = 4
     assert calls[-1] == 4
+
+
+def test_button_panel_draws_once_then_only_on_click(monkeypatch):
+    shown = []
+    monkeypatch.setattr(widgets, "headless", lambda: False)
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    calls = []
+    slider = W.IntSlider(value=2, min=0, max=5)
+    assert widgets.panel(lambda a: calls.append(a), button="train", a=slider) is None
+    (box,) = shown
+    controls, run, _ = box.children
+    assert slider in controls.children and run.description == "train"
+    assert calls == [2]  # the default, drawn at the start
+    slider.value = 4
+    assert calls == [2]  # a slow draw waits for the button
+    run.click()
+    assert calls == [2, 4]
+
+
+def test_headless_button_panel_draws_the_default_state(monkeypatch):
+    monkeypatch.setenv("LABKIT_HEADLESS", "1")
+    calls = []
+    widgets.panel(lambda a: calls.append(a), button="train", a=W.IntSlider(value=3))
+    assert calls == [3]
