@@ -35,6 +35,7 @@ __all__ = [
     "sweep",
     "summarise",
     "compare",
+    "records",
     "plot",
     "plot_panels",
     "COLUMNS",
@@ -273,9 +274,17 @@ def summarise(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     return out
 
 
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table as JSON-ready rows (its index as columns), with NaN as ``None``: the sd of a
+    single run, or the score of a diverged one, is undefined rather than a number."""
+    flat = table.reset_index() if any(table.index.names) else table
+    flat = flat.astype(object).where(flat.notna(), None)
+    return flat.to_dict("records")
+
+
 def sweep(
     choices: Mapping[str, Mapping[str, Any]],
-    bases: Mapping[str, Mapping[str, Any]],
+    bases: Mapping[tuple[str, str], Mapping[str, Any]],
     splits: Mapping[str, Split],
     *,
     seeds: Sequence[int],
@@ -285,31 +294,30 @@ def sweep(
     name: str = "experiment",
     eager: bool = False,
 ) -> pd.DataFrame:
-    """One experiment on several datasets and model kinds: :func:`run` for every split in
-    ``splits`` (dataset name -> :class:`Split`) and every kind in ``bases`` (kind -> its base
-    options), each configuration being the base changed by one entry of ``choices``.
+    """One experiment on several datasets and model kinds.
 
-    Returns :func:`run`'s rows with ``dataset`` and ``model`` columns in front. With
-    ``store_dir``, each (dataset, model) keeps its runs in ``<store_dir>/<name>-<dataset>-<kind>
-    .jsonl`` so an interrupted experiment resumes.
+    ``bases`` maps ``(dataset, kind)`` to that model's base options (so each dataset can have
+    its own learning rate); every configuration is a base changed by one entry of ``choices``,
+    trained by :func:`run` on ``splits[dataset]``. Returns :func:`run`'s rows with ``dataset``
+    and ``model`` columns in front. With ``store_dir``, each (dataset, kind) keeps its runs in
+    ``<store_dir>/<name>-<dataset>-<kind>.jsonl``, so an interrupted experiment resumes.
     """
     frames = []
-    for dataset, data in splits.items():
-        for kind, base in bases.items():
-            store = (
-                None if store_dir is None else Path(store_dir) / f"{name}-{dataset}-{kind}.jsonl"
-            )
-            frame = run(
-                vary(base, **choices),
-                data,
-                kind=kind,
-                seeds=seeds,
-                epochs=epochs,
-                batch_size=batch_size,
-                store=store,
-                eager=eager,
-            )
-            frames.append(frame.assign(dataset=dataset, model=kind))
+    for (dataset, kind), base in bases.items():
+        if dataset not in splits:
+            raise KeyError(f"no split for dataset {dataset!r}; splits hold {', '.join(splits)}")
+        store = None if store_dir is None else Path(store_dir) / f"{name}-{dataset}-{kind}.jsonl"
+        frame = run(
+            vary(base, **choices),
+            splits[dataset],
+            kind=kind,
+            seeds=seeds,
+            epochs=epochs,
+            batch_size=batch_size,
+            store=store,
+            eager=eager,
+        )
+        frames.append(frame.assign(dataset=dataset, model=kind))
     out = pd.concat(frames, ignore_index=True)
     out["config"] = pd.Categorical(out["config"], categories=list(choices), ordered=True)
     return out[["dataset", "model", *COLUMNS]]

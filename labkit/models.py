@@ -18,6 +18,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "INITIALIZERS",
@@ -29,6 +30,7 @@ __all__ = [
     "mlp",
     "cnn",
     "build",
+    "describe",
 ]
 
 #: Initialisers by name. "standard_normal" is N(0, 1), not Keras' RandomNormal default (sd 0.05).
@@ -204,3 +206,21 @@ def build(kind: str, **options: Any) -> keras.Model:
     """:func:`mlp` or :func:`cnn` by name (``kind`` in :data:`KINDS`), with their keywords."""
     _choice("kind", kind, KINDS)
     return {"mlp": mlp, "cnn": cnn}[kind](**options)
+
+
+def describe(model: keras.Model) -> pd.DataFrame:
+    """The layers of ``model`` as a table: name, type, output shape, parameters (a plain-text
+    alternative to ``model.summary()``, whose box-drawing characters do not typeset)."""
+    rows = [
+        {
+            "layer": layer.name,
+            "type": type(layer).__name__,
+            "output shape": str(tuple(layer.output.shape)),
+            "parameters": layer.count_params(),
+        }
+        for layer in model.layers
+    ]
+    rows.append(
+        {"layer": "total", "type": "", "output shape": "", "parameters": model.count_params()}
+    )
+    return pd.DataFrame(rows)

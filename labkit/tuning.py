@@ -194,8 +194,11 @@ class Result:
 
     def best(self) -> dict[str, Any]:
         """The values of the best trial over both stages (the fine one may not beat it)."""
-        top = self.table().iloc[0]
-        return {k: top[k] for k in ("depth", "width", "dropout", "activation", "learning_rate")}
+        scores = {
+            stage: tuner.oracle.get_best_trials(1)[0].score
+            for stage, tuner in (("coarse", self.coarse), ("fine", self.fine))
+        }
+        return best(self.fine if scores["fine"] >= scores["coarse"] else self.coarse)
 
 
 def coarse_to_fine(

@@ -133,7 +133,8 @@ def test_sweep_covers_datasets_and_models_and_compares(tmp_path):
         "a": experiments.split(*toy_images(120, seed=1), seed=0),
         "b": experiments.split(*toy_images(120, seed=2), seed=0),
     }
-    bases = {"mlp": SMALL, "cnn": {"filters": 4, "levels": 1, "learning_rate": 1e-2}}
+    cnn = {"filters": 4, "levels": 1, "learning_rate": 1e-2}
+    bases = {(d, k): base for d in splits for k, base in (("mlp", SMALL), ("cnn", cnn))}
     choices = {"relu": {}, "tanh": {"activation": "tanh"}}
     frame = experiments.sweep(
         choices, bases, splits, seeds=[0, 1], epochs=1, store_dir=tmp_path, name="act", eager=True
@@ -154,8 +155,21 @@ def test_sweep_covers_datasets_and_models_and_compares(tmp_path):
     ranks = experiments.summarise(frame, by=("dataset", "model"))["rank"]
     assert sorted(ranks.groupby(level=["dataset", "model"]).min().unique()) == [1]
 
+    with pytest.raises(KeyError, match="no split"):
+        experiments.sweep(choices, {("c", "mlp"): SMALL}, splits, seeds=[0], epochs=1)
+
     import matplotlib
 
     matplotlib.use("Agg")
     fig = experiments.plot_panels(frame, title="activations")
     assert len(fig.axes) == 4 and fig.axes[0].get_title() == "a · MLP"
+
+
+def test_records_keep_the_index_and_turn_nan_into_none():
+    frame = pd.DataFrame(
+        {"config": ["x"], "seed": [0], "val_accuracy": [0.5], "seconds": [1.0], "params": [3]}
+    )
+    (row,) = experiments.records(experiments.summarise(frame))
+    assert row["config"] == "x" and row["val_accuracy"] == 0.5
+    assert row["sd"] is None  # one run: no spread
+    assert experiments.records(pd.DataFrame({"a": [np.nan, 1.0]})) == [{"a": None}, {"a": 1.0}]

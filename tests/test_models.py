@@ -110,3 +110,12 @@ def test_prepare_scales_and_adds_a_channel():
     np.testing.assert_allclose(out[0, :, :, 0], [[0, 1], [0.2, 0.4]])
     with pytest.raises(ValueError, match="shape"):
         models.prepare(np.zeros((3, 3), np.uint8))
+
+
+def test_describe_lists_layers_and_the_total():
+    table = models.describe(models.cnn())
+    assert list(table.columns) == ["layer", "type", "output shape", "parameters"]
+    assert (
+        table["type"].iloc[0] == "Conv2D" and table["output shape"].iloc[0] == "(None, 26, 26, 32)"
+    )
+    assert table["parameters"].iloc[-1] == 34_826 == table["parameters"].iloc[:-1].sum()

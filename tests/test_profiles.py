@@ -30,3 +30,9 @@ def test_settings_are_read_only():
 def test_every_profile_says_what_it_is_for():
     assert set(profiles.MEANING) == set(profiles.PROFILES)
     assert all(profiles.MEANING.values())
+
+
+def test_profiles_of_a_chapter_set_the_same_keys():
+    for chapter in profiles.chapters():
+        keys = [set(profiles.get(chapter, p)) for p in profiles.PROFILES]
+        assert all(k == keys[0] for k in keys), chapter
