@@ -366,27 +366,33 @@ def plot(frame: pd.DataFrame, *, title: str | None = None, ax: Any = None) -> An
     return ax
 
 
-def plot_panels(frame: pd.DataFrame, *, title: str | None = None) -> Any:
+def plot_panels(
+    frame: pd.DataFrame, *, title: str | None = None, labels: Mapping[str, str] | None = None
+) -> Any:
     """:func:`plot` for each (model, dataset) of a :func:`sweep`: one row per model, one column
-    per dataset. Returns the matplotlib Figure."""
+    per dataset, titled with ``labels`` (dataset name -> display name) when given, and one
+    shared axis label. Returns the matplotlib Figure."""
     import matplotlib.pyplot as plt
 
+    labels = labels or {}
     datasets = list(dict.fromkeys(frame["dataset"]))
     kinds = list(dict.fromkeys(frame["model"]))
     n_configs = frame["config"].nunique()
     fig, axes = plt.subplots(
         len(kinds),
         len(datasets),
-        figsize=(4.2 * len(datasets), (0.35 * n_configs + 1.1) * len(kinds)),
+        figsize=(4.2 * len(datasets) + 0.8, (0.35 * n_configs + 1.0) * len(kinds) + 0.6),
         squeeze=False,
         sharey=True,
     )
     for i, kind in enumerate(kinds):
         for j, dataset in enumerate(datasets):
             sub = frame[(frame["model"] == kind) & (frame["dataset"] == dataset)]
-            plot(sub, title=f"{dataset} · {kind.upper()}", ax=axes[i, j])
-            if i < len(kinds) - 1:
-                axes[i, j].set_xlabel("")
+            plot(sub, title=f"{labels.get(dataset, dataset)} · {kind.upper()}", ax=axes[i, j])
+    xlabel = axes[0, 0].get_xlabel()
+    for ax in axes.flat:
+        ax.set_xlabel("")
+    fig.supxlabel(xlabel, fontsize="medium")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -13,6 +13,7 @@ dropout, depth and width (filters for the CNN).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,18 @@ __all__ = [
     "build",
     "describe",
 ]
+
+
+class _NoRetracingWarning(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning. Every new model traces its
+    own training function, so a loop over models (an experiment, a search) always "retraces";
+    the warning is expected there and would only fill the chapters' outputs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+logging.getLogger("tensorflow").addFilter(_NoRetracingWarning())
 
 #: Initialisers by name. "standard_normal" is N(0, 1), not Keras' RandomNormal default (sd 0.05).
 INITIALIZERS: dict[str, Any] = {

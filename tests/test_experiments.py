@@ -161,8 +161,10 @@ def test_sweep_covers_datasets_and_models_and_compares(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    fig = experiments.plot_panels(frame, title="activations")
-    assert len(fig.axes) == 4 and fig.axes[0].get_title() == "a · MLP"
+    fig = experiments.plot_panels(frame, title="activations", labels={"a": "Set A"})
+    assert len(fig.axes) == 4 and fig.axes[0].get_title() == "Set A · MLP"
+    assert fig.axes[3].get_title() == "b · CNN"
+    assert "2 seed" in fig.get_supxlabel()
 
 
 def test_records_keep_the_index_and_turn_nan_into_none():

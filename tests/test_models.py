@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import keras
 import numpy as np
 import pytest
@@ -119,3 +121,11 @@ def test_describe_lists_layers_and_the_total():
         table["type"].iloc[0] == "Conv2D" and table["output shape"].iloc[0] == "(None, 26, 26, 32)"
     )
     assert table["parameters"].iloc[-1] == 34_826 == table["parameters"].iloc[:-1].sum()
+
+
+def test_only_the_retracing_warning_is_silenced(caplog):
+    log = logging.getLogger("tensorflow")
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        log.warning("5 out of the last 7 calls to <f> triggered tf.function retracing. Tracing")
+        log.warning("something else")
+    assert [r.getMessage() for r in caplog.records] == ["something else"]
