@@ -35,6 +35,7 @@ __all__ = [
     "sweep",
     "summarise",
     "compare",
+    "train_and_test",
     "records",
     "plot",
     "plot_panels",
@@ -323,17 +324,54 @@ def sweep(
     return out[["dataset", "model", *COLUMNS]]
 
 
-def compare(frame: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+def compare(
+    frame: pd.DataFrame, decimals: int = 3, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """A :func:`sweep` as a wide table: one row per configuration, one column per (dataset,
-    model), each cell "mean ± sd" of validation accuracy over the seeds."""
+    model) in the order they ran, each cell "mean ± sd" of validation accuracy over the seeds.
+    ``labels`` renames datasets (name -> display name)."""
     s = summarise(frame, by=("dataset", "model"))
     cells = s["val_accuracy"].map(f"{{:.{decimals}f}}".format)
     if s["runs"].max() > 1:
         cells = cells + " ± " + s["sd"].map(f"{{:.{decimals}f}}".format)
     wide = cells.unstack(["dataset", "model"])
-    wide.columns.names = ["dataset", "model"]
+    order = list(dict.fromkeys(zip(frame["dataset"], frame["model"], strict=True)))
+    wide = wide[order].rename(columns=dict(labels or {}), level="dataset")
+    wide.columns = wide.columns.set_names(["dataset", "model"])
     wide.index.name = None
     return wide
+
+
+def train_and_test(
+    kind: str,
+    options: Mapping[str, Any],
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    seed: int,
+    epochs: int,
+    subset: int | None = None,
+    batch_size: int = 128,
+) -> dict[str, Any]:
+    """A final model: trained on the whole training set (or a stratified ``subset`` of it,
+    for reduced profiles), then evaluated once on the test set. Returns its test accuracy and
+    loss, training images, epochs, parameters and seconds."""
+    x, y = train
+    if subset is not None and subset < len(y):
+        part = split(x, y, subset=subset, seed=seed)
+        x = np.concatenate([part.x_train, part.x_val])
+        y = np.concatenate([part.y_train, part.y_val])
+    start = time.perf_counter()
+    model, _ = fit(kind, options, x, y, seed=seed, epochs=epochs, batch_size=batch_size)
+    loss, accuracy = model.evaluate(models.prepare(test[0]), np.asarray(test[1]), verbose=0)
+    return {
+        "test_accuracy": float(accuracy),
+        "test_loss": float(loss),
+        "train_images": int(len(y)),
+        "epochs": epochs,
+        "params": int(model.count_params()),
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def plot(frame: pd.DataFrame, *, title: str | None = None, ax: Any = None) -> Any:

@@ -32,6 +32,7 @@ __all__ = [
     "cnn",
     "build",
     "describe",
+    "initial_loss",
 ]
 
 
@@ -237,3 +238,15 @@ def describe(model: keras.Model) -> pd.DataFrame:
         {"layer": "total", "type": "", "output shape": "", "parameters": model.count_params()}
     )
     return pd.DataFrame(rows)
+
+
+def initial_loss(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """The two parts of ``model``'s loss before any training: the mean cross-entropy on
+    ``images`` (uint8 or prepared) and the regularisation penalty Keras adds to it."""
+    probabilities = model(prepare(images), training=False)
+    cross_entropy = keras.losses.sparse_categorical_crossentropy(np.asarray(labels), probabilities)
+    penalty = sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses)
+    return {
+        "cross_entropy": float(keras.ops.convert_to_numpy(keras.ops.mean(cross_entropy))),
+        "penalty": float(penalty),
+    }

@@ -147,9 +147,9 @@ def test_sweep_covers_datasets_and_models_and_compares(tmp_path):
         "act-b-cnn.jsonl",
         "act-b-mlp.jsonl",
     ]
-    wide = experiments.compare(frame)
+    wide = experiments.compare(frame, labels={"b": "Set B"})
     assert list(wide.index) == ["relu", "tanh"]
-    assert list(wide.columns) == [("a", "cnn"), ("a", "mlp"), ("b", "cnn"), ("b", "mlp")]
+    assert list(wide.columns) == [("a", "mlp"), ("a", "cnn"), ("Set B", "mlp"), ("Set B", "cnn")]
     mean = frame.query("dataset == 'a' and model == 'mlp' and config == 'tanh'")["val_accuracy"]
     assert wide.loc["tanh", ("a", "mlp")] == f"{mean.mean():.3f} ± {mean.std():.3f}"
     ranks = experiments.summarise(frame, by=("dataset", "model"))["rank"]
@@ -175,3 +175,14 @@ def test_records_keep_the_index_and_turn_nan_into_none():
     assert row["config"] == "x" and row["val_accuracy"] == 0.5
     assert row["sd"] is None  # one run: no spread
     assert experiments.records(pd.DataFrame({"a": [np.nan, 1.0]})) == [{"a": None}, {"a": 1.0}]
+
+
+def test_train_and_test_scores_once_on_the_test_set(toy):
+    from conftest import toy_images
+
+    test = toy_images(200, seed=9)
+    result = experiments.train_and_test("mlp", SMALL, toy, test, seed=0, epochs=3)
+    assert result["train_images"] == len(toy[1]) and result["epochs"] == 3
+    assert result["test_accuracy"] > 0.9 and result["test_loss"] > 0  # the toy task is easy
+    small = experiments.train_and_test("mlp", SMALL, toy, test, seed=0, epochs=1, subset=100)
+    assert small["train_images"] == 100

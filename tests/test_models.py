@@ -129,3 +129,16 @@ def test_only_the_retracing_warning_is_silenced(caplog):
         log.warning("5 out of the last 7 calls to <f> triggered tf.function retracing. Tracing")
         log.warning("something else")
     assert [r.getMessage() for r in caplog.records] == ["something else"]
+
+
+def test_initial_loss_splits_cross_entropy_and_penalty():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(64, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, size=64)
+    plain = models.initial_loss(models.mlp(), x, y)
+    assert plain["penalty"] == 0.0
+    assert 1.0 < plain["cross_entropy"] < 5.0  # near log(10) = 2.3 for an untrained model
+    keras.utils.set_random_seed(1)
+    l1 = models.mlp(regularizer="l1", strength=0.01)
+    expected = sum(0.01 * float(np.abs(w.numpy()).sum()) for w in l1.weights if "kernel" in w.path)
+    assert models.initial_loss(l1, x, y)["penalty"] == pytest.approx(expected, rel=1e-4)

@@ -29,6 +29,20 @@ def test_committed_clean_with_parameters(path):
     assert first["cell_type"] == "markdown" and "".join(first["source"]).startswith("# ")
 
 
+def _chapter_01(results: dict) -> None:
+    for dataset in ("mnist", "fashion_mnist"):
+        for kind in ("mlp", "cnn"):
+            assert 0.0 <= results[dataset][kind]["test_accuracy"] <= 1.0, (dataset, kind)
+    names = {"initialisers", "optimizers", "activations", "regularisation", "model_size"}
+    assert set(results["experiments"]) == names
+    assert all(results["experiments"][name] for name in names)
+    assert set(results["tuning"]) == {"mnist", "fashion_mnist"}
+
+
+#: What each chapter's metrics JSON must hold beyond the common record (its issue's contract).
+CONTRACTS = {"01_mlp_cnn_tuning": _chapter_01}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_smoke_run_writes_metrics(path, data_root, tmp_path, monkeypatch):
@@ -40,6 +54,7 @@ def test_smoke_run_writes_metrics(path, data_root, tmp_path, monkeypatch):
     record = json.loads(metrics.read_text())
     assert record["profile"] == "smoke" and record["seed"] == 0
     assert record["chapter"] == path.stem and record["results"]
+    CONTRACTS.get(path.stem, lambda results: None)(record["results"])
     executed = json.loads(res.output.read_text())
     for cell in executed["cells"]:
         for out in cell.get("outputs", []):
