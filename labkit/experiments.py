@@ -157,8 +157,9 @@ def fit(
     return model, {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
 
-def _models_source() -> str:
-    return hashlib.sha256(inspect.getsource(models).encode()).hexdigest()
+#: The source of the model builders as loaded (read once: an edit made while a chapter runs
+#: must not change the keys of its later runs).
+_MODELS_SOURCE = hashlib.sha256(inspect.getsource(models).encode()).hexdigest()
 
 
 def _key(kind: str, options: Mapping[str, Any], data: Split, seed: int, **settings: Any) -> str:
@@ -167,7 +168,7 @@ def _key(kind: str, options: Mapping[str, Any], data: Split, seed: int, **settin
         "options": dict(options),
         "seed": seed,
         "data": data.digest,
-        "models": _models_source(),
+        "models": _MODELS_SOURCE,
         **settings,
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
