@@ -34,6 +34,8 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
     # compute of mnist_convnet). eager: tiny data trains faster without tracing a graph.
     # min_test_accuracy: the chapter fails below it (a sanity check, not a target).
     # experiment_datasets: where the experiments run (smoke: one, to stay under a minute).
+    # Measured on 2 cores: smoke about 45 s, quick 7.8 min. full is sized from quick's run
+    # times to about 50 min but has not run yet.
     "01_mlp_cnn_tuning": {
         "smoke": {
             "experiment_datasets": ("mnist",),

@@ -125,7 +125,8 @@ def search(
 ) -> kt.RandomSearch:
     """Run (or resume) a random search of ``trials`` trials; returns the tuner.
 
-    The objective is the last epoch's validation accuracy on ``data``'s validation part.
+    A trial's score is its validation accuracy on ``data``'s validation part at its best epoch
+    (keras-tuner's rule for a "max" objective).
     """
     if trials < 1 or epochs < 1:
         raise ValueError(f"'trials' and 'epochs' must be at least 1, got {trials} and {epochs}")
