@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 import pandas as pd
 
@@ -78,6 +79,19 @@ def _digest(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def _subset_index(labels: np.ndarray, subset: int | None, seed: int) -> np.ndarray:
+    """Indices of a stratified, seeded draw of ``subset`` items (all of them for ``None``)."""
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(labels))
+    if subset is None or subset >= len(labels):
+        return index
+    if subset < 2 * len(np.unique(labels)):
+        raise ValueError(f"the parameter 'subset' is too small for stratifying: {subset}")
+    drawn, _ = train_test_split(index, train_size=subset, stratify=labels, random_state=seed)
+    return drawn
+
+
 def split(
     images: np.ndarray,
     labels: np.ndarray,
@@ -98,11 +112,7 @@ def split(
     images, labels = np.asarray(images), np.asarray(labels)
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
-    index = np.arange(len(labels))
-    if subset is not None and subset < len(labels):
-        if subset < 2 * len(np.unique(labels)):
-            raise ValueError(f"the parameter 'subset' is too small for stratifying: {subset}")
-        index, _ = train_test_split(index, train_size=subset, stratify=labels, random_state=seed)
+    index = _subset_index(labels, subset, seed)
     fit_idx, val_idx = train_test_split(
         index, test_size=val_fraction, stratify=labels[index], random_state=seed
     )
@@ -137,8 +147,6 @@ def fit(
     ``eager=True`` runs Keras eagerly, which is faster than tracing a graph for tiny data
     (the smoke profile).
     """
-    import keras
-
     keras.utils.set_random_seed(seed)
     model = models.build(kind, **options)
     if eager:
@@ -357,11 +365,10 @@ def train_and_test(
     """A final model: trained on the whole training set (or a stratified ``subset`` of it,
     for reduced profiles), then evaluated once on the test set. Returns its test accuracy and
     loss, training images, epochs, parameters and seconds."""
-    x, y = train
-    if subset is not None and subset < len(y):
-        part = split(x, y, subset=subset, seed=seed)
-        x = np.concatenate([part.x_train, part.x_val])
-        y = np.concatenate([part.y_train, part.y_val])
+    x, y = np.asarray(train[0]), np.asarray(train[1])
+    index = _subset_index(y, subset, seed)
+    if len(index) < len(y):
+        x, y = x[index], y[index]
     start = time.perf_counter()
     model, _ = fit(kind, options, x, y, seed=seed, epochs=epochs, batch_size=batch_size)
     loss, accuracy = model.evaluate(models.prepare(test[0]), np.asarray(test[1]), verbose=0)
