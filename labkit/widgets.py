@@ -35,9 +35,11 @@ def panel(draw: Callable[..., Any], *, button: str | None = None, **controls: An
     """
     import matplotlib.pyplot as plt
 
-    values = {name: getattr(w, "value", w) for name, w in controls.items()}
+    def values() -> dict[str, Any]:
+        return {name: getattr(w, "value", w) for name, w in controls.items()}
+
     if headless():
-        draw(**values)
+        draw(**values())
         plt.show()
         return
     import ipywidgets as W
@@ -57,7 +59,7 @@ def panel(draw: Callable[..., Any], *, button: str | None = None, **controls: An
     def _on_click(_: Any = None) -> None:
         with out:
             out.clear_output(wait=True)
-            _draw(**{name: getattr(w, "value", w) for name, w in controls.items()})
+            _draw(**values())
 
     run.on_click(_on_click)
     display(W.VBox([W.HBox(list(controls.values())), run, out]))

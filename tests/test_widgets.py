@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipywidgets as W
 import matplotlib
+import pytest
 
 from labkit import widgets
 
@@ -25,10 +26,16 @@ def test_outside_a_kernel_is_headless(monkeypatch):
     assert widgets.headless()
 
 
-def test_interactive_panel_shows_controls_and_live_output(monkeypatch):
-    shown = []
+@pytest.fixture
+def shown(monkeypatch) -> list:
+    """A front end that can show widgets; what the panel displays is collected here."""
+    displayed = []
     monkeypatch.setattr(widgets, "headless", lambda: False)
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr("IPython.display.display", displayed.append)
+    return displayed
+
+
+def test_interactive_panel_shows_controls_and_live_output(shown):
     calls = []
     slider = W.IntSlider(value=2, min=0, max=5)
     assert widgets.panel(lambda a: calls.append(a), a=slider) is None
@@ -38,10 +45,7 @@ def test_interactive_panel_shows_controls_and_live_output(monkeypatch):
     assert calls[-1] == 4
 
 
-def test_button_panel_draws_once_then_only_on_click(monkeypatch):
-    shown = []
-    monkeypatch.setattr(widgets, "headless", lambda: False)
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+def test_button_panel_draws_once_then_only_on_click(shown):
     calls = []
     slider = W.IntSlider(value=2, min=0, max=5)
     assert widgets.panel(lambda a: calls.append(a), button="train", a=slider) is None
