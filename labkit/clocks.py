@@ -46,6 +46,7 @@ __all__ = [
     "DIFFICULTIES",
     "NUISANCES",
     "ClockSet",
+    "ClockSpec",
     "Design",
     "Splits",
     "View",
@@ -57,6 +58,7 @@ __all__ = [
     "nuisances_at",
     "sample_design",
     "sample_view",
+    "spec",
     "split",
     "to_minutes",
 ]
@@ -496,23 +498,40 @@ def draw_clock(
     return _render(hour, minute, design or sampled_design, view or sampled_view, size)
 
 
-def _draw_one(seed: int, index: int, on: frozenset[str], size: int) -> tuple[np.ndarray, int]:
+@dataclass(frozen=True)
+class ClockSpec:
+    """Everything that decides one generated image: its time, design and view."""
+
+    hour: int
+    minute: int
+    design: Design
+    view: View
+
+
+def spec(seed: int, index: int, difficulty: str = "leiden") -> ClockSpec:
+    """The clock :func:`generate` draws as image ``index`` of the set with ``seed``.
+
+    Each image has its own random stream ``(seed, index)``: its time (uniform over the 720
+    minutes of the dial), then its design (with a chiral cue whenever the difficulty rotates or
+    mirrors), then its view.
+    """
+    on = nuisances_at(difficulty)
     rng = np.random.default_rng([seed, index])
     t = int(rng.integers(DIAL_MINUTES))
     design = sample_design(rng, chiral=_needs_cue(on))
-    view = sample_view(rng, on)
-    return _render(t // 60, t % 60, design, view, size), t
+    return ClockSpec(t // 60, t % 60, design, sample_view(rng, on))
 
 
 def _draw_range(
-    seed: int, start: int, stop: int, on: frozenset[str], size: int
+    seed: int, start: int, stop: int, difficulty: str, size: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Images and labels ``[hour, minute]`` of indices start..stop-1 (a worker's chunk)."""
     images = np.empty((stop - start, size, size), np.uint8)
     labels = np.empty((stop - start, 2), np.int64)
     for j, i in enumerate(range(start, stop)):
-        images[j], t = _draw_one(seed, i, on, size)
-        labels[j] = divmod(t, 60)
+        c = spec(seed, i, difficulty)
+        images[j] = _render(c.hour, c.minute, c.design, c.view, size)
+        labels[j] = c.hour, c.minute
     return images, labels
 
 
@@ -593,7 +612,7 @@ def generate(
     workers = workers or _default_workers(n)
     start = time.perf_counter()
     if workers == 1:
-        images, labels = _draw_range(seed, 0, n, on, size)
+        images, labels = _draw_range(seed, 0, n, difficulty, size)
     else:
         chunk = max(50, math.ceil(n / (workers * 8)))
         bounds = [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
@@ -602,7 +621,7 @@ def generate(
             parts = list(
                 pool.map(
                     _draw_range,
-                    *zip(*[(seed, a, b, on, size) for a, b in bounds], strict=True),
+                    *zip(*[(seed, a, b, difficulty, size) for a, b in bounds], strict=True),
                 )
             )
         images = np.concatenate([p[0] for p in parts])
