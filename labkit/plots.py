@@ -1,4 +1,4 @@
-"""Small figures shared by the chapters (sample grids, mean images)."""
+"""Small figures shared by the chapters (sample grids, mean images, rows of images)."""
 
 from __future__ import annotations
 
@@ -85,6 +85,42 @@ def learning_curves(
         ax.set(xlabel="epoch", ylabel=metric)
         ax.xaxis.get_major_locator().set_params(integer=True)
     axes[1].legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def image_rows(
+    rows: dict[str, Sequence[np.ndarray]],
+    captions: dict[str, Sequence[str]] | None = None,
+    *,
+    cell: float = 1.3,
+    title: str | None = None,
+) -> plt.Figure:
+    """One row of grey images (0..255, dark is dark) per key of ``rows``, the key as its label.
+
+    ``captions`` holds an optional caption per image, keyed like ``rows``. Rows may differ in
+    length; the grid is as wide as the longest.
+    """
+    if not rows:
+        raise ValueError("image_rows needs at least one row")
+    width = max(len(r) for r in rows.values())
+    fig, axes = plt.subplots(
+        len(rows), width, figsize=(width * cell + 1.2, len(rows) * (cell + 0.2)), squeeze=False
+    )
+    for axes_row, (name, images) in zip(axes, rows.items(), strict=True):
+        texts = (captions or {}).get(name, [])
+        for j, ax in enumerate(axes_row):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if j < len(images):
+                ax.imshow(images[j], cmap="gray", vmin=0, vmax=255)
+            if j < len(texts):
+                ax.set_title(texts[j], fontsize=8)
+        axes_row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -107,6 +107,13 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "min_test_accuracy": 0.85,
         },
     },
+    # Chapter 03 (clock images). n: clocks drawn at the course's difficulty (leiden) with
+    # the seed, split 80/10/10; the course has 18 000. per_row: clocks per figure row.
+    "03_clock_reading": {
+        "smoke": {"n": 600, "size": 150, "per_row": 4},
+        "quick": {"n": 6_000, "size": 150, "per_row": 6},
+        "full": {"n": 18_000, "size": 150, "per_row": 8},
+    },
 }
 
 

@@ -45,3 +45,16 @@ def test_learning_curves_draw_train_and_validation_per_run():
         "mlp validation",
         "cnn train",
     ]
+
+
+def test_image_rows_one_labelled_row_per_key_with_captions():
+    rows = {"a": [np.zeros((4, 4))] * 3, "b": [np.full((4, 4), 200)]}
+    fig = plots.image_rows(rows, {"a": ["x", "y", "z"]}, title="t")
+    axes = np.array(fig.axes).reshape(2, 3)
+    assert [ax.get_ylabel() for ax in axes[:, 0]] == ["a", "b"]
+    assert [ax.get_title() for ax in axes[0]] == ["x", "y", "z"]
+    assert [bool(ax.images) for ax in axes[1]] == [True, False, False]
+    assert np.all(axes[1, 0].images[0].get_array() == 200)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="at least one row"):
+        plots.image_rows({})
