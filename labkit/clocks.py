@@ -31,7 +31,7 @@ import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
@@ -48,6 +48,7 @@ __all__ = [
     "ClockSet",
     "ClockSpec",
     "Design",
+    "LADDER",
     "Splits",
     "View",
     "common_sense_error",
@@ -55,7 +56,10 @@ __all__ = [
     "draw_clock",
     "generate",
     "load_clocks",
+    "mirror_ambiguity",
+    "nuisance_gallery",
     "nuisances_at",
+    "render",
     "sample_design",
     "sample_view",
     "spec",
@@ -126,8 +130,8 @@ NUISANCES: tuple[str, ...] = (
     "noise",
 )
 
-#: What each step of the ladder adds to the one before it.
-_ADDS: dict[str, tuple[str, ...]] = {
+#: The difficulty ladder: what each step adds to the one before it.
+LADDER: dict[str, tuple[str, ...]] = {
     "easy": (),
     "shifted": ("scale_offset",),
     "rotated": ("rotation",),
@@ -137,7 +141,7 @@ _ADDS: dict[str, tuple[str, ...]] = {
     "leiden": ("glare", "blur", "noise"),
 }
 #: The difficulty steps, easiest first; ``leiden`` has every nuisance, like the course photos.
-DIFFICULTIES: tuple[str, ...] = tuple(_ADDS)
+DIFFICULTIES: tuple[str, ...] = tuple(LADDER)
 
 #: Share of mirrored clocks when the mirror nuisance is on.
 MIRROR_SHARE = 0.5
@@ -145,13 +149,13 @@ MIRROR_SHARE = 0.5
 
 def nuisances_at(difficulty: str) -> frozenset[str]:
     """The nuisances switched on at ``difficulty`` (each step keeps those of the steps before)."""
-    if difficulty not in _ADDS:
+    if difficulty not in LADDER:
         raise ValueError(
             f"unknown difficulty {difficulty!r}: the parameter 'difficulty' must be one of "
             f"{', '.join(DIFFICULTIES)}"
         )
     on: set[str] = set()
-    for step, adds in _ADDS.items():
+    for step, adds in LADDER.items():
         on.update(adds)
         if step == difficulty:
             return frozenset(on)
@@ -522,6 +526,44 @@ def spec(seed: int, index: int, difficulty: str = "leiden") -> ClockSpec:
     return ClockSpec(t // 60, t % 60, design, sample_view(rng, on))
 
 
+def render(clock: ClockSpec, size: int = 150) -> np.ndarray:
+    """Draw a :class:`ClockSpec` as a uint8 (size, size) grayscale image."""
+    return _render(clock.hour, clock.minute, clock.design, clock.view, size)
+
+
+def nuisance_gallery(
+    hour: int, minute: int, seeds: Iterable[int], size: int = 150
+) -> dict[str, list[np.ndarray]]:
+    """One row per nuisance (after a ``none`` row): the same clocks with only that nuisance.
+
+    Column ``j`` uses seed ``seeds[j]`` for the design and the nuisance's value; the mirror row
+    is always mirrored (in a dataset, half the clocks are).
+    """
+    _check_time(hour, minute)
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in ("none", *NUISANCES)}
+    for s in seeds:
+        design = sample_design(np.random.default_rng(s), chiral=True)
+        for name in rows:
+            on = () if name == "none" else (name,)
+            view = sample_view(np.random.default_rng([s, 1]), on)
+            if name == "mirror":
+                view = replace(view, mirror=True)
+            rows[name].append(_render(hour, minute, design, view, size))
+    return rows
+
+
+def mirror_ambiguity(design: Design, hour: int, minute: int, size: int = 150) -> int:
+    """How many pixels tell the mirrored clock at ``hour:minute`` from the unmirrored clock at
+    the mirrored time (differences over 100 grey levels). About 0 means a mirror image reads as
+    another time: the design lacks a chiral cue.
+    """
+    _check_time(hour, minute)
+    mirrored = _render(hour, minute, design, View(mirror=True), size)
+    twin = (DIAL_MINUTES - (60 * hour + minute)) % DIAL_MINUTES
+    unmirrored = _render(twin // 60, twin % 60, design, View(), size)
+    return int((np.abs(mirrored.astype(int) - unmirrored) > 100).sum())
+
+
 def _draw_range(
     seed: int, start: int, stop: int, difficulty: str, size: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -529,9 +571,9 @@ def _draw_range(
     images = np.empty((stop - start, size, size), np.uint8)
     labels = np.empty((stop - start, 2), np.int64)
     for j, i in enumerate(range(start, stop)):
-        c = spec(seed, i, difficulty)
-        images[j] = _render(c.hour, c.minute, c.design, c.view, size)
-        labels[j] = c.hour, c.minute
+        clock = spec(seed, i, difficulty)
+        images[j] = render(clock, size)
+        labels[j] = clock.hour, clock.minute
     return images, labels
 
 
