@@ -598,6 +598,15 @@ class ClockSet:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def summary(self) -> dict:
+        """Where the set came from and, if drawn, how fast: a short, rounded record."""
+        keys = ("source", "n", "size", "difficulty", "workers", "seconds", "images_per_second")
+        out = {k: self.info[k] for k in keys if k in self.info}
+        for k, digits in (("seconds", 1), ("images_per_second", 0)):
+            if k in out:
+                out[k] = round(float(out[k]), digits)
+        return out
+
 
 def _source_digest() -> str:
     """A digest of this module's source: a changed drawing code never reuses an old cache."""

@@ -219,6 +219,7 @@ def test_generate_labels_specs_and_does_not_depend_on_workers(tmp_path):
     first = clocks.spec(5, 0, "leiden")
     assert one.labels[0].tolist() == [first.hour, first.minute]
     assert one.info["source"] == "generated" and one.info["images_per_second"] > 0
+    assert one.summary()["n"] == 40 and set(one.summary()) >= {"seconds", "images_per_second"}
     again = clocks.generate(40, difficulty="leiden", size=48, seed=5, folder=tmp_path)
     assert again.info["source"] == "cache"
     assert np.array_equal(again.images, one.images)

@@ -39,8 +39,19 @@ def _chapter_01(results: dict) -> None:
     assert set(results["tuning"]) == {"mnist", "fashion_mnist"}
 
 
+def _chapter_03(results: dict) -> None:
+    generator = results["generator"]
+    assert generator["n"] == results["dataset"]["n"] == 600  # the smoke profile's size
+    assert generator["images_per_second"] > 0 and generator["size"] == 150
+    assert results["dataset"]["split"] == {"train": 480, "val": 60, "test": 60}
+    assert sum(results["dataset"]["hour_counts"]) == 600
+    examples = results["common_sense_error_examples"]
+    assert examples["11:59 vs 0:01"] == 2 and examples["0:00 vs 6:00"] == 360
+    assert all(0 <= e <= 360 for e in results["baselines_test"].values())
+
+
 #: What each chapter's metrics JSON must hold beyond the common record (its issue's contract).
-CONTRACTS = {"01_mlp_cnn_tuning": _chapter_01}
+CONTRACTS = {"01_mlp_cnn_tuning": _chapter_01, "03_clock_reading": _chapter_03}
 
 
 @pytest.mark.slow
