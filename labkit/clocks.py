@@ -495,6 +495,7 @@ def draw_clock(
     _check_time(hour, minute)
     if size < 16:
         raise ValueError(f"size must be at least 16 pixels (got {size})")
+    _check_seed(seed)
     on = _views_for(difficulty, nuisances)
     rng = np.random.default_rng(seed)
     sampled_design = sample_design(rng, chiral=_needs_cue(on))
@@ -608,9 +609,8 @@ class ClockSet:
         return out
 
 
-def _source_digest() -> str:
-    """A digest of this module's source: a changed drawing code never reuses an old cache."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:10]
+#: A digest of this module's source as imported: changed drawing code never reuses old caches.
+SOURCE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:10]
 
 
 def cache_dir() -> Path:
@@ -622,6 +622,28 @@ def _default_workers(n: int) -> int:
     if n < 1_500:  # starting processes costs more than it saves
         return 1
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _load_cache(where: Path, n: int, size: int) -> ClockSet | None:
+    """The cached set in ``where``, or None when absent, incomplete or unreadable (redraw)."""
+    if not (where / "params.json").is_file():  # written last: its absence means unfinished
+        return None
+    start = time.perf_counter()
+    try:
+        images = np.load(where / "images.npy")
+        labels = np.load(where / "labels.npy")
+        info = json.loads((where / "params.json").read_text())
+    except (ValueError, OSError, EOFError):
+        return None
+    if images.shape != (n, size, size) or labels.shape != (n, 2):
+        return None
+    info.update(source="cache", folder=str(where), load_seconds=time.perf_counter() - start)
+    return ClockSet(images, labels, info)
+
+
+def _check_seed(seed: int) -> None:
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer (got {seed!r})")
 
 
 def generate(
@@ -646,20 +668,15 @@ def generate(
         raise ValueError(f"n must be a positive integer (got {n!r})")
     if size < 16:
         raise ValueError(f"size must be at least 16 pixels (got {size})")
+    _check_seed(seed)
     on = nuisances_at(difficulty)
     params = {"n": int(n), "difficulty": difficulty, "size": int(size), "seed": int(seed)}
     key = hashlib.sha256(
-        json.dumps({**params, "source": _source_digest()}, sort_keys=True).encode()
+        json.dumps({**params, "source": SOURCE_DIGEST}, sort_keys=True).encode()
     ).hexdigest()[:12]
     where = (folder or cache_dir()) / f"{difficulty}-n{n}-s{size}-seed{seed}-{key}"
-    if cache and (where / "params.json").is_file():
-        start = time.perf_counter()
-        images = np.load(where / "images.npy")
-        labels = np.load(where / "labels.npy")
-        if images.shape == (n, size, size) and labels.shape == (n, 2):
-            info = json.loads((where / "params.json").read_text())
-            info.update(source="cache", folder=str(where), load_seconds=time.perf_counter() - start)
-            return ClockSet(images, labels, info)
+    if cache and (cached := _load_cache(where, n, size)) is not None:
+        return cached
     workers = workers or _default_workers(n)
     start = time.perf_counter()
     if workers == 1:
@@ -684,7 +701,7 @@ def generate(
         "workers": workers,
         "seconds": seconds,
         "images_per_second": n / seconds,
-        "source_digest": _source_digest(),
+        "source_digest": SOURCE_DIGEST,
     }
     if cache:
         where.mkdir(parents=True, exist_ok=True)

@@ -228,6 +228,16 @@ def test_generate_labels_specs_and_does_not_depend_on_workers(tmp_path):
     assert not np.array_equal(other.labels, one.labels)
 
 
+def test_a_broken_cache_is_drawn_again(tmp_path):
+    first = clocks.generate(12, size=32, seed=1, folder=tmp_path)
+    folder = next(tmp_path.iterdir())
+    (folder / "images.npy").write_bytes(b"cut off")
+    again = clocks.generate(12, size=32, seed=1, folder=tmp_path)
+    assert again.info["source"] == "generated"
+    assert np.array_equal(again.images, first.images)
+    assert clocks.generate(12, size=32, seed=1, folder=tmp_path).info["source"] == "cache"
+
+
 def test_times_cover_the_dial_uniformly():
     t = [60 * s.hour + s.minute for s in (clocks.spec(0, i, "easy") for i in range(7_200))]
     counts = np.bincount(np.array(t) // 60, minlength=12)  # per hour: 600 expected
@@ -239,6 +249,8 @@ def test_generate_rejects_bad_sizes():
         clocks.generate(0, cache=False)
     with pytest.raises(ValueError, match="'difficulty' must be one of"):
         clocks.generate(10, difficulty="expert", cache=False)
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        clocks.generate(10, seed=-1, cache=False)
 
 
 # --- course files ----------------------------------------------------------------------------
