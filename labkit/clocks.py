@@ -249,7 +249,7 @@ class View:
     offset: tuple[float, float] = (0.0, 0.0)  # centre shift, fraction of half the image size
     background: str = "plain"  # plain | carpet | wood
     background_tone: float = 0.4
-    texture_seed: int = 0
+    pattern_seed: int = 0  # seeds the background texture and the sensor noise
     light: tuple[float, float, float] = (1.0, 0.0, 0.0)  # gain, x-slope, y-slope
     glare: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # strength, x, y, angle
     blur: float = 0.0  # Gaussian radius in pixels
@@ -260,7 +260,11 @@ class View:
 def sample_view(rng: np.random.Generator, nuisances: Iterable[str]) -> View:
     """Random values for the chosen nuisances; the others stay neutral (see :class:`View`)."""
     on = _check_nuisances(nuisances)
-    v: dict = {"second": rng.uniform(0, 60), "background_tone": rng.uniform(0.2, 0.55)}
+    v: dict = {
+        "second": rng.uniform(0, 60),
+        "background_tone": rng.uniform(0.2, 0.55),
+        "pattern_seed": int(rng.integers(2**31)),
+    }
     if "scale_offset" in on:
         scale = rng.uniform(0.6, 0.95)
         room = 1.0 - scale
@@ -275,7 +279,6 @@ def sample_view(rng: np.random.Generator, nuisances: Iterable[str]) -> View:
         v["tilt_axis"] = rng.uniform(0, 180)
     if "texture" in on:
         v["background"] = str(rng.choice(["carpet", "wood"]))
-        v["texture_seed"] = int(rng.integers(2**31))
     if "lighting" in on:
         v["light"] = (rng.uniform(0.7, 1.15), rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5))
     if "glare" in on:
@@ -400,7 +403,7 @@ def _background(view: View, size: int) -> np.ndarray:
     base = view.background_tone
     if view.background == "plain":
         return np.full((size, size), base, np.float32)
-    rng = np.random.default_rng(view.texture_seed)
+    rng = np.random.default_rng(view.pattern_seed)
     if view.background == "carpet":  # fine pile, knotty blotches
         pile = rng.normal(128, 40, (size, size)).clip(0, 255).astype(np.uint8)
         blurred = Image.fromarray(pile).filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.0)))
@@ -429,10 +432,8 @@ def _render(hour: int, minute: int, design: Design, view: View, size: int) -> np
     ).reduce(_SUPERSAMPLE)
     la = np.asarray(warped, dtype=np.float32) / 255.0
     tone, alpha = la[..., 0], la[..., 1]
-    # LA's tone is not premultiplied: outside the clock it is 0, at its edge mixed with 0
-    img = np.where(alpha > 0, tone / np.maximum(alpha, 1e-6), 0) * alpha + (1 - alpha) * (
-        _background(view, size)
-    )
+    # both channels are 0 outside the clock, so resampling leaves the tone premultiplied
+    img = tone + (1 - alpha) * _background(view, size)
     img = np.clip(img, 0, 1)
     gain, sx, sy = view.light
     if (gain, sx, sy) != (1.0, 0.0, 0.0):
@@ -452,15 +453,9 @@ def _render(hour: int, minute: int, design: Design, view: View, size: int) -> np
         pil = Image.fromarray(np.round(img * 255).astype(np.uint8))
         img = np.asarray(pil.filter(ImageFilter.GaussianBlur(view.blur)), np.float32) / 255
     if view.noise > 0:
-        noise_rng = np.random.default_rng(view.texture_seed + 1)
+        noise_rng = np.random.default_rng([view.pattern_seed, 1])
         img = img + view.noise * noise_rng.standard_normal(img.shape).astype(np.float32)
     return np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)
-
-
-def _views_for(difficulty: str | None, nuisances: Iterable[str] | None) -> frozenset[str]:
-    if nuisances is not None:
-        return _check_nuisances(nuisances)
-    return nuisances_at(difficulty or "easy")
 
 
 def _needs_cue(on: frozenset[str]) -> bool:
@@ -496,7 +491,7 @@ def draw_clock(
     if size < 16:
         raise ValueError(f"size must be at least 16 pixels (got {size})")
     _check_seed(seed)
-    on = _views_for(difficulty, nuisances)
+    on = nuisances_at(difficulty) if nuisances is None else _check_nuisances(nuisances)
     rng = np.random.default_rng(seed)
     sampled_design = sample_design(rng, chiral=_needs_cue(on))
     sampled_view = sample_view(rng, on)
@@ -669,6 +664,8 @@ def generate(
     if size < 16:
         raise ValueError(f"size must be at least 16 pixels (got {size})")
     _check_seed(seed)
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be a positive integer or None (got {workers!r})")
     on = nuisances_at(difficulty)
     params = {"n": int(n), "difficulty": difficulty, "size": int(size), "seed": int(seed)}
     key = hashlib.sha256(
