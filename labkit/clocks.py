@@ -636,6 +636,24 @@ def _load_cache(where: Path, n: int, size: int) -> ClockSet | None:
     return ClockSet(images, labels, info)
 
 
+def _prune_stale(where: Path) -> None:
+    """Delete caches of the same parameters drawn by older code: they can never be loaded."""
+    prefix = where.name.rsplit("-", 1)[0] + "-"
+    for other in where.parent.glob(prefix + "*"):
+        params = other / "params.json"
+        if other == where or not params.is_file():
+            continue
+        try:
+            stale = json.loads(params.read_text()).get("source_digest") != SOURCE_DIGEST
+        except (ValueError, OSError):
+            continue
+        if stale:
+            for f in ("images.npy", "labels.npy", "params.json"):
+                (other / f).unlink(missing_ok=True)
+            if not any(other.iterdir()):
+                other.rmdir()
+
+
 def _check_seed(seed: int) -> None:
     if not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer (got {seed!r})")
@@ -707,6 +725,7 @@ def generate(
             np.save(tmp, array)
             tmp.replace(where / f"{name}.npy")
         (where / "params.json").write_text(json.dumps(info, indent=2) + "\n")
+        _prune_stale(where)
     return ClockSet(images, labels, {**info, "source": "generated", "folder": str(where)})
 
 

@@ -238,6 +238,16 @@ def test_a_broken_cache_is_drawn_again(tmp_path):
     assert clocks.generate(12, size=32, seed=1, folder=tmp_path).info["source"] == "cache"
 
 
+def test_caches_drawn_by_older_code_are_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(clocks, "SOURCE_DIGEST", "old")
+    clocks.generate(5, size=32, seed=2, folder=tmp_path)
+    clocks.generate(5, size=32, seed=3, folder=tmp_path)  # other parameters: kept
+    monkeypatch.setattr(clocks, "SOURCE_DIGEST", "new")
+    clocks.generate(5, size=32, seed=2, folder=tmp_path)
+    names = sorted(p.name.rsplit("-", 1)[0] for p in tmp_path.iterdir())
+    assert names == ["leiden-n5-s32-seed2", "leiden-n5-s32-seed3"]
+
+
 def test_times_cover_the_dial_uniformly():
     t = [60 * s.hour + s.minute for s in (clocks.spec(0, i, "easy") for i in range(7_200))]
     counts = np.bincount(np.array(t) // 60, minlength=12)  # per hour: 600 expected
