@@ -8,6 +8,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
+def _bare(ax: plt.Axes) -> None:
+    """No ticks and no frame, but keep the axes (their y label names the row)."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
 def sample_grid(
     images: np.ndarray,
     labels: np.ndarray,
@@ -26,10 +34,7 @@ def sample_grid(
         idx = np.flatnonzero(labels == c)
         pick = rng.choice(idx, size=min(per_class, idx.size), replace=False)
         for j, ax in enumerate(axes[c]):
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            _bare(ax)
             if j < pick.size:
                 ax.imshow(images[pick[j]], cmap="gray_r", vmin=0, vmax=255)
         axes[c, 0].set_ylabel(class_names[c], rotation=0, ha="right", va="center", fontsize=9)
@@ -112,10 +117,7 @@ def image_rows(
     for axes_row, (name, images) in zip(axes, rows.items(), strict=True):
         texts = (captions or {}).get(name, [])
         for j, ax in enumerate(axes_row):
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            _bare(ax)
             if j < len(images):
                 ax.imshow(images[j], cmap="gray", vmin=0, vmax=255)
             if j < len(texts):
