@@ -338,9 +338,9 @@ def _draw_face(design: Design, hour: int, minute: int, second: float, canvas: in
     g.ellipse((c - face_r, c - face_r, c + face_r, c + face_r), fill=(_tone(d.face), 255))
     ink = (_tone(d.ink), 255)
     R = face_r  # lengths below are fractions of the face radius
+    r1 = R * 0.97  # where the ticks end
     for k in range(60):
         length, width = d.hour_tick if k % 5 == 0 else d.minute_tick
-        r1 = R * 0.97
         g.polygon(_bar(c, c, 6 * k, r1 - length * R, r1, width * R, width * R), fill=ink)
     if d.flag:  # a small pennant right of the 12 tick: reads differently in a mirror
         top, h = c - 0.97 * R, max(d.hour_tick[0], 0.12) * R
@@ -392,6 +392,16 @@ def _homography(view: View, canvas: int, out: int) -> np.ndarray:
     return place @ tilt @ rotate @ mirror @ to_unit
 
 
+@lru_cache(maxsize=8)
+def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates (y, x) divided by ``size``: 0 at the top left, just under 1 at the
+    bottom right; float32, read-only (shared by every image of that size)."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    y.setflags(write=False)
+    x.setflags(write=False)
+    return y, x
+
+
 def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
     """Smooth random field in about [-1, 1]: ``cells`` x ``cells`` values, bicubic upsampled."""
     small = Image.fromarray(rng.standard_normal((cells, cells)).astype(np.float32))
@@ -410,7 +420,7 @@ def _background(view: View, size: int) -> np.ndarray:
         pile = (np.asarray(blurred, np.float32) - 128) / 40
         bg = base + 0.18 * pile + 0.06 * _smooth_noise(rng, size, 6)
     else:  # wood: grain lines along one direction, warped, with plank seams
-        y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+        y, x = _grid(size)
         a = rng.uniform(0, math.pi)
         along, across = x * math.cos(a) + y * math.sin(a), -x * math.sin(a) + y * math.cos(a)
         warp = 0.04 * _smooth_noise(rng, size, 4)
@@ -437,11 +447,11 @@ def _render(hour: int, minute: int, design: Design, view: View, size: int) -> np
     img = np.clip(img, 0, 1)
     gain, sx, sy = view.light
     if (gain, sx, sy) != (1.0, 0.0, 0.0):
-        y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
-        img = img * (gain * (1 + sx * x + sy * y))
+        y, x = _grid(size)
+        img = img * (gain * (1 + sx * (x - 0.5) + sy * (y - 0.5)))
     strength, gx, gy, gdeg = view.glare
     if strength > 0:  # a soft elongated highlight on the clock's glass
-        y, x = np.mgrid[0:size, 0:size].astype(np.float32) / (size / 2) - 1
+        y, x = (2 * g - 1 for g in _grid(size))  # -1..1 across the image
         cx, cy = view.offset[0] + view.scale * gx, view.offset[1] + view.scale * gy
         a = math.radians(gdeg)
         u = (x - cx) * math.cos(a) + (y - cy) * math.sin(a)
