@@ -1,0 +1,357 @@
+"""The VAE's pieces, in NumPy, so chapter 04 can check every step of the derivation.
+
+* Gaussian log-densities and KL divergences (closed form, discrete, Monte-Carlo).
+* :class:`LinearGaussian`: the linear-Gaussian latent-variable model (probabilistic PCA),
+  p(z) = N(0, I), p(x | z) = N(Wz + b, s2 I), where log p(x), the posterior p(z | x) and the
+  ELBO of any Gaussian q are exact, so "log p(x) = ELBO + KL(q || posterior)" can be checked
+  to rounding error.
+* The two gradient estimators of the ELBO (score function and reparameterisation).
+* Batch gradient descent and minibatch SGD on the same objective (the mean log-likelihood of a
+  linear-Gaussian model), with the closed-form maximum-likelihood fit as the finish line.
+
+Every logarithm is natural: log-densities, KL divergences and ELBOs are in nats.
+The Keras VAE itself is in :mod:`labkit.vae_model`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def log_normal_diag(x: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """log N(x; mean, diag(var)) in nats, summed over the last axis (broadcasts)."""
+    x, mean, var = np.asarray(x, float), np.asarray(mean, float), np.asarray(var, float)
+    if np.any(var <= 0):
+        raise ValueError("var must be positive")
+    return -0.5 * np.sum(LOG_2PI + np.log(var) + (x - mean) ** 2 / var, axis=-1)
+
+
+def log_mvn(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """log N(x; mean, cov) in nats for rows ``x`` (..., D) and a full covariance (D, D)."""
+    x, mean, cov = np.asarray(x, float), np.asarray(mean, float), np.asarray(cov, float)
+    chol = np.linalg.cholesky(cov)  # raises LinAlgError unless cov is positive definite
+    diff = (x - mean).reshape(-1, cov.shape[0])
+    sol = np.linalg.solve(chol, diff.T)  # L^-1 (x - mean)
+    maha = np.sum(sol**2, axis=0)
+    logdet = 2.0 * np.sum(np.log(np.diag(chol)))
+    out = -0.5 * (cov.shape[0] * LOG_2PI + logdet + maha)
+    return out.reshape(np.shape(x)[:-1])
+
+
+def kl_gaussian_diag(
+    mean_q: np.ndarray, var_q: np.ndarray, mean_p: np.ndarray = 0.0, var_p: np.ndarray = 1.0
+) -> np.ndarray:
+    """KL(N(mean_q, diag var_q) || N(mean_p, diag var_p)) in nats, summed over the last axis.
+
+    With the defaults it is the VAE's KL to the standard-normal prior,
+    0.5 * sum(var + mean^2 - 1 - log var).
+    """
+    mean_q, var_q = np.asarray(mean_q, float), np.asarray(var_q, float)
+    mean_p, var_p = np.broadcast_to(mean_p, mean_q.shape), np.broadcast_to(var_p, var_q.shape)
+    if np.any(var_q <= 0) or np.any(var_p <= 0):
+        raise ValueError("variances must be positive")
+    ratio = var_q / var_p
+    return 0.5 * np.sum(ratio + (mean_q - mean_p) ** 2 / var_p - 1.0 - np.log(ratio), axis=-1)
+
+
+def kl_gaussian(
+    mean_q: np.ndarray, cov_q: np.ndarray, mean_p: np.ndarray, cov_p: np.ndarray
+) -> float:
+    """KL(N(mean_q, cov_q) || N(mean_p, cov_p)) in nats for full covariances."""
+    mean_q, mean_p = np.asarray(mean_q, float), np.asarray(mean_p, float)
+    cov_q, cov_p = np.asarray(cov_q, float), np.asarray(cov_p, float)
+    k = mean_q.shape[-1]
+    chol_p = np.linalg.cholesky(cov_p)
+    chol_q = np.linalg.cholesky(cov_q)
+    a = np.linalg.solve(chol_p, chol_q)  # L_p^-1 L_q: trace term = ||a||_F^2
+    d = np.linalg.solve(chol_p, mean_p - mean_q)
+    logdet = 2.0 * (np.sum(np.log(np.diag(chol_p))) - np.sum(np.log(np.diag(chol_q))))
+    return float(0.5 * (np.sum(a**2) + np.sum(d**2) - k + logdet))
+
+
+def kl_discrete(p: np.ndarray, q: np.ndarray) -> float:
+    """KL(p || q) = sum_i p_i log(p_i / q_i) in nats for probability vectors.
+
+    Terms with p_i = 0 count 0; a p_i > 0 where q_i = 0 makes the divergence infinite.
+    """
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    for name, v in (("p", p), ("q", q)):
+        if np.any(v < 0) or not np.isclose(v.sum(), 1.0):
+            raise ValueError(f"{name} must be a probability vector (non-negative, sums to 1)")
+    support = p > 0
+    if np.any(q[support] == 0):
+        return float("inf")
+    return float(np.sum(p[support] * np.log(p[support] / q[support])))
+
+
+def kl_monte_carlo(
+    sample_q: Callable[[int, np.random.Generator], np.ndarray],
+    log_q: Callable[[np.ndarray], np.ndarray],
+    log_p: Callable[[np.ndarray], np.ndarray],
+    n: int,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
+    """Monte-Carlo KL(q || p) = E_q[log q(z) - log p(z)] from ``n`` draws of q.
+
+    Returns the estimate and its standard error (nats).
+    """
+    z = sample_q(n, rng)
+    terms = log_q(z) - log_p(z)
+    return float(terms.mean()), float(terms.std(ddof=1) / np.sqrt(n))
+
+
+@dataclass(frozen=True)
+class LinearGaussian:
+    """p(z) = N(0, I_d), p(x | z) = N(W z + b, noise_var I_D): probabilistic PCA.
+
+    Everything the VAE has to approximate is exact here: the marginal
+    p(x) = N(b, W W^T + noise_var I) and the posterior
+    p(z | x) = N(M^-1 W^T (x - b), noise_var M^-1) with M = W^T W + noise_var I.
+    """
+
+    W: np.ndarray
+    b: np.ndarray
+    noise_var: float
+
+    def __post_init__(self) -> None:
+        if np.ndim(self.W) != 2 or np.shape(self.b) != (np.shape(self.W)[0],):
+            raise ValueError("W must be (D, d) and b (D,)")
+        if not self.noise_var > 0:
+            raise ValueError(f"noise_var must be positive, got {self.noise_var}")
+
+    @classmethod
+    def random(
+        cls, data_dim: int, latent_dim: int, noise_var: float = 0.5, seed: int = 0
+    ) -> LinearGaussian:
+        """A model with standard-normal W and b (a fixed ``seed``)."""
+        rng = np.random.default_rng(seed)
+        return cls(
+            rng.standard_normal((data_dim, latent_dim)), rng.standard_normal(data_dim), noise_var
+        )
+
+    @property
+    def data_dim(self) -> int:
+        return int(self.W.shape[0])
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.W.shape[1])
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` draws (x, z) from the joint p(x, z) = p(x | z) p(z)."""
+        z = rng.standard_normal((n, self.latent_dim))
+        noise = rng.standard_normal((n, self.data_dim)) * np.sqrt(self.noise_var)
+        return z @ self.W.T + self.b + noise, z
+
+    def marginal_cov(self) -> np.ndarray:
+        """Cov of p(x): W W^T + noise_var I."""
+        return self.W @ self.W.T + self.noise_var * np.eye(self.data_dim)
+
+    def log_marginal(self, x: np.ndarray) -> np.ndarray:
+        """log p(x) in nats, exact (rows of ``x``)."""
+        return log_mvn(x, self.b, self.marginal_cov())
+
+    def log_prior(self, z: np.ndarray) -> np.ndarray:
+        """log p(z) = log N(z; 0, I)."""
+        return log_normal_diag(z, 0.0, np.ones(self.latent_dim))
+
+    def log_likelihood(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """log p(x | z) = log N(x; W z + b, noise_var I); broadcasts over leading axes."""
+        mean = np.asarray(z) @ self.W.T + self.b
+        return log_normal_diag(x, mean, np.full(self.data_dim, self.noise_var))
+
+    def log_joint(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """log p(x, z) = log p(x | z) + log p(z)."""
+        return self.log_likelihood(x, z) + self.log_prior(z)
+
+    def posterior(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The exact posterior p(z | x) = N(mean, cov): ``mean`` per row of x, one ``cov``."""
+        m = self.W.T @ self.W + self.noise_var * np.eye(self.latent_dim)
+        m_inv = np.linalg.inv(m)
+        mean = (np.asarray(x, float) - self.b) @ self.W @ m_inv.T
+        return mean, self.noise_var * m_inv
+
+    def elbo(self, x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> float:
+        """The ELBO E_q[log p(x, z)] + H(q) of one data point ``x`` for q = N(mean, cov), exact.
+
+        E_q log p(x|z) = log N(x; W mean + b, s2 I) - tr(W cov W^T) / (2 s2), and
+        E_q log p(z) + H(q) = -KL(q || p(z)).
+        """
+        x, mean, cov = np.asarray(x, float), np.asarray(mean, float), np.asarray(cov, float)
+        expected_ll = float(self.log_likelihood(x, mean)) - np.trace(self.W @ cov @ self.W.T) / (
+            2.0 * self.noise_var
+        )
+        kl_prior = kl_gaussian(mean, cov, np.zeros(self.latent_dim), np.eye(self.latent_dim))
+        return float(expected_ll - kl_prior)
+
+    def elbo_monte_carlo(
+        self, x: np.ndarray, mean: np.ndarray, std: np.ndarray, n: int, rng: np.random.Generator
+    ) -> tuple[float, float]:
+        """Monte-Carlo ELBO E_q[log p(x, z) - log q(z)] for q = N(mean, diag std^2).
+
+        Returns the estimate and its standard error (nats).
+        """
+        mean, std = np.asarray(mean, float), np.asarray(std, float)
+        z = mean + std * rng.standard_normal((n, self.latent_dim))
+        terms = self.log_joint(x, z) - log_normal_diag(z, mean, std**2)
+        return float(terms.mean()), float(terms.std(ddof=1) / np.sqrt(n))
+
+    def grad_log_joint(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """d/dz log p(x, z) = W^T (x - W z - b) / s2 - z, per row of ``z``."""
+        z = np.asarray(z, float)
+        resid = np.asarray(x, float) - z @ self.W.T - self.b
+        return resid @ self.W / self.noise_var - z
+
+    def elbo_gradient(self, x: np.ndarray, mean: np.ndarray, log_std: np.ndarray) -> np.ndarray:
+        """The exact gradient of the ELBO of ``x`` for q = N(mean, diag exp(2 log_std)).
+
+        Returned as one vector [d/d mean, d/d log_std] (2 d values).
+        """
+        mean, std = np.asarray(mean, float), np.exp(np.asarray(log_std, float))
+        g_mean = self.grad_log_joint(x, mean)
+        col_sq = np.sum(self.W**2, axis=0)
+        g_log_std = 1.0 - std**2 * (col_sq / self.noise_var + 1.0)
+        return np.concatenate([g_mean, g_log_std])
+
+
+def reparameterisation_gradients(
+    model: LinearGaussian,
+    x: np.ndarray,
+    mean: np.ndarray,
+    log_std: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``n`` single-sample reparameterisation estimates of the ELBO's gradient, (n, 2 d).
+
+    z = mean + std * eps with eps ~ N(0, I), so d/d mean = grad_z log p(x, z) and
+    d/d log_std = grad_z log p(x, z) * std * eps + 1 (the entropy's exact gradient).
+    """
+    mean, std = np.asarray(mean, float), np.exp(np.asarray(log_std, float))
+    eps = rng.standard_normal((n, model.latent_dim))
+    g = model.grad_log_joint(x, mean + std * eps)
+    return np.concatenate([g, g * std * eps + 1.0], axis=1)
+
+
+def score_function_gradients(
+    model: LinearGaussian,
+    x: np.ndarray,
+    mean: np.ndarray,
+    log_std: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``n`` single-sample score-function (REINFORCE) estimates of the ELBO's gradient, (n, 2 d).
+
+    f(z) * grad log q(z) with f(z) = log p(x, z) - log q(z), z ~ q; it needs only f's values,
+    not its gradient. (The extra term E_q[grad log q] is zero in expectation and dropped.)
+    """
+    mean, std = np.asarray(mean, float), np.exp(np.asarray(log_std, float))
+    eps = rng.standard_normal((n, model.latent_dim))
+    z = mean + std * eps
+    f = model.log_joint(x, z) - log_normal_diag(z, mean, std**2)
+    score = np.concatenate([eps / std, eps**2 - 1.0], axis=1)  # d log q / d(mean, log_std)
+    return f[:, None] * score
+
+
+# --- learning the linear-Gaussian model: batch gradient descent vs minibatch SGD ------------
+
+
+def mean_log_likelihood(model: LinearGaussian, x: np.ndarray) -> float:
+    """The data's mean log p(x) in nats (the objective both optimisers climb)."""
+    return float(model.log_marginal(x).mean())
+
+
+def log_likelihood_gradient(
+    model: LinearGaussian, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Gradient of the mean log p(x) over rows ``x`` w.r.t. (W, b, log noise_var).
+
+    With C = W W^T + s2 I and S = mean (x - b)(x - b)^T, dL/dC = C^-1 (S - C) C^-1 / 2, so
+    dL/dW = 2 dL/dC W, dL/db = C^-1 (mean x - b) and dL/d log s2 = s2 tr(dL/dC).
+    It is a mean over rows, so on a minibatch it is an unbiased estimate of the full one.
+    """
+    x = np.asarray(x, float)
+    c_inv = np.linalg.inv(model.marginal_cov())
+    diff = x - model.b
+    proj = diff @ c_inv  # rows (x - b)^T C^-1
+    g_c = 0.5 * (proj.T @ proj / len(x) - c_inv)
+    g_w = 2.0 * g_c @ model.W
+    g_b = c_inv @ diff.mean(axis=0)
+    g_log_var = float(model.noise_var * np.trace(g_c))
+    return g_w, g_b, g_log_var
+
+
+def ppca_maximum_likelihood(x: np.ndarray, latent_dim: int) -> LinearGaussian:
+    """The closed-form maximum-likelihood linear-Gaussian model (Tipping & Bishop, 1999).
+
+    b = the data mean, noise_var = the mean of the discarded covariance eigenvalues,
+    W = U_d (Lambda_d - noise_var I)^1/2 (unique up to a rotation of z).
+    """
+    x = np.asarray(x, float)
+    b = x.mean(axis=0)
+    eigval, eigvec = np.linalg.eigh(np.cov(x, rowvar=False, bias=True))
+    eigval, eigvec = eigval[::-1], eigvec[:, ::-1]
+    noise_var = float(eigval[latent_dim:].mean())
+    w = eigvec[:, :latent_dim] * np.sqrt(np.maximum(eigval[:latent_dim] - noise_var, 0.0))
+    return LinearGaussian(w, b, noise_var)
+
+
+def fit_linear_gaussian(
+    x: np.ndarray,
+    init: LinearGaussian,
+    *,
+    batch_size: int | None,
+    lr: float,
+    passes: float,
+    seed: int = 0,
+    evals_per_pass: int = 10,
+) -> pd.DataFrame:
+    """Gradient ascent on the mean log-likelihood: batch GD (``batch_size=None``) or SGD.
+
+    Batch GD takes one step per pass over ``x``; minibatch SGD takes len(x) / batch_size steps
+    per pass, each on a fresh shuffled batch. Returns one row per evaluation with the pass,
+    the step, the optimiser's wall-clock seconds (evaluations excluded) and the full-data
+    negative mean log-likelihood ``nll`` in nats.
+    """
+    if batch_size is not None and not 1 <= batch_size <= len(x):
+        raise ValueError(f"batch_size must be None or 1..{len(x)}, got {batch_size}")
+    rng = np.random.default_rng(seed)
+    n = len(x)
+    b_size = n if batch_size is None else batch_size
+    steps_per_pass = n // b_size
+    total = max(1, int(round(passes * steps_per_pass)))
+    every = max(1, steps_per_pass // evals_per_pass)
+    w, b, log_var = init.W.copy(), init.b.copy(), float(np.log(init.noise_var))
+    rows = [{"pass": 0.0, "step": 0, "seconds": 0.0, "nll": -mean_log_likelihood(init, x)}]
+    clock, order, pos = 0.0, rng.permutation(n), 0
+    for step in range(1, total + 1):
+        t0 = time.perf_counter()
+        if b_size == n:
+            batch = x
+        else:
+            if pos + b_size > n:
+                order, pos = rng.permutation(n), 0
+            batch = x[order[pos : pos + b_size]]
+            pos += b_size
+        try:
+            g_w, g_b, g_lv = log_likelihood_gradient(LinearGaussian(w, b, np.exp(log_var)), batch)
+            w, b, log_var = w + lr * g_w, b + lr * g_b, log_var + lr * g_lv
+            clock += time.perf_counter() - t0
+            if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b)) and abs(log_var) < 50):
+                raise np.linalg.LinAlgError("non-finite parameters")
+            if step % every == 0 or step == total:
+                nll = -mean_log_likelihood(LinearGaussian(w, b, float(np.exp(log_var))), x)
+                rows.append(
+                    {"pass": step / steps_per_pass, "step": step, "seconds": clock, "nll": nll}
+                )
+        except np.linalg.LinAlgError as err:
+            raise FloatingPointError(f"diverged at step {step}: lr={lr} is too large") from err
+    return pd.DataFrame(rows)
