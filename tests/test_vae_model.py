@@ -1,0 +1,141 @@
+"""The Keras VAE on tiny data: its loss is the negative ELBO, and its bounds bracket log p(x),
+checked against log p(x) integrated numerically over a 2-D latent space."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from labkit import vae, vae_model
+
+
+def _tiny() -> vae_model.VAE:
+    keras.utils.set_random_seed(0)
+    model = vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=0)
+    model(np.zeros((1, 6), "float32"))  # build
+    # q(z | x) = N(0, 2 I) for every x: wider than the prior, so the importance weights
+    # p(x, z) / q(z | x) are bounded and k samples pin log p(x) down tightly. (An untrained
+    # encoder's narrow q gives heavy-tailed weights that converge far more slowly.)
+    last = model.encoder.layers[-1]
+    last.kernel.assign(np.zeros(last.kernel.shape, "float32"))
+    last.bias.assign(np.array([0, 0, np.log(2), np.log(2)], "float32"))
+    return model
+
+
+@pytest.fixture(scope="module")
+def tiny() -> vae_model.VAE:
+    return _tiny()
+
+
+def _binary(n: int, d: int = 6, seed: int = 0) -> np.ndarray:
+    return (np.random.default_rng(seed).random((n, d)) < 0.3).astype("float32")
+
+
+def test_flatten_and_binarise():
+    images = np.full((3, 28, 28), 255, np.uint8)
+    images[:, :14] = 0
+    x = vae_model.flatten(images)
+    assert x.shape == (3, 784) and x.dtype == np.float32 and x.max() == 1.0
+    b = vae_model.binarise(x, seed=0)
+    np.testing.assert_array_equal(b, x)  # 0 and 1 stay; the draw only matters in between
+    grey = np.full((2000, 784), 0.25, np.float32)
+    assert vae_model.binarise(grey, 1).mean() == pytest.approx(0.25, abs=0.01)
+    np.testing.assert_array_equal(vae_model.binarise(grey, 1), vae_model.binarise(grey, 1))
+    with pytest.raises(ValueError, match="0..1 scale"):
+        vae_model.binarise(images.astype(float), 0)
+
+
+def test_model_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="latent_dim"):
+        vae_model.VAE(latent_dim=0)
+
+
+def _exact_log_marginal(model: vae_model.VAE, x: np.ndarray) -> np.ndarray:
+    """log p(x) = log sum_grid p(x | z) p(z) dz on a fine 2-D grid over [-7, 7]^2."""
+    side = np.linspace(-7, 7, 561)
+    step = side[1] - side[0]
+    z = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)
+    logits = keras.ops.convert_to_numpy(model.decoder(z.astype("float32"))).astype(float)
+    log_lik = x @ logits.T - np.logaddexp(0, logits).sum(axis=1)  # (n, grid)
+    log_prior = vae.log_normal_diag(z, 0.0, np.ones(2))
+    from scipy.special import logsumexp
+
+    return logsumexp(log_lik + log_prior, axis=1) + 2 * np.log(step)
+
+
+def test_bounds_bracket_the_exact_log_likelihood(tiny):
+    x = _binary(20)
+    exact = _exact_log_marginal(tiny, x)
+    few = vae_model.bounds(tiny, x, k=1, seed=0)
+    many = vae_model.bounds(tiny, x, k=5_000, seed=0, max_rows=20_000)
+    assert np.all(many.elbo < exact + 0.05)  # the ELBO is a lower bound (+ Monte-Carlo slack)
+    np.testing.assert_allclose(many.iwae, exact, atol=0.06)  # and IWAE closes the gap
+    assert many.iwae.mean() == pytest.approx(exact.mean(), abs=0.015)
+    assert (exact - many.elbo).mean() > 0.3  # which the ELBO leaves open for this q
+    assert np.all(many.iwae >= many.elbo)
+    # ELBO = E[log p(x|z)] - KL(q || p(z)) with the KL exact: the pieces add up
+    np.testing.assert_allclose(many.elbo, many.log_lik - many.kl, atol=0.15)
+    assert few.k == 1 and np.allclose(few.iwae, few.elbo)
+    summary = many.summary()
+    assert summary["iwae_nll_nats"] == pytest.approx(-exact.mean(), abs=0.015)
+    assert summary["elbo_nll_nats"] >= summary["iwae_nll_nats"] > 0
+
+
+def test_bounds_do_not_depend_on_the_chunking(tiny):
+    x = _binary(7)
+    a = vae_model.bounds(tiny, x, k=10, seed=3, max_rows=10)  # one image per chunk
+    b = vae_model.bounds(tiny, x, k=10, seed=3, max_rows=10_000)
+    assert np.isclose(a.iwae.mean(), b.iwae.mean(), atol=1.0)  # same law, different draws
+    assert len(a.iwae) == len(b.iwae) == 7
+
+
+def test_bounds_reject_bad_input(tiny):
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        vae_model.bounds(tiny, _binary(2), k=0)
+    with pytest.raises(ValueError, match="binary images"):
+        vae_model.bounds(tiny, np.full((2, 6), 0.5), k=2)
+
+
+def test_the_training_loss_is_the_negative_elbo():
+    tiny = _tiny()
+    x = _binary(4_000, seed=1)
+    tiny.compile(optimizer="adam")
+    loss = tiny.evaluate(x, batch_size=4_000, verbose=0)
+    elbo = vae_model.bounds(tiny, x, k=1, seed=0).elbo.mean()
+    assert loss == pytest.approx(-elbo, abs=0.1)
+
+
+def test_training_improves_the_elbo_and_resumes(tmp_path):
+    keras.utils.set_random_seed(1)
+    rng = np.random.default_rng(0)
+    protos = rng.random((2, 6)) < 0.5  # two binary prototypes with a few flipped pixels
+    x = (protos[rng.integers(0, 2, 2_000)] ^ (rng.random((2_000, 6)) < 0.05)).astype("float32")
+    model = vae_model.VAE(data_dim=6, latent_dim=2, hidden=(16,), seed=1)
+    model(x[:1])
+    before = vae_model.bounds(model, x[:500], k=1).elbo.mean()
+    hist = vae_model.train(model, x, x[:500], epochs=3, batch_size=64, backup_dir=str(tmp_path))
+    after = vae_model.bounds(model, x[:500], k=1).elbo.mean()
+    assert set(hist) == {"loss", "val_loss"} and len(hist["loss"]) == 3
+    assert after > before + 0.3
+    assert hist["loss"][-1] < hist["loss"][0]
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        vae_model.train(model, x, epochs=0)
+
+
+def test_encode_decode_shapes(tiny):
+    mean, var = vae_model.encode(tiny, _binary(5), batch_size=2)
+    assert mean.shape == var.shape == (5, 2) and np.all(var > 0)
+    square = vae_model.VAE(data_dim=16, latent_dim=2, hidden=(4,))
+    images = vae_model.decode(square, np.zeros((3, 2)))
+    assert images.shape == (3, 4, 4) and 0 <= images.min() <= images.max() <= 255
+
+
+def test_saved_model_round_trips(tiny, tmp_path):
+    path = tmp_path / "vae.keras"
+    tiny.save(path)
+    loaded = keras.models.load_model(path)
+    x = _binary(3)
+    np.testing.assert_allclose(
+        vae_model.encode(loaded, x)[0], vae_model.encode(tiny, x)[0], rtol=1e-6
+    )
