@@ -64,17 +64,22 @@ def class_means(
 
 
 def learning_curves(
-    histories: dict[str, dict[str, Sequence[float]]], *, title: str | None = None
+    histories: dict[str, dict[str, Sequence[float]]],
+    *,
+    metrics: Sequence[str] = ("loss", "accuracy"),
+    title: str | None = None,
 ) -> plt.Figure:
-    """Loss and accuracy per epoch, training (solid) vs validation (dashed), one colour per run.
+    """``metrics`` per epoch (one panel each), training (solid) vs validation (dashed), one
+    colour per run.
 
     ``histories`` maps a run's label to a Keras ``History.history`` dict (``loss``,
     ``accuracy`` and, when validated, ``val_loss``, ``val_accuracy``).
     """
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
+    axes = axes[0]
     for colour, (label, h) in enumerate(histories.items()):
         epochs = np.arange(1, len(h["loss"]) + 1)
-        for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        for ax, metric in zip(axes, metrics, strict=True):
             ax.plot(epochs, h[metric], color=f"C{colour}", marker="o", ms=3, label=f"{label} train")
             if f"val_{metric}" in h:
                 ax.plot(
@@ -86,10 +91,10 @@ def learning_curves(
                     ms=3,
                     label=f"{label} validation",
                 )
-    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+    for ax, metric in zip(axes, metrics, strict=True):
         ax.set(xlabel="epoch", ylabel=metric)
         ax.xaxis.get_major_locator().set_params(integer=True)
-    axes[1].legend(fontsize="small")
+    axes[-1].legend(fontsize="small")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -24,7 +24,9 @@ def headless() -> bool:
     return shell is None or getattr(shell, "kernel", None) is None
 
 
-def panel(draw: Callable[..., Any], *, button: str | None = None, **controls: Any) -> None:
+def panel(
+    draw: Callable[..., Any], *, button: str | None = None, per_row: int = 4, **controls: Any
+) -> None:
     """Show ``controls`` (ipywidgets keyed by ``draw``'s argument names) driving ``draw``.
 
     ``draw`` makes one matplotlib figure from the controls' values. Interactive: displays the
@@ -32,6 +34,7 @@ def panel(draw: Callable[..., Any], *, button: str | None = None, **controls: An
     for a slow ``draw`` such as training a model, redrawn only when the button is pressed (the
     default values are drawn once at the start). Headless: draws the current values once.
     Returns ``None`` either way, so a cell ending in ``panel(...)`` shows no repr.
+    Interactive controls are laid out ``per_row`` to a row.
     """
     import matplotlib.pyplot as plt
 
@@ -45,13 +48,16 @@ def panel(draw: Callable[..., Any], *, button: str | None = None, **controls: An
     import ipywidgets as W
     from IPython.display import display
 
+    widgets = list(controls.values())
+    grid = W.VBox([W.HBox(widgets[i : i + per_row]) for i in range(0, len(widgets), per_row)])
+
     def _draw(**kw: Any) -> None:
         draw(**kw)
         plt.show()
 
     if button is None:
         out = W.interactive_output(_draw, controls)
-        display(W.VBox([W.HBox(list(controls.values())), out]))
+        display(W.VBox([grid, out]))
         return
     out = W.Output()
     run = W.Button(description=button, button_style="primary")
@@ -62,5 +68,5 @@ def panel(draw: Callable[..., Any], *, button: str | None = None, **controls: An
             _draw(**values())
 
     run.on_click(_on_click)
-    display(W.VBox([W.HBox(list(controls.values())), run, out]))
+    display(W.VBox([grid, run, out]))
     _on_click()

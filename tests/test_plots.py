@@ -47,6 +47,16 @@ def test_learning_curves_draw_train_and_validation_per_run():
     ]
 
 
+def test_learning_curves_draw_the_metrics_asked_for():
+    from labkit import plots
+
+    fig = plots.learning_curves(
+        {"vae": {"loss": [9.0, 8.0], "val_loss": [9.5, 8.5]}}, metrics=["loss"]
+    )
+    (ax,) = fig.axes
+    assert len(ax.lines) == 2 and ax.get_ylabel() == "loss"
+
+
 def test_image_rows_one_labelled_row_per_key_with_captions():
     rows = {"a": [np.zeros((4, 4))] * 3, "b": [np.full((4, 4), 200)]}
     fig = plots.image_rows(rows, {"a": ["x", "y", "z"]}, title="t")

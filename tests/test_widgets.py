@@ -40,7 +40,7 @@ def test_interactive_panel_shows_controls_and_live_output(shown):
     slider = W.IntSlider(value=2, min=0, max=5)
     assert widgets.panel(lambda a: calls.append(a), a=slider) is None
     (box,) = shown
-    assert isinstance(box, W.VBox) and slider in box.children[0].children
+    assert isinstance(box, W.VBox) and slider in box.children[0].children[0].children
     slider.value = 4
     assert calls[-1] == 4
 
@@ -51,7 +51,7 @@ def test_button_panel_draws_once_then_only_on_click(shown):
     assert widgets.panel(lambda a: calls.append(a), button="train", a=slider) is None
     (box,) = shown
     controls, run, _ = box.children
-    assert slider in controls.children and run.description == "train"
+    assert slider in controls.children[0].children and run.description == "train"
     assert calls == [2]  # the default, drawn at the start
     slider.value = 4
     assert calls == [2]  # a slow draw waits for the button
@@ -64,3 +64,13 @@ def test_headless_button_panel_draws_the_default_state(monkeypatch):
     calls = []
     widgets.panel(lambda a: calls.append(a), button="train", a=W.IntSlider(value=3))
     assert calls == [3]
+
+
+def test_many_controls_wrap_into_rows(shown):
+    sliders = {f"s{i}": W.FloatSlider(value=i) for i in range(6)}
+    calls = []
+    widgets.panel(lambda **kw: calls.append(kw), per_row=4, **sliders)
+    (box,) = shown
+    rows = box.children[0].children
+    assert [len(r.children) for r in rows] == [4, 2]
+    assert calls[-1] == {f"s{i}": float(i) for i in range(6)}
