@@ -114,6 +114,52 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
         "quick": {"n": 6_000, "size": 150, "per_row": 6},
         "full": {"n": 18_000, "size": 150, "per_row": 8},
     },
+    # Chapter 04 (the VAE). mc: Monte-Carlo draws for the KL/ELBO checks; grad: draws per
+    # gradient estimator; fit_n: points for batch GD vs SGD (gd_passes / sgd_passes each).
+    # train/val: MNIST training images for fitting and validation (None = the 55 000 left
+    # after the 5 000 validation images); test: test images scored (None = all 10 000);
+    # iwae_k: importance samples per test image (k >= 1000 in full).
+    "04_vae": {
+        "smoke": {
+            "mc": 5_000,
+            "grad": 5_000,
+            "fit_n": 4_000,
+            "gd_passes": 40,
+            "sgd_passes": 2,
+            "train": 2_000,
+            "val": 500,
+            "test": 200,
+            "epochs": 2,
+            "latent_dim": 16,
+            "iwae_k": 10,
+        },
+        "quick": {
+            "mc": 100_000,
+            "grad": 50_000,
+            "fit_n": 20_000,
+            "gd_passes": 300,
+            "sgd_passes": 5,
+            "train": None,
+            "val": 5_000,
+            "test": None,
+            "epochs": 30,
+            "latent_dim": 16,
+            "iwae_k": 100,
+        },
+        "full": {
+            "mc": 1_000_000,
+            "grad": 200_000,
+            "fit_n": 20_000,
+            "gd_passes": 300,
+            "sgd_passes": 5,
+            "train": None,
+            "val": 5_000,
+            "test": None,
+            "epochs": 100,
+            "latent_dim": 16,
+            "iwae_k": 1_000,
+        },
+    },
 }
 
 

@@ -221,6 +221,25 @@ class LinearGaussian:
         return np.concatenate([g_mean, g_log_std])
 
 
+def elbo_along_path(model: LinearGaussian, x: np.ndarray, ts: np.ndarray) -> pd.DataFrame:
+    """The exact ELBO of x for q_t = N(t * posterior mean, posterior cov) along ``ts``.
+
+    t = 0 puts q's mean at the prior's, t = 1 makes q the posterior. Columns: t, elbo,
+    kl_to_posterior, log_px (the same for every t) and ``gap`` = log_px - elbo - kl, which
+    the identity log p(x) = ELBO + KL(q || p(z | x)) says is zero.
+    """
+    post_mean, post_cov = model.posterior(x)
+    log_px = float(model.log_marginal(x))
+    rows = []
+    for t in np.asarray(ts, float):
+        elbo = model.elbo(x, t * post_mean, post_cov)
+        kl = kl_gaussian(t * post_mean, post_cov, post_mean, post_cov)
+        rows.append({"t": t, "elbo": elbo, "kl_to_posterior": kl, "log_px": log_px})
+    frame = pd.DataFrame(rows)
+    frame["gap"] = frame["log_px"] - frame["elbo"] - frame["kl_to_posterior"]
+    return frame
+
+
 def reparameterisation_gradients(
     model: LinearGaussian,
     x: np.ndarray,

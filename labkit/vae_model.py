@@ -22,7 +22,17 @@ from scipy.special import logsumexp
 
 from . import vae
 
-__all__ = ["VAE", "flatten", "binarise", "Bounds", "bounds", "train", "decode", "encode"]
+__all__ = [
+    "VAE",
+    "flatten",
+    "binarise",
+    "Bounds",
+    "bounds",
+    "train",
+    "decode",
+    "encode",
+    "traverse",
+]
 
 
 def flatten(images: np.ndarray) -> np.ndarray:
@@ -156,6 +166,25 @@ def decode(model: VAE, z: np.ndarray) -> np.ndarray:
     logits = ops.convert_to_numpy(model.decoder(ops.convert_to_tensor(np.asarray(z, "float32"))))
     side = int(round(np.sqrt(model.data_dim)))
     return (255.0 / (1.0 + np.exp(-logits))).reshape(len(logits), side, side)
+
+
+def traverse(
+    model: VAE, base: np.ndarray, dims: Sequence[int], values: Sequence[float]
+) -> dict[str, list[np.ndarray]]:
+    """Decode ``base`` with one latent dimension at a time set to each of ``values``.
+
+    Returns one row of images (0..255) per dimension, keyed ``"z<j>"`` (1-based), for
+    :func:`labkit.plots.image_rows`.
+    """
+    base = np.asarray(base, "float32").reshape(-1)
+    rows = {}
+    for j in dims:
+        if not 0 <= j < model.latent_dim:
+            raise ValueError(f"dims must lie in 0..{model.latent_dim - 1}, got {j}")
+        codes = np.tile(base, (len(values), 1))
+        codes[:, j] = values
+        rows[f"z{j + 1}"] = list(decode(model, codes))
+    return rows
 
 
 @dataclass(frozen=True)

@@ -255,3 +255,12 @@ def test_fit_rejects_a_bad_batch_size(model):
     x, _ = model.sample(10, np.random.default_rng(0))
     with pytest.raises(ValueError, match="batch_size must be None or 1..10"):
         vae.fit_linear_gaussian(x, model, batch_size=0, lr=0.1, passes=1)
+
+
+def test_elbo_along_a_path_touches_the_evidence_only_at_the_posterior(model, point):
+    frame = vae.elbo_along_path(model, point, np.linspace(-0.5, 2, 11))
+    assert np.abs(frame["gap"]).max() < 1e-9
+    at_posterior = frame.loc[np.isclose(frame["t"], 1.0)]
+    assert at_posterior["elbo"].item() == pytest.approx(at_posterior["log_px"].item())
+    away = frame.loc[~np.isclose(frame["t"], 1.0)]
+    assert (away["elbo"] < away["log_px"] - 1e-6).all()

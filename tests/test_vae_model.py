@@ -139,3 +139,13 @@ def test_saved_model_round_trips(tiny, tmp_path):
     np.testing.assert_allclose(
         vae_model.encode(loaded, x)[0], vae_model.encode(tiny, x)[0], rtol=1e-6
     )
+
+
+def test_traverse_varies_one_dimension_per_row():
+    square = vae_model.VAE(data_dim=16, latent_dim=3, hidden=(4,))
+    rows = vae_model.traverse(square, np.zeros(3), dims=[0, 2], values=[-2, 0, 2])
+    assert list(rows) == ["z1", "z3"] and all(len(r) == 3 for r in rows.values())
+    np.testing.assert_allclose(rows["z1"][1], rows["z3"][1])  # both decode the base code
+    assert not np.allclose(rows["z1"][0], rows["z1"][2])
+    with pytest.raises(ValueError, match="dims must lie in 0..2"):
+        vae_model.traverse(square, np.zeros(3), dims=[3], values=[0])

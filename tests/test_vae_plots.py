@@ -1,0 +1,48 @@
+"""Chapter 04's figures draw what they say, on tiny inputs."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from labkit import vae, vae_plots  # noqa: E402
+
+
+def test_kl_asymmetry_draws_both_directions():
+    fig = vae_plots.kl_asymmetry(np.geomspace(0.2, 5, 30))
+    (ax,) = fig.axes
+    forward, reverse = (line.get_ydata() for line in ax.lines[:2])
+    assert min(forward.min(), reverse.min()) >= 0 and not np.allclose(forward, reverse)
+
+
+def test_elbo_path_and_estimators_and_optimisers():
+    model = vae.LinearGaussian.random(4, 2, seed=0)
+    x, _ = model.sample(1, np.random.default_rng(0))
+    frame = vae.elbo_along_path(model, x[0], np.linspace(0, 2, 9))
+    assert len(vae_plots.elbo_path(frame).axes[0].lines) == 4
+    rng = np.random.default_rng(0)
+    mean, log_std = np.zeros(2), np.zeros(2)
+    samples = {
+        "score function": vae.score_function_gradients(model, x[0], mean, log_std, 500, rng),
+        "reparameterisation": vae.reparameterisation_gradients(
+            model, x[0], mean, log_std, 500, rng
+        ),
+    }
+    fig = vae_plots.estimators(model.elbo_gradient(x[0], mean, log_std), samples)
+    assert len(fig.axes[0].patches) == 8 and len(fig.axes[1].lines) == 3
+    hist = pd.DataFrame({"pass": [0, 1], "seconds": [0, 0.1], "nll": [5.0, 4.0]})
+    fig = vae_plots.optimisers({"GD": hist, "SGD": hist}, best_nll=3.9)
+    assert [len(ax.lines) for ax in fig.axes] == [2, 2]
+
+
+def test_latent_space_projects_and_counts_kl_per_dimension():
+    rng = np.random.default_rng(0)
+    means, variances = rng.standard_normal((50, 5)), np.full((50, 5), 0.5)
+    means[:, 4] = 0.0
+    variances[:, 4] = 1.0  # an unused dimension: q equals the prior
+    fig = vae_plots.latent_space(means, variances, rng.integers(0, 10, 50))
+    bars = [p.get_height() for p in fig.axes[1].patches]
+    assert len(bars) == 5 and bars[4] == 0.0 and min(bars[:4]) > 0
