@@ -192,15 +192,15 @@ class LinearGaussian:
         return float(expected_ll - kl_prior)
 
     def elbo_monte_carlo(
-        self, x: np.ndarray, mean: np.ndarray, std: np.ndarray, n: int, rng: np.random.Generator
+        self, x: np.ndarray, mean: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generator
     ) -> tuple[float, float]:
-        """Monte-Carlo ELBO E_q[log p(x, z) - log q(z)] for q = N(mean, diag std^2).
+        """Monte-Carlo ELBO E_q[log p(x, z) - log q(z)] for q = N(mean, cov), from n draws.
 
         Returns the estimate and its standard error (nats).
         """
-        mean, std = np.asarray(mean, float), np.asarray(std, float)
-        z = mean + std * rng.standard_normal((n, self.latent_dim))
-        terms = self.log_joint(x, z) - log_normal_diag(z, mean, std**2)
+        mean, cov = np.asarray(mean, float), np.asarray(cov, float)
+        z = mean + rng.standard_normal((n, self.latent_dim)) @ np.linalg.cholesky(cov).T
+        terms = self.log_joint(x, z) - log_mvn(z, mean, cov)
         return float(terms.mean()), float(terms.std(ddof=1) / np.sqrt(n))
 
     def grad_log_joint(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -219,6 +219,93 @@ class LinearGaussian:
         col_sq = np.sum(self.W**2, axis=0)
         g_log_std = 1.0 - std**2 * (col_sq / self.noise_var + 1.0)
         return np.concatenate([g_mean, g_log_std])
+
+
+def gaussian_kl_check(
+    mean_q: np.ndarray,
+    var_q: np.ndarray,
+    mean_p: np.ndarray,
+    var_p: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    """KL(q || p) for diagonal Gaussians in closed form and by ``n`` Monte-Carlo draws of q
+    (estimate and standard error), in nats."""
+    mean_q, var_q = np.asarray(mean_q, float), np.asarray(var_q, float)
+    estimate, se = kl_monte_carlo(
+        lambda k, r: mean_q + np.sqrt(var_q) * r.standard_normal((k, len(mean_q))),
+        lambda z: log_normal_diag(z, mean_q, var_q),
+        lambda z: log_normal_diag(z, mean_p, var_p),
+        n,
+        rng,
+    )
+    closed = float(kl_gaussian_diag(mean_q, var_q, mean_p, var_p))
+    return {"closed form": closed, "Monte Carlo": estimate, "standard error": se}
+
+
+def elbo_table(
+    model: LinearGaussian,
+    x: np.ndarray,
+    qs: dict[str, tuple[np.ndarray, np.ndarray]],
+    n: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """For each named q = N(mean, cov): log p(x), the exact ELBO, a Monte-Carlo ELBO from
+    ``n`` draws with its standard error, KL(q || p(z | x)), and the identity's residual
+    log p(x) - ELBO - KL, which should be zero to rounding error (all in nats)."""
+    post_mean, post_cov = model.posterior(x)
+    log_px = float(model.log_marginal(x))
+    rows = {}
+    for name, (mean, cov) in qs.items():
+        elbo = model.elbo(x, mean, cov)
+        mc, se = model.elbo_monte_carlo(x, mean, cov, n, rng)
+        kl = kl_gaussian(mean, cov, post_mean, post_cov)
+        rows[name] = {
+            "log p(x)": log_px,
+            "ELBO": elbo,
+            "ELBO, Monte Carlo": mc,
+            "MC s.e.": se,
+            "KL(q || posterior)": kl,
+            "log p(x) - ELBO - KL": log_px - elbo - kl,
+        }
+    return pd.DataFrame(rows).T
+
+
+def estimator_summary(exact: np.ndarray, samples: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per parameter: the exact gradient and, per estimator, the mean of its single-sample
+    estimates, the z-score of that mean against the exact value (|z| < 4 is what
+    unbiasedness predicts, nearly always) and the variance of one estimate."""
+    d = len(exact) // 2
+    names = [f"d/d mean_{i + 1}" for i in range(d)] + [f"d/d log std_{i + 1}" for i in range(d)]
+    table = pd.DataFrame({"exact": exact}, index=names)
+    for label, g in samples.items():
+        mean = g.mean(axis=0)
+        se = g.std(axis=0, ddof=1) / np.sqrt(len(g))
+        table[f"{label}: mean"] = mean
+        table[f"{label}: z"] = (mean - exact) / se
+        table[f"{label}: variance"] = g.var(axis=0, ddof=1)
+    return table
+
+
+def optimiser_summary(
+    runs: dict[str, pd.DataFrame], best_nll: float, tol: float = 0.05
+) -> pd.DataFrame:
+    """Per run: its passes and optimiser seconds, the final excess NLL over the maximum
+    likelihood (nats), and the passes and seconds it took to come within ``tol`` nats
+    (NaN if it never did)."""
+    rows = {}
+    for label, h in runs.items():
+        excess = h["nll"] - best_nll
+        hit = h.loc[excess <= tol]
+        rows[label] = {
+            "passes": h["pass"].iloc[-1],
+            "steps": h["step"].iloc[-1],
+            "seconds": h["seconds"].iloc[-1],
+            "final excess NLL": excess.iloc[-1],
+            f"passes to {tol} nats": hit["pass"].iloc[0] if len(hit) else np.nan,
+            f"seconds to {tol} nats": hit["seconds"].iloc[0] if len(hit) else np.nan,
+        }
+    return pd.DataFrame(rows).T
 
 
 def elbo_along_path(model: LinearGaussian, x: np.ndarray, ts: np.ndarray) -> pd.DataFrame:

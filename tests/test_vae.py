@@ -9,6 +9,7 @@ p(z | x) = p(x | z) p(z) / p(x), and every quantity is in nats (natural logarith
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -141,8 +142,13 @@ def test_elbo_gap_is_kl_to_the_posterior(model, point, seed):
 
 def test_monte_carlo_elbo_matches_the_closed_form(model, point):
     mean, std = np.array([0.2, -0.4, 1.0]), np.array([0.5, 0.8, 0.3])
-    est, se = model.elbo_monte_carlo(point, mean, std, 100_000, np.random.default_rng(0))
+    est, se = model.elbo_monte_carlo(
+        point, mean, np.diag(std**2), 100_000, np.random.default_rng(0)
+    )
     assert abs(est - model.elbo(point, mean, np.diag(std**2))) < 5 * se
+    mean_q, cov_q = _random_q(3, 7)  # a full covariance
+    est, se = model.elbo_monte_carlo(point, mean_q, cov_q, 100_000, np.random.default_rng(1))
+    assert abs(est - model.elbo(point, mean_q, cov_q)) < 5 * se
 
 
 def test_model_rejects_bad_shapes():
@@ -264,3 +270,31 @@ def test_elbo_along_a_path_touches_the_evidence_only_at_the_posterior(model, poi
     assert at_posterior["elbo"].item() == pytest.approx(at_posterior["log_px"].item())
     away = frame.loc[~np.isclose(frame["t"], 1.0)]
     assert (away["elbo"] < away["log_px"] - 1e-6).all()
+
+
+def test_tables_for_the_chapter(model, point):
+    rng = np.random.default_rng(0)
+    check = vae.gaussian_kl_check([0.5, -1], [0.3, 2], [0, 0], [1, 1], 50_000, rng)
+    assert abs(check["Monte Carlo"] - check["closed form"]) < 5 * check["standard error"]
+    post = model.posterior(point)
+    table = vae.elbo_table(
+        model, point, {"posterior": post, "prior": (np.zeros(3), np.eye(3))}, 1_000, rng
+    )
+    assert np.abs(table["log p(x) - ELBO - KL"]).max() < 1e-9
+    assert table.loc["posterior", "KL(q || posterior)"] == pytest.approx(0, abs=1e-9)
+    assert table.loc["prior", "KL(q || posterior)"] > 0
+    exact = model.elbo_gradient(point, np.zeros(3), np.zeros(3))
+    g = {
+        "reparameterisation": vae.reparameterisation_gradients(
+            model, point, np.zeros(3), np.zeros(3), 5_000, rng
+        )
+    }
+    summary = vae.estimator_summary(exact, g)
+    assert summary.shape == (6, 4) and (summary["reparameterisation: z"].abs() < 5).all()
+    h = pd.DataFrame(
+        {"pass": [0, 1, 2], "step": [0, 1, 2], "seconds": [0, 0.1, 0.2], "nll": [3.0, 1.04, 1.0]}
+    )
+    summary = vae.optimiser_summary({"GD": h}, best_nll=1.0, tol=0.05)
+    assert (
+        summary.loc["GD", "passes to 0.05 nats"] == 1 and summary.loc["GD", "final excess NLL"] == 0
+    )
