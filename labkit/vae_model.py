@@ -137,6 +137,8 @@ def train(
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if not model.built:
+        model(x_train[:1])  # BackupAndRestore needs the weights to exist before fit
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     callbacks = [keras.callbacks.BackupAndRestore(backup_dir)] if backup_dir else []
     history = model.fit(

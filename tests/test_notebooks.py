@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -50,8 +51,24 @@ def _chapter_03(results: dict) -> None:
     assert all(0 <= e <= 360 for e in results["baselines_test"].values())
 
 
+def _chapter_04(results: dict) -> None:
+    v = results["vae"]
+    assert (v["iwae_k"], v["latent_dim"], v["epochs"]) == (10, 16, 2)  # the smoke profile
+    assert 0 < v["test_iwae_nats"] <= v["test_elbo_nats"] < 784 * math.log(2)
+    assert v["test_elbo_nats"] == pytest.approx(
+        v["test_reconstruction_nats"] + v["test_kl_nats"], abs=1.0
+    )
+    d = results["derivation"]
+    assert d["bayes_rule_max_error"] < 1e-9 and d["elbo_identity_max_error"] < 1e-9
+    assert min(d["estimator_variance_ratio"]) > 1
+
+
 #: What each chapter's metrics JSON must hold beyond the common record (its issue's contract).
-CONTRACTS = {"01_mlp_cnn_tuning": _chapter_01, "03_clock_reading": _chapter_03}
+CONTRACTS = {
+    "01_mlp_cnn_tuning": _chapter_01,
+    "03_clock_reading": _chapter_03,
+    "04_vae": _chapter_04,
+}
 
 
 @pytest.mark.slow

@@ -112,7 +112,6 @@ def test_training_improves_the_elbo_and_resumes(tmp_path):
     protos = rng.random((2, 6)) < 0.5  # two binary prototypes with a few flipped pixels
     x = (protos[rng.integers(0, 2, 2_000)] ^ (rng.random((2_000, 6)) < 0.05)).astype("float32")
     model = vae_model.VAE(data_dim=6, latent_dim=2, hidden=(16,), seed=1)
-    model(x[:1])
     before = vae_model.bounds(model, x[:500], k=1).elbo.mean()
     hist = vae_model.train(model, x, x[:500], epochs=3, batch_size=64, backup_dir=str(tmp_path))
     after = vae_model.bounds(model, x[:500], k=1).elbo.mean()
