@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 from keras import layers, ops
-from scipy.special import logsumexp
+from scipy.special import expit, logsumexp
 
 from . import vae
 
@@ -167,7 +167,7 @@ def decode(model: VAE, z: np.ndarray) -> np.ndarray:
     """The decoder's pixel probabilities for codes ``z``, as (n, 28, 28) images on 0..255."""
     logits = ops.convert_to_numpy(model.decoder(ops.convert_to_tensor(np.asarray(z, "float32"))))
     side = int(round(np.sqrt(model.data_dim)))
-    return (255.0 / (1.0 + np.exp(-logits))).reshape(len(logits), side, side)
+    return (255.0 * expit(logits)).reshape(len(logits), side, side)
 
 
 def traverse(

@@ -78,16 +78,20 @@ def estimators(exact: np.ndarray, samples: Mapping[str, np.ndarray]) -> plt.Figu
 
 def optimisers(histories: Mapping[str, pd.DataFrame], best_nll: float) -> plt.Figure:
     """The excess negative log-likelihood (nats above the maximum-likelihood fit) of each
-    optimiser's run, against passes over the data and against wall-clock seconds."""
+    optimiser's run, against passes over the data and against wall-clock seconds (log axes;
+    the dotted line is where both start)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
     for label, h in histories.items():
-        excess = np.maximum(h["nll"] - best_nll, 1e-12)
-        axes[0].plot(h["pass"], excess, label=label)
-        axes[1].plot(h["seconds"], excess, label=label)
-    axes[0].set(xlabel="passes over the data", ylabel="NLL - NLL(MLE), nats", yscale="log")
-    axes[0].set_xscale("symlog", linthresh=1)
-    axes[1].set(xlabel="seconds (optimiser only)", xscale="symlog")
-    axes[1].set_xscale("symlog", linthresh=1e-2)
+        after = h.loc[h["step"] > 0]
+        excess = np.maximum(after["nll"] - best_nll, 1e-12)
+        axes[0].plot(after["pass"], excess, label=label)
+        axes[1].plot(after["seconds"], excess, label=label)
+        start = h["nll"].iloc[0] - best_nll
+    for ax in axes:
+        ax.axhline(start, color="grey", lw=0.8, ls=":")
+    axes[0].set(xlabel="passes over the data", ylabel="NLL - NLL(MLE), nats")
+    axes[0].set(xscale="log", yscale="log")
+    axes[1].set(xlabel="seconds (optimiser only)", xscale="log")
     axes[0].legend(fontsize="small")
     fig.tight_layout()
     return fig
@@ -108,6 +112,8 @@ def latent_space(means: np.ndarray, variances: np.ndarray, labels: np.ndarray) -
     left.set(xlabel=f"{pcs} 1", ylabel=f"{pcs} 2")
     per_dim = vae.kl_gaussian_diag(means[..., None], np.asarray(variances)[..., None]).mean(0)
     right.bar(np.arange(1, len(per_dim) + 1), per_dim)
+    right.set_xticks(np.arange(1, len(per_dim) + 1))
+    right.tick_params(axis="x", labelsize="small")
     right.set(xlabel="latent dimension", ylabel="mean KL to the prior (nats)")
     fig.tight_layout()
     return fig

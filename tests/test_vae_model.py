@@ -148,3 +148,12 @@ def test_traverse_varies_one_dimension_per_row():
     assert not np.allclose(rows["z1"][0], rows["z1"][2])
     with pytest.raises(ValueError, match="dims must lie in 0..2"):
         vae_model.traverse(square, np.zeros(3), dims=[3], values=[0])
+
+
+def test_decode_saturates_without_overflow():
+    square = vae_model.VAE(data_dim=4, latent_dim=1, hidden=(2,))
+    last = square.decoder.layers[-1]
+    last.bias.assign(np.array([-1e4, -50, 50, 1e4], "float32"))
+    with np.errstate(over="raise"):
+        image = vae_model.decode(square, np.zeros((1, 1)))
+    np.testing.assert_allclose(image.ravel(), [0, 0, 255, 255], atol=1e-6)

@@ -33,9 +33,11 @@ def test_elbo_path_and_estimators_and_optimisers():
     }
     fig = vae_plots.estimators(model.elbo_gradient(x[0], mean, log_std), samples)
     assert len(fig.axes[0].patches) == 8 and len(fig.axes[1].lines) == 3
-    hist = pd.DataFrame({"pass": [0, 1], "seconds": [0, 0.1], "nll": [5.0, 4.0]})
+    hist = pd.DataFrame({"pass": [0, 1, 2], "step": [0, 1, 2], "seconds": [0, 0.1, 0.2]})
+    hist["nll"] = [5.0, 4.0, 3.95]
     fig = vae_plots.optimisers({"GD": hist, "SGD": hist}, best_nll=3.9)
-    assert [len(ax.lines) for ax in fig.axes] == [2, 2]
+    assert [len(ax.lines) for ax in fig.axes] == [3, 3]  # two runs and the starting line
+    assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2]  # pass 0 is off a log axis
 
 
 def test_latent_space_projects_and_counts_kl_per_dimension():
