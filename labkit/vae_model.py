@@ -127,26 +127,28 @@ def train(
     batch_size: int = 128,
     learning_rate: float = 1e-3,
     backup_dir: str | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
 ) -> dict[str, list[float]]:
     """Fit ``model`` with Adam on 0..1 rows ``x_train`` (binarised per batch); returns the history.
 
     ``x_val`` (already binary) gives ``val_loss``, the validation negative ELBO per image.
     With ``backup_dir`` an interrupted fit resumes from its last finished epoch
-    (``keras.callbacks.BackupAndRestore``).
+    (``keras.callbacks.BackupAndRestore``), and the history holds the epochs run since.
+    ``callbacks`` are passed on to ``fit`` after the backup.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     if not model.built:
         model(x_train[:1])  # BackupAndRestore needs the weights to exist before fit
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    callbacks = [keras.callbacks.BackupAndRestore(backup_dir)] if backup_dir else []
+    backup = [keras.callbacks.BackupAndRestore(backup_dir)] if backup_dir else []
     history = model.fit(
         x_train,
         epochs=epochs,
         batch_size=batch_size,
         validation_data=(x_val,) if x_val is not None else None,
-        callbacks=callbacks,
+        callbacks=backup + list(callbacks),
         shuffle=True,
         verbose=verbose,
     )

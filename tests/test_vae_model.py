@@ -157,3 +157,27 @@ def test_decode_saturates_without_overflow():
     with np.errstate(over="raise"):
         image = vae_model.decode(square, np.zeros((1, 1)))
     np.testing.assert_allclose(image.ravel(), [0, 0, 255, 255], atol=1e-6)
+
+
+class _Interrupt(keras.callbacks.Callback):
+    """Stops training with an error after the epoch ``at`` (0-based) has finished."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.at:
+            raise RuntimeError("interrupted")
+
+
+def test_an_interrupted_training_resumes_from_its_last_epoch(tmp_path):
+    x = _binary(512, seed=2)
+    backup = tmp_path / "backup"
+    model = vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=0)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        vae_model.train(model, x, epochs=4, backup_dir=str(backup), callbacks=[_Interrupt(1)])
+    assert any(backup.iterdir())  # the backup after epoch 1 is on disk
+    hist = vae_model.train(model, x, epochs=4, backup_dir=str(backup))
+    assert len(hist["loss"]) == 2  # epochs 2 and 3 only
+    assert not backup.exists()  # a finished fit removes its backup
