@@ -68,7 +68,7 @@ def estimators(exact: np.ndarray, samples: Mapping[str, np.ndarray]) -> plt.Figu
     left.set_xticks(np.arange(n_par) + 0.4 - width / 2, names)
     left.set(yscale="log", ylabel="variance of one sample")
     left.legend(fontsize="small")
-    ref = np.geomspace(1, len(g), 50)
+    ref = np.geomspace(1, max(len(g) for g in samples.values()), 50)
     right.plot(ref, right.get_ylim()[1] / np.sqrt(ref), color="grey", lw=0.8, ls=":")
     right.set(xscale="log", yscale="log", xlabel="samples n", ylabel="|mean of n - exact|")
     right.legend(fontsize="small", title=r"dotted: $\propto 1/\sqrt{n}$", title_fontsize="small")
@@ -79,14 +79,14 @@ def estimators(exact: np.ndarray, samples: Mapping[str, np.ndarray]) -> plt.Figu
 def optimisers(histories: Mapping[str, pd.DataFrame], best_nll: float) -> plt.Figure:
     """The excess negative log-likelihood (nats above the maximum-likelihood fit) of each
     optimiser's run, against passes over the data and against wall-clock seconds (log axes;
-    the dotted line is where both start)."""
+    the dotted line is where the first run starts: the runs share a starting point here)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
     for label, h in histories.items():
         after = h.loc[h["step"] > 0]
         excess = np.maximum(after["nll"] - best_nll, 1e-12)
         axes[0].plot(after["pass"], excess, label=label)
         axes[1].plot(after["seconds"], excess, label=label)
-        start = h["nll"].iloc[0] - best_nll
+    start = next(iter(histories.values()))["nll"].iloc[0] - best_nll
     for ax in axes:
         ax.axhline(start, color="grey", lw=0.8, ls=":")
     axes[0].set(xlabel="passes over the data", ylabel="NLL - NLL(MLE), nats")
