@@ -91,6 +91,12 @@ def kl_discrete(p: np.ndarray, q: np.ndarray) -> float:
     return float(np.sum(p[support] * np.log(p[support] / q[support])))
 
 
+def _mean_and_se(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of ``samples`` over their first axis and its standard error, sd / sqrt(n)."""
+    samples = np.asarray(samples, float)
+    return samples.mean(axis=0), samples.std(axis=0, ddof=1) / np.sqrt(len(samples))
+
+
 def kl_monte_carlo(
     sample_q: Callable[[int, np.random.Generator], np.ndarray],
     log_q: Callable[[np.ndarray], np.ndarray],
@@ -103,8 +109,8 @@ def kl_monte_carlo(
     Returns the estimate and its standard error (nats).
     """
     z = sample_q(n, rng)
-    terms = log_q(z) - log_p(z)
-    return float(terms.mean()), float(terms.std(ddof=1) / np.sqrt(n))
+    estimate, se = _mean_and_se(log_q(z) - log_p(z))
+    return float(estimate), float(se)
 
 
 @dataclass(frozen=True)
@@ -200,8 +206,8 @@ class LinearGaussian:
         """
         mean, cov = np.asarray(mean, float), np.asarray(cov, float)
         z = mean + rng.standard_normal((n, self.latent_dim)) @ np.linalg.cholesky(cov).T
-        terms = self.log_joint(x, z) - log_mvn(z, mean, cov)
-        return float(terms.mean()), float(terms.std(ddof=1) / np.sqrt(n))
+        estimate, se = _mean_and_se(self.log_joint(x, z) - log_mvn(z, mean, cov))
+        return float(estimate), float(se)
 
     def grad_log_joint(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
         """d/dz log p(x, z) = W^T (x - W z - b) / s2 - z, per row of ``z``."""
@@ -279,8 +285,7 @@ def estimator_summary(exact: np.ndarray, samples: dict[str, np.ndarray]) -> pd.D
     names = [f"d/d mean_{i + 1}" for i in range(d)] + [f"d/d log std_{i + 1}" for i in range(d)]
     table = pd.DataFrame({"exact": exact}, index=names)
     for label, g in samples.items():
-        mean = g.mean(axis=0)
-        se = g.std(axis=0, ddof=1) / np.sqrt(len(g))
+        mean, se = _mean_and_se(g)
         table[f"{label}: mean"] = mean
         table[f"{label}: z"] = (mean - exact) / se
         table[f"{label}: variance"] = g.var(axis=0, ddof=1)
