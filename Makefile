@@ -20,11 +20,11 @@ TEX_PACKAGES := texlive-xetex texlive-fonts-recommended texlive-plain-generic pa
 
 help:
 	@echo "make report PROFILE=quick SEED=0 run every chapter, then write reports/<profile>/workbook.pdf"
-	@echo "make test                       set up .venv if missing, then run the tests (smoke profile)"
+	@echo "make test                       set up .venv and the PDF tools if missing, then run the tests (smoke profile)"
 	@echo "make run PROFILE=quick SEED=0   execute every chapter into reports/<profile>/ (FORCE=1 reruns unchanged ones)"
 	@echo "make lab                        JupyterLab on the workbook's kernel"
 	@echo "make lint                       ruff on labkit/, tests/ and notebooks/"
-	@echo "make tex                        check (as root: install) xelatex, pandoc, pdftotext for the PDF"
+	@echo "make tex                        check (as root: install) xelatex, pandoc, pdftotext for the PDF and its tests"
 
 # The stamp is rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -51,7 +51,8 @@ tex:
 	  exit 1; \
 	fi
 
-test: setup
+# The tests need the PDF tools too (nothing is skipped for a tool make can install).
+test: setup tex
 	$(PY) -m ruff check labkit tests notebooks
 	$(PY) -m pytest
 

@@ -352,12 +352,19 @@ def build(
     """
     profiles.check_profile(profile)
     reports = metrics.reports_root(reports)
-    if tools := missing_tools():
-        raise ReportError(
-            f"the PDF needs xelatex and pandoc; not found: {', '.join(tools)}; install with:\n"
-            f"  {INSTALL_COMMAND}\n(`make report` does this itself when run as root)"
-        )
-    chapters = collect(names, profile, reports, echo)
+    # Chapters first, tools second: a reader learns every missing chapter in one go, and the
+    # missing tools too, whichever is missing.
+    tools = missing_tools()
+    tools_message = (
+        f"the PDF needs xelatex and pandoc; not found: {', '.join(tools)}; install with:\n"
+        f"  {INSTALL_COMMAND}\n(`make report` does this itself when run as root)"
+    )
+    try:
+        chapters = collect(names, profile, reports, echo)
+    except ReportError as e:
+        raise ReportError(f"{e}\n{tools_message}" if tools else str(e)) from None
+    if tools:
+        raise ReportError(tools_message)
     output = Path(output) if output else output_path(profile, reports)
     notebook = merge(chapters)
 

@@ -113,10 +113,22 @@ def test_a_stale_chapter_is_used_with_a_warning(isolated):
 
 
 def test_missing_tools_give_the_install_command(isolated, monkeypatch):
+    _chapter_source(isolated)
+    _executed()
+    monkeypatch.setattr(shutil, "which", lambda tool: None)
+    with pytest.raises(report.ReportError) as err:
+        report.build([], "smoke", echo=lambda s: None)
+    assert "xelatex, pandoc" in str(err.value) and report.INSTALL_COMMAND in str(err.value)
+    assert not report.output_path("smoke").exists()
+
+
+def test_missing_chapters_and_missing_tools_are_both_named(isolated, monkeypatch):
+    _chapter_source(isolated)
     monkeypatch.setattr(shutil, "which", lambda tool: None)
     with pytest.raises(report.ReportError) as err:
         report.build([], "smoke")
-    assert "xelatex, pandoc" in str(err.value) and report.INSTALL_COMMAND in str(err.value)
+    msg = str(err.value)
+    assert msg.index("03_fake: no executed notebook") < msg.index("the PDF needs xelatex")
 
 
 def test_cli_report_exits_1_with_the_reason(isolated, capsys):
@@ -139,8 +151,8 @@ def test_merge_numbers_chapters_like_their_files_with_unique_ids(isolated):
     nbformat.validate(merged)
 
 
-@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
-def test_latex_shows_a_reader_the_results_not_the_session(isolated):
+def test_latex_shows_a_reader_the_results_not_the_session(isolated, require_tools):
+    require_tools("pandoc")
     _chapter_source(isolated)
     _executed()
     chapters = report.collect([], "smoke", echo=lambda s: None)
@@ -173,11 +185,6 @@ def test_titlepage_names_profile_seed_machine_and_versions(isolated):
 
 
 PDF_TOOLS = ("xelatex", "pandoc", "pdftotext", "pdfinfo")
-needs_pdf_tools = pytest.mark.skipif(
-    any(shutil.which(t) is None for t in PDF_TOOLS),
-    reason="the PDF tests need xelatex, pandoc, pdftotext and pdfinfo: "
-    f"`{report.INSTALL_COMMAND}` (`make tex` as root; .ci/run does it)",
-)
 
 
 def _pdf_text(pdf: Path) -> str:
@@ -186,8 +193,8 @@ def _pdf_text(pdf: Path) -> str:
     ).stdout
 
 
-@needs_pdf_tools
-def test_no_symbol_vanishes_silently(isolated):
+def test_no_symbol_vanishes_silently(isolated, require_tools):
+    require_tools(*PDF_TOOLS)
     _chapter_source(isolated)
     executed = _executed()
     nb = nbformat.read(executed, as_version=4)
@@ -202,8 +209,8 @@ def test_no_symbol_vanishes_silently(isolated):
 
 
 @pytest.mark.slow
-@needs_pdf_tools
-def test_smoke_pdf_of_chapter_00(data_root, tmp_path, monkeypatch):
+def test_smoke_pdf_of_chapter_00(data_root, tmp_path, monkeypatch, require_tools):
+    require_tools(*PDF_TOOLS)
     monkeypatch.setenv("LABKIT_DATA_DIR", str(data_root))
     reports = tmp_path / "reports"
     monkeypatch.setenv("LABKIT_REPORTS_DIR", str(reports))
