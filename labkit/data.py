@@ -29,7 +29,17 @@ import numpy as np
 
 from . import project_root
 
-__all__ = ["DATASETS", "DataError", "load_dataset", "read_idx", "find_dataset_dir", "CLASS_NAMES"]
+__all__ = [
+    "CLASS_NAMES",
+    "DATASETS",
+    "DataError",
+    "Split",
+    "find_dataset_dir",
+    "load_dataset",
+    "read_idx",
+    "split",
+    "stratified_subset",
+]
 
 
 class DataError(RuntimeError):
@@ -309,3 +319,138 @@ def pixel_stats(images: np.ndarray) -> dict[str, float]:
         "fraction_zero": float((x == 0).mean()),
         "fraction_near_max": float((x >= 250 / 255).mean()),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# The one split helper: every chapter splits its data with :func:`split`
+# ---------------------------------------------------------------------------------------------
+
+#: The parts of a :class:`Split`, in the order the unstratified split takes them.
+PARTS: tuple[str, ...] = ("test", "val", "train")
+
+
+@dataclass(frozen=True)
+class Split:
+    """A dataset cut into ``train``, ``val`` and ``test`` parts, each ``(images, labels)``.
+
+    A part may be empty (``test`` when the data has its own test set). ``index`` holds the
+    positions in the input each part took, ``digest`` a SHA-256 of the parts' contents (the key
+    that lets experiments reuse finished runs). ``x_train``, ``y_val``, ... name the arrays.
+    """
+
+    train: tuple[np.ndarray, np.ndarray]
+    val: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
+    index: dict[str, np.ndarray]
+    digest: str
+
+    x_train = property(lambda self: self.train[0], doc="training images")
+    y_train = property(lambda self: self.train[1], doc="training labels")
+    x_val = property(lambda self: self.val[0], doc="validation images")
+    y_val = property(lambda self: self.val[1], doc="validation labels")
+    x_test = property(lambda self: self.test[0], doc="test images")
+    y_test = property(lambda self: self.test[1], doc="test labels")
+
+    def sizes(self) -> dict[str, int]:
+        """How many items each part holds."""
+        return {k: len(self.index[k]) for k in ("train", "val", "test")}
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={v}" for k, v in self.sizes().items())
+        return f"Split({sizes}, digest={self.digest[:8]})"
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _count(share: float | int, n: int, name: str) -> int:
+    """``share`` as a number of items out of ``n``: a fraction in [0, 1) or a count."""
+    if isinstance(share, bool) or not isinstance(share, int | float | np.integer | np.floating):
+        raise ValueError(f"the parameter {name!r} must be a fraction or a count (got {share!r})")
+    if isinstance(share, int | np.integer):
+        count = int(share)
+    elif 0.0 <= share < 1.0:
+        count = int(round(share * n))
+    else:
+        raise ValueError(f"the parameter {name!r} as a fraction must lie in [0, 1) (got {share})")
+    if not 0 <= count < n:
+        raise ValueError(f"the parameter {name!r} asks for {count} of {n} items")
+    return count
+
+
+def stratified_subset(labels: np.ndarray, subset: int | None, *, seed: int = 0) -> np.ndarray:
+    """Positions of a seeded draw of ``subset`` items that keeps the class shares of ``labels``
+    (all positions, in order, for ``None`` or a subset as large as the data)."""
+    from sklearn.model_selection import train_test_split
+
+    labels = np.asarray(labels)
+    index = np.arange(len(labels))
+    if subset is None or subset >= len(labels):
+        return index
+    if subset < 2 * len(np.unique(labels)):
+        raise ValueError(f"the parameter 'subset' is too small for stratifying: {subset}")
+    drawn, _ = train_test_split(index, train_size=subset, stratify=labels, random_state=seed)
+    return drawn
+
+
+def split(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    val: float | int,
+    test: float | int = 0,
+    subset: int | None = None,
+    stratify: bool = False,
+    seed: int = 0,
+) -> Split:
+    """Cut ``(images, labels)`` into seeded train, validation and test parts.
+
+    ``val`` and ``test`` are fractions in [0, 1) of the data or counts of items; ``train`` is
+    what is left. ``subset`` first draws that many items (``None``: all of them), for reduced
+    profiles. The same arguments always give the same split.
+
+    * ``stratify=False``: one seeded permutation; ``subset`` takes its first items, then the
+      test part, the validation part and the training part follow in that order.
+    * ``stratify=True``: every part keeps the class shares of ``labels`` (scikit-learn's
+      ``train_test_split``; the subset, then the test part, then the validation part).
+    """
+    from sklearn.model_selection import train_test_split
+
+    images, labels = np.asarray(images), np.asarray(labels)
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    n_all = len(labels)
+    if subset is not None and not (isinstance(subset, int | np.integer) and 0 < subset):
+        raise ValueError(f"the parameter 'subset' must be a positive count or None ({subset!r})")
+    n = n_all if subset is None else min(int(subset), n_all)
+    n_test, n_val = _count(test, n, "test"), _count(val, n, "val")
+    if n_test + n_val >= n:
+        raise ValueError(f"test ({n_test}) and val ({n_val}) leave nothing of {n} to train on")
+    if stratify:
+        index = stratified_subset(labels, subset, seed=seed)
+        parts = {"test": index[:0]}
+        if n_test:
+            index, parts["test"] = train_test_split(
+                index, test_size=n_test, stratify=labels[index], random_state=seed
+            )
+        # a fraction goes to scikit-learn as it is (it rounds up), so earlier splits stay
+        val_size = val if isinstance(val, float) and not n_test else n_val
+        parts["train"], parts["val"] = train_test_split(
+            index, test_size=val_size, stratify=labels[index], random_state=seed
+        )
+    else:
+        order = np.random.default_rng(seed).permutation(n_all)[:n]
+        parts = {
+            "test": order[:n_test],
+            "val": order[n_test : n_test + n_val],
+            "train": order[n_test + n_val :],
+        }
+    cut = {k: (images[i], labels[i]) for k, i in parts.items()}
+    hashed = [a for k in ("train", "val", "test") if len(parts[k]) for a in cut[k]]
+    return Split(cut["train"], cut["val"], cut["test"], parts, _digest(*hashed))

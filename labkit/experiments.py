@@ -1,8 +1,8 @@
 """Grids of model configurations x seeds -> a tidy table, its summary and a mean +- sd plot.
 
-The training set is split once (stratified, seeded) into 85 % for fitting and 15 % for
-validation; every configuration and seed of an experiment sees the same split, and the test set
-is never touched here (it is for the chapter's final numbers only).
+The training set is split once by :func:`labkit.data.split` (``val=0.15, stratify=True``) into
+85 % for fitting and 15 % for validation; every configuration and seed of an experiment sees the
+same split, and the test set is never touched here (it is for the chapter's final numbers only).
 
 A run's result can be kept in a JSON-lines *store*: a rerun of an interrupted experiment then
 trains only the runs that are missing. A run is keyed by everything that determines it (model
@@ -17,7 +17,6 @@ import inspect
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,9 @@ import numpy as np
 import pandas as pd
 
 from . import models
+from .data import Split, stratified_subset
 
 __all__ = [
-    "Split",
-    "split",
     "vary",
     "fit",
     "run",
@@ -54,70 +52,6 @@ COLUMNS = (
     "seconds",
     "params",
 )
-
-
-@dataclass(frozen=True)
-class Split:
-    """A fitting set and a validation set of uint8 images with labels, and a digest of both."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    digest: str
-
-    def __repr__(self) -> str:
-        return f"Split(train={len(self.y_train)}, val={len(self.y_val)}, digest={self.digest[:8]})"
-
-
-def _digest(*arrays: np.ndarray) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(str((a.shape, a.dtype.str)).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
-def _subset_index(labels: np.ndarray, subset: int | None, seed: int) -> np.ndarray:
-    """Indices of a stratified, seeded draw of ``subset`` items (all of them for ``None``)."""
-    from sklearn.model_selection import train_test_split
-
-    index = np.arange(len(labels))
-    if subset is None or subset >= len(labels):
-        return index
-    if subset < 2 * len(np.unique(labels)):
-        raise ValueError(f"the parameter 'subset' is too small for stratifying: {subset}")
-    drawn, _ = train_test_split(index, train_size=subset, stratify=labels, random_state=seed)
-    return drawn
-
-
-def split(
-    images: np.ndarray,
-    labels: np.ndarray,
-    *,
-    val_fraction: float = 0.15,
-    subset: int | None = None,
-    seed: int = 0,
-) -> Split:
-    """Split a training set into fitting and validation parts, stratified by label.
-
-    ``subset`` first draws that many images (stratified) from ``images``, for reduced profiles;
-    ``None`` uses them all. The same ``seed`` always gives the same split.
-    """
-    from sklearn.model_selection import train_test_split
-
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"the parameter 'val_fraction' must lie in (0, 1), got {val_fraction!r}")
-    images, labels = np.asarray(images), np.asarray(labels)
-    if len(images) != len(labels):
-        raise ValueError(f"{len(images)} images but {len(labels)} labels")
-    index = _subset_index(labels, subset, seed)
-    fit_idx, val_idx = train_test_split(
-        index, test_size=val_fraction, stratify=labels[index], random_state=seed
-    )
-    parts = images[fit_idx], labels[fit_idx], images[val_idx], labels[val_idx]
-    return Split(*parts, digest=_digest(*parts))
 
 
 def vary(base: Mapping[str, Any], **choices: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
@@ -366,7 +300,7 @@ def train_and_test(
     for reduced profiles), then evaluated once on the test set. Returns its test accuracy and
     loss, training images, epochs, parameters and seconds."""
     x, y = np.asarray(train[0]), np.asarray(train[1])
-    index = _subset_index(y, subset, seed)
+    index = stratified_subset(y, subset, seed=seed)
     if len(index) < len(y):
         x, y = x[index], y[index]
     start = time.perf_counter()

@@ -23,7 +23,7 @@ import keras_tuner as kt
 import pandas as pd
 
 from . import models
-from .experiments import Split
+from .data import Split
 
 __all__ = ["Space", "SeededRandomSearch", "search", "table", "best", "coarse_to_fine", "Result"]
 

@@ -3,12 +3,16 @@ the course-file loader and the split."""
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from labkit import clocks
+from labkit import data as data_module
 from labkit.data import DataError
 
 # --- the metric ------------------------------------------------------------------------------
@@ -239,13 +243,25 @@ def test_a_broken_cache_is_drawn_again(tmp_path):
 
 
 def test_caches_drawn_by_older_code_are_removed(tmp_path, monkeypatch):
-    monkeypatch.setattr(clocks, "SOURCE_DIGEST", "old")
+    monkeypatch.setattr(clocks.dataset, "SOURCE_DIGEST", "old")
     clocks.generate(5, size=32, seed=2, folder=tmp_path)
     clocks.generate(5, size=32, seed=3, folder=tmp_path)  # other parameters: kept
-    monkeypatch.setattr(clocks, "SOURCE_DIGEST", "new")
+    monkeypatch.setattr(clocks.dataset, "SOURCE_DIGEST", "new")
     clocks.generate(5, size=32, seed=2, folder=tmp_path)
     names = sorted(p.name.rsplit("-", 1)[0] for p in tmp_path.iterdir())
     assert names == ["leiden-n5-s32-seed2", "leiden-n5-s32-seed3"]
+
+
+def test_the_cache_key_hashes_the_drawing_code_only():
+    """Editing the metric, the split or the loader keeps every cached set; editing how a
+    clock is drawn (designs.py, draw.py) does not."""
+    package = Path(clocks.__file__).parent
+    drawing = hashlib.sha256(
+        (package / "designs.py").read_bytes() + (package / "draw.py").read_bytes()
+    ).hexdigest()[:10]
+    assert clocks.dataset.SOURCE_DIGEST == drawing
+    modules = {p.name for p in package.glob("*.py")}
+    assert {"metric.py", "designs.py", "draw.py", "dataset.py"} <= modules
 
 
 def test_times_cover_the_dial_uniformly():
@@ -290,7 +306,7 @@ def test_load_clocks_finds_them_under_labkit_data_dir(tmp_path, monkeypatch):
 
 def test_load_clocks_explains_missing_files(tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(clocks, "cache_dir", lambda: tmp_path / "nothing")
+    monkeypatch.setattr(clocks.dataset, "cache_dir", lambda: tmp_path / "nothing")
     with pytest.raises(DataError, match=r"images.npy and labels.npy were not found") as e:
         clocks.load_clocks()
     assert "generate(18_000)" in str(e.value)
@@ -334,5 +350,6 @@ def test_split_is_80_10_10_disjoint_and_seeded():
     assert np.array_equal(parts.train[0][:, 0, 0], parts.index["train"])
     assert np.array_equal(clocks.split(data, seed=1).index["test"], parts.index["test"])
     assert not np.array_equal(clocks.split(data, seed=2).index["test"], parts.index["test"])
-    with pytest.raises(ValueError, match="fractions must be three"):
-        clocks.split(data, fractions=(0.8, 0.3, 0.1))
+    assert isinstance(parts, data_module.Split)
+    with pytest.raises(ValueError, match="leave nothing"):
+        clocks.split(data, val=0.5, test=0.5)

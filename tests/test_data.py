@@ -191,3 +191,75 @@ def test_class_counts_and_pixel_stats():
     assert (
         data.pixel_stats(np.array([[0, 251, 249, 0]], dtype=np.uint8))["fraction_near_max"] == 0.25
     )
+
+
+# --- the one split -----------------------------------------------------------------------------
+
+
+def test_stratified_split_is_disjoint_seeded_and_keeps_class_shares(toy):
+    x, y = toy
+    s = data.split(x, y, val=0.15, stratify=True, seed=3)
+    assert s.sizes() == {"train": 255, "val": 45, "test": 0}
+    np.testing.assert_allclose(
+        np.bincount(s.y_val, minlength=4) / len(s.y_val),
+        np.bincount(y, minlength=4) / len(y),
+        atol=0.03,
+    )
+    assert not set(s.index["train"]) & set(s.index["val"])
+    np.testing.assert_array_equal(s.x_val, x[s.index["val"]])
+    assert data.split(x, y, val=0.15, stratify=True, seed=3).digest == s.digest
+    assert data.split(x, y, val=0.15, stratify=True, seed=4).digest != s.digest
+    sub = data.split(x, y, val=0.15, subset=100, stratify=True, seed=3)
+    assert sum(sub.sizes().values()) == 100
+
+
+def test_stratified_split_is_scikit_learns(toy):
+    """Chapter 01's splits: the same as scikit-learn's train_test_split with the fraction."""
+    from sklearn.model_selection import train_test_split
+
+    x, y = toy
+    fit, val = train_test_split(np.arange(len(y)), test_size=0.15, stratify=y, random_state=7)
+    s = data.split(x, y, val=0.15, stratify=True, seed=7)
+    np.testing.assert_array_equal(s.index["train"], fit)
+    np.testing.assert_array_equal(s.index["val"], val)
+
+
+def test_three_way_split_with_fractions_and_counts(toy):
+    x, y = toy
+    s = data.split(x, y, val=0.1, test=0.1, seed=1)
+    assert s.sizes() == {"train": 240, "val": 30, "test": 30}
+    together = np.concatenate([s.index[k] for k in ("train", "val", "test")])
+    assert sorted(together) == list(range(300))
+    np.testing.assert_array_equal(s.y_test, y[s.index["test"]])
+    strat = data.split(x, y, val=30, test=60, stratify=True, seed=1)
+    assert strat.sizes() == {"train": 210, "val": 30, "test": 60}
+    assert len({tuple(strat.index[k]) for k in strat.index}) == 3
+
+
+def test_unstratified_split_takes_a_seeded_permutation_in_order(toy):
+    """Test, then validation, then training items of one permutation; a subset is its start
+    (chapter 04's validation images are the permutation's first ones, as they always were)."""
+    x, y = toy
+    order = np.random.default_rng(5).permutation(len(y))
+    s = data.split(x, y, val=50, subset=250, seed=5)
+    np.testing.assert_array_equal(s.index["val"], order[:50])
+    np.testing.assert_array_equal(s.index["train"], order[50:250])
+    assert len(s.test[0]) == 0 and s.test[0].shape[1:] == x.shape[1:]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"val": 1.5}, "'val' as a fraction must lie in"),
+        ({"val": 0.5, "test": 0.5}, "leave nothing"),
+        ({"val": 400}, "asks for 400 of 300"),
+        ({"val": "a"}, "'val' must be a fraction or a count"),
+        ({"val": 0.1, "subset": 0}, "'subset' must be a positive count"),
+        ({"val": 0.1, "subset": 5, "stratify": True}, "too small for stratifying"),
+    ],
+)
+def test_split_rejects_bad_arguments(toy, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.split(*toy, **kwargs)
+    with pytest.raises(ValueError, match="300 images but 299 labels"):
+        data.split(toy[0], toy[1][:-1], val=0.1)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 import pytest
 
-from labkit import experiments, tuning
+from labkit import data as labdata
+from labkit import tuning
 
 TINY = tuning.Space(
     depth=(1, 2),
@@ -40,7 +41,7 @@ def _trainings(stop_at=None):
 
 @pytest.fixture
 def data(toy):
-    return experiments.split(*toy, seed=0)
+    return labdata.split(*toy, val=0.15, stratify=True, seed=0)
 
 
 def test_narrow_centres_on_the_best_trial():

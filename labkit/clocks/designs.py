@@ -1,0 +1,244 @@
+"""What a clock looks like and how it is seen: the difficulty ladder, designs, views, and
+:func:`spec`, the recipe of image ``index`` of a generated set.
+
+This module and :mod:`labkit.clocks.draw` are the *drawing code*: a generated set's cache key
+hashes exactly these two files (:data:`labkit.clocks.dataset.SOURCE_DIGEST`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .metric import DIAL_MINUTES
+
+__all__ = [
+    "DIFFICULTIES",
+    "LADDER",
+    "MIRROR_SHARE",
+    "NUISANCES",
+    "ClockSpec",
+    "Design",
+    "View",
+    "nuisances_at",
+    "sample_design",
+    "sample_view",
+    "spec",
+]
+
+#: Every nuisance, in the order the difficulty ladder adds them.
+NUISANCES: tuple[str, ...] = (
+    "scale_offset",
+    "rotation",
+    "mirror",
+    "tilt",
+    "texture",
+    "lighting",
+    "glare",
+    "blur",
+    "noise",
+)
+
+#: The difficulty ladder: what each step adds to the one before it.
+LADDER: dict[str, tuple[str, ...]] = {
+    "easy": (),
+    "shifted": ("scale_offset",),
+    "rotated": ("rotation",),
+    "mirrored": ("mirror",),
+    "tilted": ("tilt",),
+    "textured": ("texture", "lighting"),
+    "leiden": ("glare", "blur", "noise"),
+}
+#: The difficulty steps, easiest first; ``leiden`` has every nuisance, like the course photos.
+DIFFICULTIES: tuple[str, ...] = tuple(LADDER)
+
+#: Share of mirrored clocks when the mirror nuisance is on.
+MIRROR_SHARE = 0.5
+
+
+def nuisances_at(difficulty: str) -> frozenset[str]:
+    """The nuisances switched on at ``difficulty`` (each step keeps those of the steps before)."""
+    if difficulty not in LADDER:
+        raise ValueError(
+            f"unknown difficulty {difficulty!r}: the parameter 'difficulty' must be one of "
+            f"{', '.join(DIFFICULTIES)}"
+        )
+    on: set[str] = set()
+    for step, adds in LADDER.items():
+        on.update(adds)
+        if step == difficulty:
+            return frozenset(on)
+    raise AssertionError("unreachable")
+
+
+def _check_nuisances(nuisances: Iterable[str]) -> frozenset[str]:
+    chosen = frozenset(nuisances)
+    unknown = sorted(chosen - set(NUISANCES))
+    if unknown:
+        raise ValueError(
+            f"unknown nuisance(s) {', '.join(unknown)}: the parameter 'nuisances' takes any of "
+            f"{', '.join(NUISANCES)}"
+        )
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------
+# Designs and views
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Design:
+    """One clock's look. Lengths are fractions of the clock's radius; tones are 0 (black) to 1.
+
+    ``numerals`` is ``"none"``, ``"quarters"`` (12, 3, 6, 9) or ``"all"``; ``flag`` puts an
+    asymmetric flag at 12. Either is a chiral cue (:attr:`chiral`).
+    """
+
+    face: float = 0.92
+    ink: float = 0.08
+    case: float = 0.2
+    case_width: float = 0.07
+    minute_tick: tuple[float, float] = (0.05, 0.008)  # length, width
+    hour_tick: tuple[float, float] = (0.13, 0.028)
+    numerals: str = "all"
+    numeral_size: float = 0.17
+    numeral_radius: float = 0.68
+    flag: bool = False
+    hour_hand: tuple[float, float] = (0.5, 0.065)  # length, width
+    minute_hand: tuple[float, float] = (0.8, 0.04)
+    tail: float = 0.12
+    tapered: bool = True
+    seconds_hand: bool = False
+    seconds_tone: float = 0.45
+
+    @property
+    def chiral(self) -> bool:
+        """True when the face reads differently in a mirror (numerals or the flag at 12)."""
+        return self.numerals != "none" or self.flag
+
+
+def sample_design(rng: np.random.Generator, chiral: bool = True) -> Design:
+    """A random design from the family; with ``chiral`` it always carries a chiral cue."""
+    dark_face = rng.random() < 0.2
+    face = rng.uniform(0.1, 0.25) if dark_face else rng.uniform(0.78, 0.97)
+    ink = rng.uniform(0.85, 0.97) if dark_face else rng.uniform(0.02, 0.2)
+    numerals = str(rng.choice(["none", "quarters", "all"], p=[0.3, 0.2, 0.5]))
+    flag = bool(rng.random() < 0.5) or (chiral and numerals == "none")
+    hour_len = rng.uniform(0.45, 0.56)
+    return Design(
+        face=face,
+        ink=ink,
+        case=rng.uniform(0.05, 0.3) if rng.random() < 0.6 else rng.uniform(0.5, 0.7),
+        case_width=rng.uniform(0.03, 0.1),
+        minute_tick=(rng.uniform(0.04, 0.07), rng.uniform(0.006, 0.012)),
+        hour_tick=(rng.uniform(0.1, 0.16), rng.uniform(0.022, 0.04)),
+        numerals=numerals,
+        numeral_size=rng.uniform(0.14, 0.2),
+        numeral_radius=rng.uniform(0.66, 0.72),
+        flag=flag,
+        hour_hand=(hour_len, rng.uniform(0.05, 0.08)),
+        minute_hand=(rng.uniform(hour_len + 0.2, 0.88), rng.uniform(0.03, 0.045)),
+        tail=rng.uniform(0.08, 0.18),
+        tapered=bool(rng.random() < 0.5),
+        seconds_hand=bool(rng.random() < 0.5),
+        seconds_tone=rng.uniform(0.35, 0.55),
+    )
+
+
+@dataclass(frozen=True)
+class View:
+    """How one clock is seen: the nuisances' values (each one's neutral value when off)."""
+
+    rotation: float = 0.0  # degrees, clockwise
+    mirror: bool = False
+    tilt: float = 0.0  # degrees out of the image plane
+    tilt_axis: float = 0.0  # direction of the tilt axis in the image, degrees
+    scale: float = 0.9  # clock radius / half the image size
+    offset: tuple[float, float] = (0.0, 0.0)  # centre shift, fraction of half the image size
+    background: str = "plain"  # plain | carpet | wood
+    background_tone: float = 0.4
+    pattern_seed: int = 0  # seeds the background texture and the sensor noise
+    light: tuple[float, float, float] = (1.0, 0.0, 0.0)  # gain, x-slope, y-slope
+    glare: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # strength, x, y, angle
+    blur: float = 0.0  # Gaussian radius in pixels
+    noise: float = 0.0  # standard deviation, 0..1 scale
+    second: float = 0.0  # where a seconds hand points, 0..60
+
+
+def sample_view(rng: np.random.Generator, nuisances: Iterable[str]) -> View:
+    """Random values for the chosen nuisances; the others stay neutral (see :class:`View`)."""
+    on = _check_nuisances(nuisances)
+    v: dict = {
+        "second": rng.uniform(0, 60),
+        "background_tone": rng.uniform(0.2, 0.55),
+        "pattern_seed": int(rng.integers(2**31)),
+    }
+    if "scale_offset" in on:
+        scale = rng.uniform(0.6, 0.95)
+        room = 1.0 - scale
+        v["scale"] = scale
+        v["offset"] = (rng.uniform(-room, room), rng.uniform(-room, room))
+    if "rotation" in on:
+        v["rotation"] = rng.uniform(0, 360)
+    if "mirror" in on:
+        v["mirror"] = bool(rng.random() < MIRROR_SHARE)
+    if "tilt" in on:
+        v["tilt"] = rng.uniform(0, 40)
+        v["tilt_axis"] = rng.uniform(0, 180)
+    if "texture" in on:
+        v["background"] = str(rng.choice(["carpet", "wood"]))
+    if "lighting" in on:
+        v["light"] = (rng.uniform(0.7, 1.15), rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5))
+    if "glare" in on:
+        r, a = rng.uniform(0, 0.6), rng.uniform(0, 2 * math.pi)
+        v["glare"] = (rng.uniform(0.25, 0.7), r * math.cos(a), r * math.sin(a), rng.uniform(0, 180))
+    if "blur" in on:
+        v["blur"] = rng.uniform(0.3, 1.4)
+    if "noise" in on:
+        v["noise"] = rng.uniform(0.01, 0.05)
+    return View(**v)
+
+
+def _needs_cue(on: frozenset[str]) -> bool:
+    """Rotation or mirroring hides which way is up or clockwise unless the face shows it."""
+    return bool(on & {"rotation", "mirror"})
+
+
+def _check_time(hour: int, minute: int) -> None:
+    if not (0 <= hour <= 11 and float(hour).is_integer()):
+        raise ValueError(f"hour must be an integer 0..11 (got {hour!r})")
+    if not (0 <= minute <= 59 and float(minute).is_integer()):
+        raise ValueError(f"minute must be an integer 0..59 (got {minute!r})")
+
+
+def _check_seed(seed: int) -> None:
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer (got {seed!r})")
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    """Everything that decides one generated image: its time, design and view."""
+
+    hour: int
+    minute: int
+    design: Design
+    view: View
+
+
+def spec(seed: int, index: int, difficulty: str = "leiden") -> ClockSpec:
+    """The clock :func:`generate` draws as image ``index`` of the set with ``seed``.
+
+    Each image has its own random stream ``(seed, index)``: its time (uniform over the 720
+    minutes of the dial), then its design (with a chiral cue whenever the difficulty rotates or
+    mirrors), then its view.
+    """
+    on = nuisances_at(difficulty)
+    rng = np.random.default_rng([seed, index])
+    t = int(rng.integers(DIAL_MINUTES))
+    design = sample_design(rng, chiral=_needs_cue(on))
+    return ClockSpec(t // 60, t % 60, design, sample_view(rng, on))
