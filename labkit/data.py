@@ -39,6 +39,7 @@ __all__ = [
     "read_idx",
     "split",
     "stratified_subset",
+    "TITLES",
 ]
 
 
@@ -114,6 +115,9 @@ DATASETS: dict[str, Dataset] = {
         ),
     ),
 }
+
+#: How each dataset is written in titles, tables and legends (its key is the data key).
+TITLES: dict[str, str] = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
 CLASS_NAMES: dict[str, tuple[str, ...]] = {
     "mnist": tuple(str(d) for d in range(10)),

@@ -219,10 +219,9 @@ def summarise(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
 
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """A table as JSON-ready rows (its index as columns), with NaN as ``None``: the sd of a
-    single run, or the score of a diverged one, is undefined rather than a number."""
+    """A table as rows (its index as columns) for the metrics JSON; :func:`labkit.metrics.save`
+    writes NaN (the sd of a single run, the score of a diverged one) as ``null``."""
     flat = table.reset_index() if any(table.index.names) else table
-    flat = flat.astype(object).where(flat.notna(), None)
     return flat.to_dict("records")
 
 

@@ -3,6 +3,10 @@
 The file is ``reports/<profile>/metrics/<chapter>.json`` and holds the chapter's headline
 numbers under ``"results"`` plus the profile, the seed, the wall-clock seconds since
 :func:`start` (or since this module was imported), the library versions and the machine.
+
+Metric hygiene lives here and nowhere else: NumPy and pandas scalars become plain numbers, NaN
+(an undefined value: the sd of one run, a target never reached) is written as ``null``, and
+infinity is rejected. A chapter's sanity checks, not the writer, catch a NaN loss.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from . import profiles, project_root, repro
 
@@ -48,18 +53,23 @@ def metrics_path(chapter: str, profile: str, reports: Path | None = None) -> Pat
     return reports_dir(profile, reports) / "metrics" / f"{chapter}.json"
 
 
-def _plain(value: Any) -> Any:
-    """Convert NumPy scalars/arrays and tuples to JSON types; reject NaN and infinity."""
+def plain(value: Any) -> Any:
+    """``value`` as JSON types: NumPy scalars and arrays, tuples and mapping keys converted,
+    NaN (and pandas' missing values) as ``None``; infinity raises ``ValueError``."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
+        return plain(value.tolist())
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"metrics must be finite numbers, got {value!r}")
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, float) and math.isinf(value):
+        raise ValueError(f"metrics must be finite numbers or NaN (undefined), got {value!r}")
     return value
 
 
@@ -75,7 +85,7 @@ def save(chapter: str, results: dict[str, Any], *, profile: str, seed: int) -> P
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": repro.versions(),
         "machine": repro.machine(),
-        "results": _plain(results),
+        "results": plain(results),
     }
     path = metrics_path(chapter, profile)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -101,6 +101,18 @@ def learning_curves(
     return fig
 
 
+def show_image(
+    image: np.ndarray, title: str = "", *, size: float = 2.6, cmap: str = "gray"
+) -> plt.Figure:
+    """One grey image (0..255) on its own small figure, with a title: what a widget's ``draw``
+    shows. ``cmap="gray_r"`` draws ink dark on white (MNIST as on paper)."""
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(np.asarray(image), cmap=cmap, vmin=0, vmax=255)
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+    return fig
+
+
 def image_rows(
     rows: dict[str, Sequence[np.ndarray]],
     captions: dict[str, Sequence[str]] | None = None,

@@ -115,9 +115,10 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"n": 18_000, "size": 150, "per_row": 8},
     },
     # Chapter 04 (the VAE). mc: Monte-Carlo draws for the KL/ELBO checks; grad: draws per
-    # gradient estimator; fit_n: points for batch GD vs SGD (gd_passes / sgd_passes each).
-    # train/val: MNIST training images for fitting and validation (None = the 55 000 left
-    # after the 5 000 validation images); test: test images scored (None = all 10 000);
+    # gradient estimator; fit_n: points for batch GD vs SGD (gd_passes / sgd_passes each;
+    # sweep_gd_passes: batch GD's passes per rate in the learning-rate sweep).
+    # subset/val: MNIST training images drawn (None = all 60 000), of which val for validation
+    # and the rest for fitting (data.split); test: test images scored (None = all 10 000);
     # iwae_k: importance samples per test image (k >= 1000 in full). max_test_nll: the chapter
     # fails if the IWAE bound's -log p(x) is above it (a sanity check, not a target).
     "04_vae": {
@@ -126,8 +127,9 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "grad": 5_000,
             "fit_n": 4_000,
             "gd_passes": 40,
+            "sweep_gd_passes": 20,
             "sgd_passes": 2,
-            "train": 2_000,
+            "subset": 2_500,
             "val": 500,
             "test": 200,
             "epochs": 2,
@@ -140,8 +142,9 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "grad": 50_000,
             "fit_n": 20_000,
             "gd_passes": 300,
+            "sweep_gd_passes": 100,
             "sgd_passes": 5,
-            "train": None,
+            "subset": None,
             "val": 5_000,
             "test": None,
             "epochs": 30,
@@ -154,8 +157,9 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "grad": 200_000,
             "fit_n": 20_000,
             "gd_passes": 300,
+            "sweep_gd_passes": 100,
             "sgd_passes": 5,
-            "train": None,
+            "subset": None,
             "val": 5_000,
             "test": None,
             "epochs": 100,

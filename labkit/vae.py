@@ -16,7 +16,7 @@ The Keras VAE itself is in :mod:`labkit.vae_model`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -246,7 +246,7 @@ def gaussian_kl_check(
         rng,
     )
     closed = float(kl_gaussian_diag(mean_q, var_q, mean_p, var_p))
-    return {"closed form": closed, "Monte Carlo": estimate, "standard error": se}
+    return {"closed_form": closed, "monte_carlo": estimate, "standard_error": se}
 
 
 def elbo_table(
@@ -256,9 +256,10 @@ def elbo_table(
     n: int,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """For each named q = N(mean, cov): log p(x), the exact ELBO, a Monte-Carlo ELBO from
-    ``n`` draws with its standard error, KL(q || p(z | x)), and the identity's residual
-    log p(x) - ELBO - KL, which should be zero to rounding error (all in nats)."""
+    """For each named q = N(mean, cov): ``log_px``, the exact ``elbo``, a Monte-Carlo ELBO from
+    ``n`` draws (``elbo_mc``) with its standard error (``elbo_mc_se``), ``kl_to_posterior``
+    KL(q || p(z | x)), and the identity's residual ``gap`` = log p(x) - ELBO - KL, which should
+    be zero to rounding error (all in nats; :data:`LABELS` has their display names)."""
     post_mean, post_cov = model.posterior(x)
     log_px = float(model.log_marginal(x))
     rows = {}
@@ -267,37 +268,40 @@ def elbo_table(
         mc, se = model.elbo_monte_carlo(x, mean, cov, n, rng)
         kl = kl_gaussian(mean, cov, post_mean, post_cov)
         rows[name] = {
-            "log p(x)": log_px,
-            "ELBO": elbo,
-            "ELBO, Monte Carlo": mc,
-            "MC s.e.": se,
-            "KL(q || posterior)": kl,
-            "log p(x) - ELBO - KL": log_px - elbo - kl,
+            "log_px": log_px,
+            "elbo": elbo,
+            "elbo_mc": mc,
+            "elbo_mc_se": se,
+            "kl_to_posterior": kl,
+            "gap": log_px - elbo - kl,
         }
     return pd.DataFrame(rows).T
 
 
 def estimator_summary(exact: np.ndarray, samples: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Per parameter: the exact gradient and, per estimator, the mean of its single-sample
-    estimates, the z-score of that mean against the exact value (|z| < 4 is what
-    unbiasedness predicts, nearly always) and the variance of one estimate."""
+    """Per parameter (rows): the exact gradient and, per estimator, the ``mean`` of its
+    single-sample estimates, the ``z`` score of that mean against the exact value (|z| < 4 is
+    what unbiasedness predicts, nearly always) and the ``variance`` of one estimate. Columns
+    are (estimator, statistic) pairs; the exact gradient is ``("exact", "value")``."""
     d = len(exact) // 2
     names = [f"d/d mean_{i + 1}" for i in range(d)] + [f"d/d log std_{i + 1}" for i in range(d)]
-    table = pd.DataFrame({"exact": exact}, index=names)
+    columns = {("exact", "value"): exact}
     for label, g in samples.items():
         mean, se = _mean_and_se(g)
-        table[f"{label}: mean"] = mean
-        table[f"{label}: z"] = (mean - exact) / se
-        table[f"{label}: variance"] = g.var(axis=0, ddof=1)
+        columns[label, "mean"] = mean
+        columns[label, "z"] = (mean - exact) / se
+        columns[label, "variance"] = g.var(axis=0, ddof=1)
+    table = pd.DataFrame(columns, index=names)
+    table.columns.names = ["estimator", "statistic"]
     return table
 
 
 def optimiser_summary(
     runs: dict[str, pd.DataFrame], best_nll: float, tol: float = 0.05
 ) -> pd.DataFrame:
-    """Per run: its passes and optimiser seconds, the final excess NLL over the maximum
-    likelihood (nats), and the passes and seconds it took to come within ``tol`` nats
-    (NaN if it never did)."""
+    """Per run: its ``passes``, ``steps`` and optimiser ``seconds``, the ``final_excess_nll``
+    over the maximum likelihood (nats), and the ``passes_to_tol`` and ``seconds_to_tol`` it
+    took to come within ``tol`` nats (NaN if it never did)."""
     rows = {}
     for label, h in runs.items():
         excess = h["nll"] - best_nll
@@ -306,11 +310,62 @@ def optimiser_summary(
             "passes": h["pass"].iloc[-1],
             "steps": h["step"].iloc[-1],
             "seconds": h["seconds"].iloc[-1],
-            "final excess NLL": excess.iloc[-1],
-            f"passes to {tol} nats": hit["pass"].iloc[0] if len(hit) else np.nan,
-            f"seconds to {tol} nats": hit["seconds"].iloc[0] if len(hit) else np.nan,
+            "final_excess_nll": excess.iloc[-1],
+            "passes_to_tol": hit["pass"].iloc[0] if len(hit) else np.nan,
+            "seconds_to_tol": hit["seconds"].iloc[0] if len(hit) else np.nan,
         }
     return pd.DataFrame(rows).T
+
+
+def learning_rate_sweep(
+    x: np.ndarray,
+    init: LinearGaussian,
+    *,
+    batch_size: int | None,
+    rates: Sequence[float],
+    passes: float,
+    best_nll: float,
+    tol: float = 0.05,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`fit_linear_gaussian` from ``init`` at each learning rate of ``rates``, summarised
+    like :func:`optimiser_summary` (one row per rate) plus ``start_excess_nll``, the smallest
+    excess reached (``best_excess_nll``) and ``diverged`` (parameters went non-finite; the
+    other columns are then NaN)."""
+    start = -mean_log_likelihood(init, x) - best_nll
+    rows = {}
+    for lr in rates:
+        try:
+            h = fit_linear_gaussian(x, init, batch_size=batch_size, lr=lr, passes=passes, seed=seed)
+        except FloatingPointError:
+            rows[lr] = {"start_excess_nll": start, "diverged": True}
+            continue
+        row = optimiser_summary({lr: h}, best_nll, tol).iloc[0].to_dict()
+        best = float((h["nll"] - best_nll).min())
+        rows[lr] = {**row, "start_excess_nll": start, "best_excess_nll": best, "diverged": False}
+    table = pd.DataFrame(rows).T.rename_axis("learning_rate")
+    return table.astype({"diverged": bool})
+
+
+#: Display names of the tables' columns and keys (data keys stay snake_case; apply these only
+#: when a table is shown, e.g. ``frame.rename(columns=vae.LABELS)``).
+LABELS: dict[str, str] = {
+    "closed_form": "closed form",
+    "monte_carlo": "Monte Carlo",
+    "standard_error": "standard error",
+    "log_px": "log p(x)",
+    "elbo": "ELBO",
+    "elbo_mc": "ELBO, Monte Carlo",
+    "elbo_mc_se": "MC s.e.",
+    "kl_to_posterior": "KL(q || posterior)",
+    "gap": "log p(x) - ELBO - KL",
+    "final_excess_nll": "final excess NLL",
+    "start_excess_nll": "excess NLL at the start",
+    "best_excess_nll": "best excess NLL",
+    "passes_to_tol": "passes to tol",
+    "seconds_to_tol": "seconds to tol",
+    "learning_rate": "learning rate",
+}
 
 
 def elbo_along_path(model: LinearGaussian, x: np.ndarray, ts: np.ndarray) -> pd.DataFrame:

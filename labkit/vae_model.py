@@ -1,13 +1,15 @@
 """A VAE in Keras 3: Gaussian encoder q(z | x), Bernoulli decoder p(x | z), standard-normal
 prior, trained on dynamically binarised MNIST and scored in nats.
 
-* :class:`VAE` is a ``keras.Model`` whose ``call`` adds the negative ELBO (per image, one
-  reparameterised sample) as its loss with ``add_loss``, written with ``keras.ops`` only, so
-  ``compile(optimizer)`` + ``fit(x)`` train it. In training, each batch is binarised afresh
+* :class:`VAE` is a ``keras.Model`` with one method that matters to everything else,
+  :meth:`VAE.log_weights`: for k samples z_i ~ q(z | x) per image, the importance log-weights
+  log w_i = log p(x | z_i) + log p(z_i) - log q(z_i | x) (and their parts), in ``keras.ops``.
+* Its training loss (:func:`negative_elbo`), the ELBO and the importance-weighted bound
+  log (1/k) sum_i w_i of Burda et al. (2016) (:func:`bounds`) are computed from those
+  log-weights alone, so another model (chapter 05's contrastive VAE) gets all three by
+  implementing ``log_weights``.
+* ``compile(optimizer)`` + ``fit(x)`` train it; in training each batch is binarised afresh
   (pixel ~ Bernoulli(intensity)): "dynamic binarisation".
-* :func:`bounds` scores binary images by k importance samples per image, in batches whose
-  size keeps memory bounded: the ELBO (the mean log-weight) and the importance-weighted bound
-  log (1/k) sum_i w_i of Burda et al. (2016), which approaches log p(x) as k grows.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ import numpy as np
 from keras import layers, ops
 from scipy.special import expit, logsumexp
 
-from . import vae
-
 __all__ = [
     "VAE",
+    "LogWeights",
+    "negative_elbo",
     "flatten",
     "binarise",
     "Bounds",
@@ -56,12 +58,39 @@ def _bernoulli_log_lik(x, logits):
     return ops.sum(x * logits - ops.softplus(logits), axis=-1)
 
 
+_LOG_2PI = float(np.log(2 * np.pi))
+
+
+@dataclass(frozen=True)
+class LogWeights:
+    """What a model's ``log_weights(x, k)`` returns, as tensors (k samples, n images).
+
+    ``log_w`` (k, n): log p(x | z) + log p(z) - log q(z | x), the importance log-weights;
+    ``log_lik`` (k, n): log p(x | z), their reconstruction part;
+    ``kl`` (n,): KL(q(z | x) || p(z)) in closed form when the model has it, else ``None``.
+    """
+
+    log_w: object
+    log_lik: object
+    kl: object | None = None
+
+
+def negative_elbo(lw: LogWeights):
+    """The negative ELBO per image (n,) from log-weights: -mean_k log w, or, when the closed-form
+    KL is known, -mean_k log p(x | z) + KL, the same expectation with less variance."""
+    if lw.kl is not None:
+        return lw.kl - ops.mean(lw.log_lik, axis=0)
+    return -ops.mean(lw.log_w, axis=0)
+
+
 @keras.saving.register_keras_serializable(package="labkit")
 class VAE(keras.Model):
     """MLP encoder to (mean, log variance) of q(z | x); MLP decoder to Bernoulli logits.
 
     ``hidden`` are the encoder's layer widths; the decoder mirrors them. The loss is the
-    negative ELBO in nats per image: -E_q[log p(x | z)] + KL(q(z | x) || N(0, I)).
+    negative ELBO in nats per image, -E_q[log p(x | z)] + KL(q(z | x) || N(0, I)), from
+    :meth:`log_weights` with one sample. ``dynamic_binarisation`` draws binary pixels afresh
+    for every training batch.
     """
 
     def __init__(
@@ -69,7 +98,7 @@ class VAE(keras.Model):
         data_dim: int = 784,
         latent_dim: int = 16,
         hidden: Sequence[int] = (512, 256),
-        binarise: bool = True,
+        dynamic_binarisation: bool = True,
         seed: int = 0,
         **kwargs,
     ) -> None:
@@ -77,7 +106,7 @@ class VAE(keras.Model):
         if latent_dim < 1 or data_dim < 1 or not hidden or min(hidden) < 1:
             raise ValueError("data_dim, latent_dim and every hidden width must be >= 1")
         self.data_dim, self.latent_dim, self.hidden = data_dim, latent_dim, tuple(hidden)
-        self.binarise, self.seed = binarise, seed
+        self.dynamic_binarisation, self.seed = dynamic_binarisation, seed
         self.encoder = keras.Sequential(
             [keras.Input((data_dim,))]
             + [layers.Dense(h, activation="relu") for h in hidden]
@@ -97,15 +126,26 @@ class VAE(keras.Model):
         out = self.encoder(x)
         return out[:, : self.latent_dim], out[:, self.latent_dim :]
 
-    def call(self, x, training=None):
-        if training and self.binarise:
-            x = ops.cast(keras.random.uniform(ops.shape(x), seed=self.noise) < x, x.dtype)
+    def log_weights(self, x, k: int = 1, seed=None) -> LogWeights:
+        """Importance log-weights of binary rows ``x`` (n, data_dim) for ``k`` reparameterised
+        samples z = mean + sd * eps per image; ``seed`` (a ``keras.random.SeedGenerator``)
+        draws eps, by default the model's own generator."""
         mean, log_var = self.encode(x)
-        eps = keras.random.normal(ops.shape(mean), seed=self.noise)
-        logits = self.decoder(mean + ops.exp(0.5 * log_var) * eps)
+        eps = keras.random.normal((k, *ops.shape(mean)), seed=self.noise if seed is None else seed)
+        z = mean + ops.exp(0.5 * log_var) * eps  # (k, n, d)
+        logits = self.decoder(ops.reshape(z, (-1, self.latent_dim)))
+        logits = ops.reshape(logits, (k, -1, self.data_dim))
+        log_lik = _bernoulli_log_lik(ops.expand_dims(x, 0), logits)  # (k, n)
+        log_prior = -0.5 * ops.sum(z**2 + _LOG_2PI, axis=-1)
+        log_q = -0.5 * ops.sum(eps**2 + log_var + _LOG_2PI, axis=-1)
         kl = 0.5 * ops.sum(ops.exp(log_var) + mean**2 - 1.0 - log_var, axis=-1)
-        self.add_loss(ops.mean(kl - _bernoulli_log_lik(x, logits)))
-        return logits
+        return LogWeights(log_w=log_lik + log_prior - log_q, log_lik=log_lik, kl=kl)
+
+    def call(self, x, training=None):
+        if training and self.dynamic_binarisation:
+            x = ops.cast(keras.random.uniform(ops.shape(x), seed=self.noise) < x, x.dtype)
+        self.add_loss(ops.mean(negative_elbo(self.log_weights(x, k=1))))
+        return self.encode(x)[0]
 
     def get_config(self) -> dict:
         return {
@@ -113,7 +153,7 @@ class VAE(keras.Model):
             "data_dim": self.data_dim,
             "latent_dim": self.latent_dim,
             "hidden": list(self.hidden),
-            "binarise": self.binarise,
+            "dynamic_binarisation": self.dynamic_binarisation,
             "seed": self.seed,
         }
 
@@ -156,13 +196,14 @@ def train(
 
 
 def encode(model: VAE, x: np.ndarray, batch_size: int = 2_000) -> tuple[np.ndarray, np.ndarray]:
-    """q(z | x)'s means and variances for rows ``x``, as NumPy arrays."""
-    means, variances = [], []
+    """q(z | x)'s means and log variances for rows ``x``, as NumPy arrays (like
+    :meth:`VAE.encode`, in batches)."""
+    means, log_vars = [], []
     for i in range(0, len(x), batch_size):
         mean, log_var = model.encode(ops.convert_to_tensor(x[i : i + batch_size]))
         means.append(ops.convert_to_numpy(mean))
-        variances.append(np.exp(ops.convert_to_numpy(log_var)))
-    return np.concatenate(means), np.concatenate(variances)
+        log_vars.append(ops.convert_to_numpy(log_var))
+    return np.concatenate(means), np.concatenate(log_vars)
 
 
 def decode(model: VAE, z: np.ndarray) -> np.ndarray:
@@ -197,7 +238,8 @@ class Bounds:
 
     ``elbo``: the mean of the k log-weights (an unbiased estimate of the ELBO);
     ``iwae``: log of the mean of the k weights (the importance-weighted bound, >= ``elbo``);
-    ``kl``: KL(q(z | x) || p(z)), exact; ``log_lik``: the mean of log p(x | z) over the samples.
+    ``kl``: KL(q(z | x) || p(z)), exact (NaN when the model has no closed form);
+    ``log_lik``: the mean of log p(x | z) over the samples.
     """
 
     elbo: np.ndarray
@@ -218,35 +260,30 @@ class Bounds:
         }
 
 
-def bounds(model: VAE, x: np.ndarray, k: int, *, seed: int = 0, max_rows: int = 16_384) -> Bounds:
+def bounds(
+    model: keras.Model, x: np.ndarray, k: int, *, seed: int = 0, max_rows: int = 16_384
+) -> Bounds:
     """Score binary rows ``x`` with ``k`` samples z_i ~ q(z | x) per image.
 
-    log w_i = log p(x | z_i) + log p(z_i) - log q(z_i | x). Images go through the decoder in
-    chunks of about ``max_rows`` // k images, so memory stays bounded for any k and n.
+    Works for any model with ``log_weights(x, k, seed) -> LogWeights``: the ELBO is the mean
+    log-weight and the IWAE bound log (1/k) sum_i w_i = logsumexp_i log w_i - log k. Images go
+    through the model in chunks of about ``max_rows`` // k images, so memory stays bounded for
+    any k and n; ``seed`` fixes the draws.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     x = np.asarray(x, dtype="float32")
     if x.size and not np.isin(x, (0.0, 1.0)).all():
         raise ValueError("bounds expects binary images (see binarise)")
-    rng = np.random.default_rng(seed)
+    noise = keras.random.SeedGenerator(seed)
     chunk = max(1, max_rows // k)
     out: dict[str, list[np.ndarray]] = {"elbo": [], "iwae": [], "kl": [], "log_lik": []}
     for i in range(0, len(x), chunk):
-        xb = x[i : i + chunk]
-        mean, var = encode(model, xb)
-        z = mean + np.sqrt(var) * rng.standard_normal((k, *mean.shape))  # (k, m, d)
-        logits = model.decoder(ops.convert_to_tensor(z.reshape(-1, model.latent_dim), "float32"))
-        log_lik = ops.convert_to_numpy(
-            _bernoulli_log_lik(ops.reshape(xb, (1, *xb.shape)), ops.reshape(logits, (k, *xb.shape)))
-        ).astype(np.float64)
-        log_w = (
-            log_lik
-            + vae.log_normal_diag(z, 0.0, np.ones(model.latent_dim))
-            - vae.log_normal_diag(z, mean, var)
-        )  # (k, m)
+        lw = model.log_weights(ops.convert_to_tensor(x[i : i + chunk]), k=k, seed=noise)
+        log_w = ops.convert_to_numpy(ops.cast(lw.log_w, "float64"))  # (k, m)
         out["elbo"].append(log_w.mean(axis=0))
         out["iwae"].append(logsumexp(log_w, axis=0) - np.log(k))
-        out["kl"].append(vae.kl_gaussian_diag(mean, var))
-        out["log_lik"].append(log_lik.mean(axis=0))
+        out["log_lik"].append(ops.convert_to_numpy(lw.log_lik).astype(np.float64).mean(axis=0))
+        kl = np.full(log_w.shape[1], np.nan) if lw.kl is None else ops.convert_to_numpy(lw.kl)
+        out["kl"].append(np.asarray(kl, np.float64))
     return Bounds(**{key: np.concatenate(v) for key, v in out.items()}, k=k)

@@ -97,9 +97,10 @@ def optimisers(histories: Mapping[str, pd.DataFrame], best_nll: float) -> plt.Fi
     return fig
 
 
-def latent_space(means: np.ndarray, variances: np.ndarray, labels: np.ndarray) -> plt.Figure:
+def latent_space(means: np.ndarray, log_vars: np.ndarray, labels: np.ndarray) -> plt.Figure:
     """Left: the test codes' means projected on their first two principal components,
-    coloured by digit. Right: the mean KL(q(z_j | x) || N(0, 1)) of each latent dimension
+    coloured by digit (``log_vars``: q's log variances, as :func:`labkit.vae_model.encode`
+    gives them). Right: the mean KL(q(z_j | x) || N(0, 1)) of each latent dimension
     (dimensions near 0 nats are unused by the model)."""
     from sklearn.decomposition import PCA
 
@@ -110,7 +111,8 @@ def latent_space(means: np.ndarray, variances: np.ndarray, labels: np.ndarray) -
     left.legend(*points.legend_elements(), fontsize="x-small", title="digit", loc="best")
     pcs = "z" if means.shape[1] <= 2 else "PC"
     left.set(xlabel=f"{pcs} 1", ylabel=f"{pcs} 2")
-    per_dim = vae.kl_gaussian_diag(means[..., None], np.asarray(variances)[..., None]).mean(0)
+    variances = np.exp(np.asarray(log_vars, float))
+    per_dim = vae.kl_gaussian_diag(means[..., None], variances[..., None]).mean(0)
     right.bar(np.arange(1, len(per_dim) + 1), per_dim)
     right.set_xticks(np.arange(1, len(per_dim) + 1))
     right.tick_params(axis="x", labelsize="small")

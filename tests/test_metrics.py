@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from labkit import metrics
@@ -21,9 +22,26 @@ def test_save_writes_profile_seed_seconds_versions(isolated, tmp_path):
     assert metrics.load("00_x", "smoke")["results"]["n"] == 3
 
 
-def test_save_rejects_nan_and_bad_profile(isolated):
-    with pytest.raises(ValueError, match="finite"):
-        metrics.save("00_x", {"loss": float("nan")}, profile="smoke", seed=0)
+def test_nan_is_written_as_null_and_infinity_rejected(isolated):
+    frame = pd.DataFrame({"sd": [np.nan, 0.1]}, index=["one run", "two runs"])
+    results = {"loss": float("nan"), "table": frame.to_dict("index"), "a": np.array([np.nan])}
+    path = metrics.save("00_x", results, profile="smoke", seed=0)
+    rec = json.loads(path.read_text())["results"]
+    assert rec == {
+        "loss": None,
+        "table": {"one run": {"sd": None}, "two runs": {"sd": 0.1}},
+        "a": [None],
+    }
+    assert metrics.plain({"x": pd.NA, "y": np.float32("nan"), 3: (1, 2)}) == {
+        "x": None,
+        "y": None,
+        "3": [1, 2],
+    }
+    with pytest.raises(ValueError, match="finite numbers or NaN"):
+        metrics.save("00_x", {"loss": float("inf")}, profile="smoke", seed=0)
+
+
+def test_save_rejects_a_bad_profile(isolated):
     with pytest.raises(ValueError, match="profile"):
         metrics.save("00_x", {}, profile="huge", seed=0)
 

@@ -68,3 +68,12 @@ def test_image_rows_one_labelled_row_per_key_with_captions():
     plt.close(fig)
     with pytest.raises(ValueError, match="at least one row"):
         plots.image_rows({})
+
+
+def test_show_image_draws_the_image_on_the_full_grey_scale():
+    image = np.arange(16).reshape(4, 4) * 10
+    fig = plots.show_image(image, "a title", cmap="gray_r")
+    (ax,) = fig.axes
+    np.testing.assert_array_equal(ax.images[0].get_array(), image)
+    assert ax.images[0].get_clim() == (0, 255) and ax.get_title() == "a title"
+    plt.close(fig)

@@ -275,14 +275,15 @@ def test_elbo_along_a_path_touches_the_evidence_only_at_the_posterior(model, poi
 def test_tables_for_the_chapter(model, point):
     rng = np.random.default_rng(0)
     check = vae.gaussian_kl_check([0.5, -1], [0.3, 2], [0, 0], [1, 1], 50_000, rng)
-    assert abs(check["Monte Carlo"] - check["closed form"]) < 5 * check["standard error"]
+    assert abs(check["monte_carlo"] - check["closed_form"]) < 5 * check["standard_error"]
     post = model.posterior(point)
     table = vae.elbo_table(
         model, point, {"posterior": post, "prior": (np.zeros(3), np.eye(3))}, 1_000, rng
     )
-    assert np.abs(table["log p(x) - ELBO - KL"]).max() < 1e-9
-    assert table.loc["posterior", "KL(q || posterior)"] == pytest.approx(0, abs=1e-9)
-    assert table.loc["prior", "KL(q || posterior)"] > 0
+    assert np.abs(table["gap"]).max() < 1e-9
+    assert table.loc["posterior", "kl_to_posterior"] == pytest.approx(0, abs=1e-9)
+    assert table.loc["prior", "kl_to_posterior"] > 0
+    assert "log p(x) - ELBO - KL" in table.rename(columns=vae.LABELS).columns
     exact = model.elbo_gradient(point, np.zeros(3), np.zeros(3))
     g = {
         "reparameterisation": vae.reparameterisation_gradients(
@@ -290,11 +291,26 @@ def test_tables_for_the_chapter(model, point):
         )
     }
     summary = vae.estimator_summary(exact, g)
-    assert summary.shape == (6, 4) and (summary["reparameterisation: z"].abs() < 5).all()
+    assert summary.shape == (6, 4) and (summary["reparameterisation", "z"].abs() < 5).all()
+    assert (summary.xs("z", axis=1, level="statistic").abs() < 5).all().all()
     h = pd.DataFrame(
         {"pass": [0, 1, 2], "step": [0, 1, 2], "seconds": [0, 0.1, 0.2], "nll": [3.0, 1.04, 1.0]}
     )
     summary = vae.optimiser_summary({"GD": h}, best_nll=1.0, tol=0.05)
-    assert (
-        summary.loc["GD", "passes to 0.05 nats"] == 1 and summary.loc["GD", "final excess NLL"] == 0
+    assert summary.loc["GD", "passes_to_tol"] == 1 and summary.loc["GD", "final_excess_nll"] == 0
+
+
+def test_learning_rate_sweep_marks_divergence(model):
+    rng = np.random.default_rng(1)
+    x = model.sample(2_000, rng)[0]
+    best_nll = -vae.mean_log_likelihood(vae.ppca_maximum_likelihood(x, model.W.shape[1]), x)
+    start = vae.LinearGaussian(0.1 * rng.standard_normal(model.W.shape), np.zeros(len(x[0])), 1.0)
+    table = vae.learning_rate_sweep(
+        x, start, batch_size=None, rates=[0.05, 0.2, 50.0], passes=30, best_nll=best_nll
     )
+    assert list(table.index) == [0.05, 0.2, 50.0] and table.index.name == "learning_rate"
+    assert table["diverged"].tolist() == [False, False, True]
+    assert np.isnan(table.loc[50.0, "final_excess_nll"])
+    ok = table.loc[[0.05, 0.2]]
+    assert (ok["final_excess_nll"] < ok["start_excess_nll"]).all()  # both climbed
+    assert ok.loc[0.2, "final_excess_nll"] < ok.loc[0.05, "final_excess_nll"]  # faster

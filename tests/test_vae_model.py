@@ -51,6 +51,12 @@ def test_model_rejects_bad_sizes():
         vae_model.VAE(latent_dim=0)
 
 
+def test_the_constructor_does_not_shadow_binarise():
+    model = vae_model.VAE(data_dim=4, latent_dim=1, hidden=(2,), dynamic_binarisation=False)
+    assert model.dynamic_binarisation is False and callable(vae_model.binarise)
+    assert model.get_config()["dynamic_binarisation"] is False
+
+
 def _exact_log_marginal(model: vae_model.VAE, x: np.ndarray) -> np.ndarray:
     """log p(x) = log sum_grid p(x | z) p(z) dz on a fine 2-D grid over [-7, 7]^2."""
     side = np.linspace(-7, 7, 561)
@@ -80,6 +86,48 @@ def test_bounds_bracket_the_exact_log_likelihood(tiny):
     summary = many.summary()
     assert summary["iwae_nll_nats"] == pytest.approx(-exact.mean(), abs=0.015)
     assert summary["elbo_nll_nats"] >= summary["iwae_nll_nats"] > 0
+
+
+def test_log_weights_are_log_lik_plus_log_prior_minus_log_q(tiny):
+    """The Keras log-weights against labkit.vae's NumPy densities: the closed-form KL, and the
+    prior-minus-q part of log w, whose mean over q is -KL."""
+    x = _binary(5)
+    noise = keras.random.SeedGenerator(4)
+    lw = tiny.log_weights(keras.ops.convert_to_tensor(x), k=3, seed=noise)
+    log_w, log_lik = (keras.ops.convert_to_numpy(t).astype(float) for t in (lw.log_w, lw.log_lik))
+    assert log_w.shape == log_lik.shape == (3, 5)
+    mean, log_var = vae_model.encode(tiny, x)
+    var = np.exp(log_var)
+    kl = keras.ops.convert_to_numpy(lw.kl)
+    np.testing.assert_allclose(kl, vae.kl_gaussian_diag(mean, var), rtol=1e-5)
+    # E_q[log p(z) - log q(z | x)] = -KL: the log-weights' prior-minus-q part averages to it
+    many = tiny.log_weights(keras.ops.convert_to_tensor(x), k=20_000, seed=noise)
+    gap = keras.ops.convert_to_numpy(many.log_w - many.log_lik).astype(float).mean(axis=0)
+    np.testing.assert_allclose(gap, -kl, atol=0.05)
+
+
+class _Known:
+    """A stand-in model whose log-weights are given: bounds needs nothing else."""
+
+    def __init__(self, log_w: np.ndarray) -> None:
+        self.table = np.asarray(log_w, "float32")  # (k, n)
+
+    def log_weights(self, x, k, seed=None):
+        rows = keras.ops.convert_to_numpy(x)[:, 0].astype(int)  # x's first pixel: the image id
+        log_w = self.table[:k, rows]
+        return vae_model.LogWeights(log_w=log_w, log_lik=log_w - 1.0, kl=None)
+
+
+def test_bounds_need_only_the_log_weight_method():
+    table = np.log(np.array([[1.0, 4.0], [3.0, 0.5]]))  # k = 2 samples, n = 2 images
+    x = np.array([[0.0, 1.0], [1.0, 0.0]], "float32")  # first pixel: image 0, image 1
+    b = vae_model.bounds(_Known(table), x, k=2, max_rows=2)  # one image per chunk
+    np.testing.assert_allclose(b.elbo, table.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(b.iwae, np.log([2.0, 2.25]), rtol=1e-6)  # log of mean weight
+    np.testing.assert_allclose(b.log_lik, b.elbo - 1.0, rtol=1e-6)
+    assert np.isnan(b.kl).all()  # no closed form given
+    loss = vae_model.negative_elbo(vae_model.LogWeights(table, table - 1.0))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loss), -table.mean(axis=0), rtol=1e-6)
 
 
 def test_bounds_do_not_depend_on_the_chunking(tiny):
@@ -123,8 +171,11 @@ def test_training_improves_the_elbo_and_resumes(tmp_path):
 
 
 def test_encode_decode_shapes(tiny):
-    mean, var = vae_model.encode(tiny, _binary(5), batch_size=2)
-    assert mean.shape == var.shape == (5, 2) and np.all(var > 0)
+    mean, log_var = vae_model.encode(tiny, _binary(5), batch_size=2)
+    assert mean.shape == log_var.shape == (5, 2)
+    model_mean, model_log_var = tiny.encode(_binary(5))
+    np.testing.assert_allclose(log_var, keras.ops.convert_to_numpy(model_log_var), rtol=1e-6)
+    np.testing.assert_allclose(log_var, np.log(2), rtol=1e-6)  # q = N(0, 2 I) in the fixture
     square = vae_model.VAE(data_dim=16, latent_dim=2, hidden=(4,))
     images = vae_model.decode(square, np.zeros((3, 2)))
     assert images.shape == (3, 4, 4) and 0 <= images.min() <= images.max() <= 255

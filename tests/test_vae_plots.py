@@ -42,9 +42,9 @@ def test_elbo_path_and_estimators_and_optimisers():
 
 def test_latent_space_projects_and_counts_kl_per_dimension():
     rng = np.random.default_rng(0)
-    means, variances = rng.standard_normal((50, 5)), np.full((50, 5), 0.5)
+    means, log_vars = rng.standard_normal((50, 5)), np.full((50, 5), np.log(0.5))
     means[:, 4] = 0.0
-    variances[:, 4] = 1.0  # an unused dimension: q equals the prior
-    fig = vae_plots.latent_space(means, variances, rng.integers(0, 10, 50))
+    log_vars[:, 4] = 0.0  # an unused dimension: q equals the prior
+    fig = vae_plots.latent_space(means, log_vars, rng.integers(0, 10, 50))
     bars = [p.get_height() for p in fig.axes[1].patches]
     assert len(bars) == 5 and bars[4] == 0.0 and min(bars[:4]) > 0

@@ -28,6 +28,7 @@ from .draw import render
 
 __all__ = ["ClockSet", "cache_dir", "course_dir", "generate", "load_clocks", "split"]
 
+
 def _draw_range(
     seed: int, start: int, stop: int, difficulty: str, size: int
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,39 @@
+"""chapter.start: the one setup call every chapter makes."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import numpy as np
+import pytest
+
+from labkit import chapter, metrics, profiles
+
+
+def test_start_returns_the_profile_and_seeds_and_restarts_the_clock(monkeypatch):
+    before = time.perf_counter()
+    cfg = chapter.start("03_clock_reading", "smoke", 5)
+    assert dict(cfg) == dict(profiles.get("03_clock_reading", "smoke"))
+    assert metrics._started >= before  # the metrics clock starts here
+    first = (random.random(), np.random.rand())
+    chapter.start("03_clock_reading", "smoke", 5)
+    assert (random.random(), np.random.rand()) == first
+    with pytest.raises(TypeError):
+        cfg["n"] = 1  # read-only
+
+
+def test_start_names_the_allowed_values():
+    with pytest.raises(ValueError, match="must be one of smoke, quick, full"):
+        chapter.start("03_clock_reading", "huge", 0)
+    with pytest.raises(ValueError, match="'seed' must be a non-negative integer"):
+        chapter.start("03_clock_reading", "smoke", -1)
+
+
+def test_keras_2_is_refused(monkeypatch):
+    import keras
+
+    assert chapter.check_keras() == keras.__version__
+    monkeypatch.setattr(keras, "__version__", "2.15.0")
+    with pytest.raises(RuntimeError, match="needs Keras 3"):
+        chapter.check_keras()
