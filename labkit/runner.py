@@ -3,12 +3,14 @@
 Each notebook runs with its ``parameters`` cell set to ``profile`` and ``seed`` and is written,
 executed, to ``reports/<profile>/<stem>.ipynb`` (also when it fails, for inspection). A failure
 raises :class:`RunError` naming the notebook and the failing cell. A chapter whose notebook,
-profile, seed, labkit code and library versions are unchanged since its last successful run is
-skipped (``--force`` reruns it); its fingerprint is kept in ``reports/<profile>/logs/``.
+profile, seed, library versions and the labkit modules it imports (:func:`labkit_sources`) are
+unchanged since its last successful run is skipped (``--force`` reruns it); its fingerprint is
+kept in ``reports/<profile>/logs/``.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import json
@@ -149,13 +151,95 @@ def _stderr_to(log: Path) -> Iterator[None]:
             os.close(saved)
 
 
-def fingerprint(notebook: Path, profile: str, seed: int) -> str:
-    """A hash of what a run depends on: notebook, profile, seed, labkit's code, versions."""
+def _parse(source: str) -> ast.AST | None:
+    """A cell's or module's syntax tree; IPython magics and shell lines are left out."""
+    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!", "?"))]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+
+
+def _imported(tree: ast.AST, package: str, current: str | None) -> set[str]:
+    """Dotted names of ``package``'s modules (or their attributes) imported in ``tree``.
+
+    ``current`` is the dotted name of the package holding the code (for relative imports), or
+    None for a notebook. ``from labkit import data`` gives ``labkit.data``; whether that is a
+    module or an attribute of ``labkit`` is settled by :func:`_module_file`.
+    """
+    names: set[str] = set()
+    for node in ast.walk(tree):  # every import, also those inside functions
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names if a.name.split(".")[0] == package}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                if current is None:
+                    continue
+                parts = current.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{base}.{node.module}" if node.module else base
+            else:
+                base = node.module or ""
+            if base.split(".")[0] != package:
+                continue
+            names.add(base)
+            names |= {f"{base}.{a.name}" for a in node.names if a.name != "*"}
+    return names
+
+
+def _module_file(dotted: str, package_dir: Path) -> Path | None:
+    """The source file of ``dotted`` (``labkit.clocks.draw``) under ``package_dir``, if any."""
+    rel = Path(*dotted.split(".")[1:])
+    for candidate in (package_dir / rel / "__init__.py", (package_dir / rel).with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def labkit_sources(notebook: Path, package_dir: Path | None = None) -> list[Path]:
+    """The labkit source files a chapter runs: the modules its code cells import, the modules
+    those import (transitively, lazy imports inside functions included) and their packages'
+    ``__init__.py`` files. This is what :func:`fingerprint` hashes, so editing a module a
+    chapter does not use leaves the chapter's last run valid."""
+    package_dir = Path(package_dir or PACKAGE_DIR)
+    package = package_dir.name
+    nb = json.loads(Path(notebook).read_text())
+    todo: set[str] = {package}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            src = cell.get("source", "")
+            tree = _parse(src if isinstance(src, str) else "".join(src))
+            if tree is not None:
+                todo |= _imported(tree, package, None)
+    seen: dict[Path, str] = {}
+    while todo:
+        dotted = todo.pop()
+        # an attribute (``labkit.project_root``) resolves to the longest module prefix
+        parts = dotted.split(".")
+        while parts and _module_file(".".join(parts), package_dir) is None:
+            parts.pop()
+        for i in range(1, len(parts) + 1):  # importing a.b.c runs a, a.b and a.b.c
+            name = ".".join(parts[:i])
+            path = _module_file(name, package_dir)
+            if path is None or path in seen:
+                continue
+            seen[path] = name
+            current = name if path.name == "__init__.py" else name.rpartition(".")[0]
+            tree = _parse(path.read_text())
+            if tree is not None:
+                todo |= _imported(tree, package, current) - set(seen.values())
+    return sorted(seen)
+
+
+def fingerprint(notebook: Path, profile: str, seed: int, package_dir: Path | None = None) -> str:
+    """A hash of what a run depends on: the notebook, profile, seed, the labkit modules the
+    chapter imports (:func:`labkit_sources`) and the library versions."""
+    package_dir = Path(package_dir or PACKAGE_DIR)
     h = hashlib.sha256()
     h.update(Path(notebook).read_bytes())
     h.update(f"\0{profile}\0{int(seed)}\0".encode())
-    for py in sorted(PACKAGE_DIR.rglob("*.py")):
-        h.update(py.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + py.read_bytes())
+    for py in labkit_sources(notebook, package_dir):
+        h.update(py.relative_to(package_dir).as_posix().encode() + b"\0" + py.read_bytes())
     h.update(json.dumps(repro.versions(), sort_keys=True).encode())
     return h.hexdigest()
 

@@ -140,3 +140,73 @@ def test_timeout_and_dead_kernel_are_run_errors(tmp_path):
     nb = _notebook(tmp_path / "02_dies.ipynb", "import os\nos._exit(1)")
     with pytest.raises(runner.RunError, match="02_dies"):
         runner.run_notebook(nb, "smoke", reports=tmp_path / "reports")
+
+
+def _package(root: Path) -> Path:
+    """A small stand-in for labkit: a imports b (relatively, inside a function), c is alone,
+    and the subpackage sub re-exports its module leaf."""
+    pkg = root / "labkit"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("def project_root():\n    return None\n")
+    (pkg / "a.py").write_text("from . import project_root\n\ndef f():\n    from .b import g\n")
+    (pkg / "b.py").write_text("import numpy as np\n\ng = 1\n")
+    (pkg / "c.py").write_text("c = 1\n")
+    (pkg / "sub" / "__init__.py").write_text("from .leaf import x\n")
+    (pkg / "sub" / "leaf.py").write_text("from .. import c\nx = 1\n")
+    return pkg
+
+
+def test_labkit_sources_follow_the_chapters_imports(tmp_path):
+    pkg = _package(tmp_path)
+    nb = _notebook(
+        tmp_path / "01_x.ipynb", "%matplotlib inline\nfrom labkit import a", metrics=False
+    )
+    names = {p.relative_to(pkg).as_posix() for p in runner.labkit_sources(nb, pkg)}
+    assert names == {"__init__.py", "a.py", "b.py"}
+    nb = _notebook(tmp_path / "02_y.ipynb", "import labkit.sub.leaf", metrics=False)
+    names = {p.relative_to(pkg).as_posix() for p in runner.labkit_sources(nb, pkg)}
+    assert names == {"__init__.py", "sub/__init__.py", "sub/leaf.py", "c.py"}
+
+
+def test_the_fingerprint_changes_only_with_what_the_chapter_imports(tmp_path):
+    pkg = _package(tmp_path)
+    nb = _notebook(tmp_path / "01_x.ipynb", "from labkit import a", metrics=False)
+    before = runner.fingerprint(nb, "smoke", 0, pkg)
+    (pkg / "c.py").write_text("c = 2\n")  # not imported by the chapter
+    assert runner.fingerprint(nb, "smoke", 0, pkg) == before
+    (pkg / "b.py").write_text("g = 2\n")  # imported through a
+    assert runner.fingerprint(nb, "smoke", 0, pkg) != before
+
+
+def test_real_chapters_hash_only_their_own_modules():
+    stems = {p.stem: p for p in runner.discover()}
+    tour = {p.name for p in runner.labkit_sources(stems["00_data_tour"])}
+    assert {"data.py", "chapter.py", "metrics.py", "widgets.py"} <= tour
+    assert not tour & {"vae.py", "vae_model.py", "experiments.py", "dataset.py", "runner.py"}
+    clock = {
+        p.relative_to(runner.PACKAGE_DIR).as_posix()
+        for p in runner.labkit_sources(stems["03_clock_reading"])
+    }
+    assert {"clocks/__init__.py", "clocks/draw.py", "clocks/metric.py"} <= clock
+
+
+@pytest.mark.slow
+def test_editing_a_module_a_chapter_does_not_import_keeps_it_skipped(tmp_path, monkeypatch):
+    """A copy of labkit stands in for the real one: edit vae.py (chapter-free of it), then
+    data.py (imported), and watch the skip decision."""
+    import shutil
+
+    pkg = tmp_path / "copy" / "labkit"
+    shutil.copytree(runner.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(runner, "PACKAGE_DIR", pkg)
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "00_tour.ipynb", "from labkit import data\nx = data.TITLES['mnist']")
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
+    reports = tmp_path / "reports"
+    say: list[str] = []
+    assert not runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
+    (pkg / "vae.py").write_text((pkg / "vae.py").read_text() + "\n# an edit\n")
+    assert runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
+    (pkg / "data.py").write_text((pkg / "data.py").read_text() + "\n# an edit\n")
+    assert not runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
