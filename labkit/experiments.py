@@ -32,7 +32,7 @@ __all__ = [
     "fit",
     "run",
     "sweep",
-    "summarise",
+    "summarize",
     "compare",
     "train_and_test",
     "records",
@@ -198,7 +198,7 @@ def run(
     return frame
 
 
-def summarise(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+def summarize(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     """Per configuration (within each group of the columns ``by``, e.g. dataset and model):
     mean and sd of validation accuracy over seeds, runs, mean seconds, parameters, and the rank
     by mean accuracy within the group (1 = best). Ordered like the configurations."""
@@ -272,7 +272,7 @@ def compare(
     """A :func:`sweep` as a wide table: one row per configuration, one column per (dataset,
     model) in the order they ran, each cell "mean ± sd" of validation accuracy over the seeds.
     ``labels`` renames datasets (name -> display name)."""
-    s = summarise(frame, by=("dataset", "model"))
+    s = summarize(frame, by=("dataset", "model"))
     cells = s["val_accuracy"].map(f"{{:.{decimals}f}}".format)
     if s["runs"].max() > 1:
         cells = cells + " ± " + s["sd"].map(f"{{:.{decimals}f}}".format)

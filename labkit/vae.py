@@ -296,7 +296,7 @@ def estimator_summary(exact: np.ndarray, samples: dict[str, np.ndarray]) -> pd.D
     return table
 
 
-def optimiser_summary(
+def optimizer_summary(
     runs: dict[str, pd.DataFrame], best_nll: float, tol: float = 0.05
 ) -> pd.DataFrame:
     """Per run: its ``passes``, ``steps`` and optimiser ``seconds``, the ``final_excess_nll``
@@ -329,7 +329,7 @@ def learning_rate_sweep(
     seed: int = 0,
 ) -> pd.DataFrame:
     """:func:`fit_linear_gaussian` from ``init`` at each learning rate of ``rates``, summarised
-    like :func:`optimiser_summary` (one row per rate) plus ``start_excess_nll``, the smallest
+    like :func:`optimizer_summary` (one row per rate) plus ``start_excess_nll``, the smallest
     excess reached (``best_excess_nll``) and ``diverged`` (parameters went non-finite; the
     other columns are then NaN)."""
     start = -mean_log_likelihood(init, x) - best_nll
@@ -340,7 +340,7 @@ def learning_rate_sweep(
         except FloatingPointError:
             rows[lr] = {"start_excess_nll": start, "diverged": True}
             continue
-        row = optimiser_summary({lr: h}, best_nll, tol).iloc[0].to_dict()
+        row = optimizer_summary({lr: h}, best_nll, tol).iloc[0].to_dict()
         best = float((h["nll"] - best_nll).min())
         rows[lr] = {**row, "start_excess_nll": start, "best_excess_nll": best, "diverged": False}
     table = pd.DataFrame(rows).T.rename_axis("learning_rate")
@@ -387,7 +387,7 @@ def elbo_along_path(model: LinearGaussian, x: np.ndarray, ts: np.ndarray) -> pd.
     return frame
 
 
-def reparameterisation_gradients(
+def reparameterization_gradients(
     model: LinearGaussian,
     x: np.ndarray,
     mean: np.ndarray,

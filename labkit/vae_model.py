@@ -27,7 +27,7 @@ __all__ = [
     "LogWeights",
     "negative_elbo",
     "flatten",
-    "binarise",
+    "binarize",
     "Bounds",
     "bounds",
     "train",
@@ -45,11 +45,11 @@ def flatten(images: np.ndarray) -> np.ndarray:
     return (images.reshape(len(images), -1) / 255.0).astype("float32")
 
 
-def binarise(x: np.ndarray, seed: int) -> np.ndarray:
+def binarize(x: np.ndarray, seed: int) -> np.ndarray:
     """One fixed stochastic binarisation of 0..1 rows: each pixel is 1 with its intensity."""
     x = np.asarray(x, dtype="float32")
     if x.size and (x.min() < 0 or x.max() > 1):
-        raise ValueError("binarise expects intensities on the 0..1 scale (see flatten)")
+        raise ValueError("binarize expects intensities on the 0..1 scale (see flatten)")
     return (np.random.default_rng(seed).random(x.shape) < x).astype("float32")
 
 
@@ -89,7 +89,7 @@ class VAE(keras.Model):
 
     ``hidden`` are the encoder's layer widths; the decoder mirrors them. The loss is the
     negative ELBO in nats per image, -E_q[log p(x | z)] + KL(q(z | x) || N(0, I)), from
-    :meth:`log_weights` with one sample. ``dynamic_binarisation`` draws binary pixels afresh
+    :meth:`log_weights` with one sample. ``dynamic_binarization`` draws binary pixels afresh
     for every training batch.
     """
 
@@ -98,7 +98,7 @@ class VAE(keras.Model):
         data_dim: int = 784,
         latent_dim: int = 16,
         hidden: Sequence[int] = (512, 256),
-        dynamic_binarisation: bool = True,
+        dynamic_binarization: bool = True,
         seed: int = 0,
         **kwargs,
     ) -> None:
@@ -106,7 +106,7 @@ class VAE(keras.Model):
         if latent_dim < 1 or data_dim < 1 or not hidden or min(hidden) < 1:
             raise ValueError("data_dim, latent_dim and every hidden width must be >= 1")
         self.data_dim, self.latent_dim, self.hidden = data_dim, latent_dim, tuple(hidden)
-        self.dynamic_binarisation, self.seed = dynamic_binarisation, seed
+        self.dynamic_binarization, self.seed = dynamic_binarization, seed
         self.encoder = keras.Sequential(
             [keras.Input((data_dim,))]
             + [layers.Dense(h, activation="relu") for h in hidden]
@@ -142,7 +142,7 @@ class VAE(keras.Model):
         return LogWeights(log_w=log_lik + log_prior - log_q, log_lik=log_lik, kl=kl)
 
     def call(self, x, training=None):
-        if training and self.dynamic_binarisation:
+        if training and self.dynamic_binarization:
             x = ops.cast(keras.random.uniform(ops.shape(x), seed=self.noise) < x, x.dtype)
         self.add_loss(ops.mean(negative_elbo(self.log_weights(x, k=1))))
         return self.encode(x)[0]
@@ -153,7 +153,7 @@ class VAE(keras.Model):
             "data_dim": self.data_dim,
             "latent_dim": self.latent_dim,
             "hidden": list(self.hidden),
-            "dynamic_binarisation": self.dynamic_binarisation,
+            "dynamic_binarization": self.dynamic_binarization,
             "seed": self.seed,
         }
 
@@ -274,7 +274,7 @@ def bounds(
         raise ValueError(f"k must be >= 1, got {k}")
     x = np.asarray(x, dtype="float32")
     if x.size and not np.isin(x, (0.0, 1.0)).all():
-        raise ValueError("bounds expects binary images (see binarise)")
+        raise ValueError("bounds expects binary images (see binarize)")
     noise = keras.random.SeedGenerator(seed)
     chunk = max(1, max_rows // k)
     out: dict[str, list[np.ndarray]] = {"elbo": [], "iwae": [], "kl": [], "log_lik": []}

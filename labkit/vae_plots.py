@@ -76,7 +76,7 @@ def estimators(exact: np.ndarray, samples: Mapping[str, np.ndarray]) -> plt.Figu
     return fig
 
 
-def optimisers(histories: Mapping[str, pd.DataFrame], best_nll: float) -> plt.Figure:
+def optimizers(histories: Mapping[str, pd.DataFrame], best_nll: float) -> plt.Figure:
     """The excess negative log-likelihood (nats above the maximum-likelihood fit) of each
     optimiser's run, against passes over the data and against wall-clock seconds (log axes;
     the dotted line is where the first run starts: the runs share a starting point here)."""

@@ -69,7 +69,7 @@ def test_store_resumes_without_training_finished_runs(toy, tmp_path, monkeypatch
     assert calls == [8, 16]
 
 
-def test_summarise_means_sds_and_ranks():
+def test_summarize_means_sds_and_ranks():
     frame = pd.DataFrame(
         {
             "config": pd.Categorical(["x", "x", "y", "y"], categories=["x", "y"], ordered=True),
@@ -82,7 +82,7 @@ def test_summarise_means_sds_and_ranks():
             "params": [10, 10, 20, 20],
         }
     )
-    s = experiments.summarise(frame)
+    s = experiments.summarize(frame)
     assert list(s.index) == ["x", "y"]
     assert s.loc["x", "val_accuracy"] == pytest.approx(0.91)
     assert s.loc["x", "sd"] == pytest.approx(np.std([0.90, 0.92], ddof=1))
@@ -132,7 +132,7 @@ def test_sweep_covers_datasets_and_models_and_compares(tmp_path):
     assert list(wide.columns) == [("a", "mlp"), ("a", "cnn"), ("Set B", "mlp"), ("Set B", "cnn")]
     mean = frame.query("dataset == 'a' and model == 'mlp' and config == 'tanh'")["val_accuracy"]
     assert wide.loc["tanh", ("a", "mlp")] == f"{mean.mean():.3f} ± {mean.std():.3f}"
-    ranks = experiments.summarise(frame, by=("dataset", "model"))["rank"]
+    ranks = experiments.summarize(frame, by=("dataset", "model"))["rank"]
     assert sorted(ranks.groupby(level=["dataset", "model"]).min().unique()) == [1]
 
     with pytest.raises(KeyError, match="no split"):
@@ -151,7 +151,7 @@ def test_records_keep_the_index_and_metrics_write_nan_as_null():
     frame = pd.DataFrame(
         {"config": ["x"], "seed": [0], "val_accuracy": [0.5], "seconds": [1.0], "params": [3]}
     )
-    (row,) = metrics.plain(experiments.records(experiments.summarise(frame)))
+    (row,) = metrics.plain(experiments.records(experiments.summarize(frame)))
     assert row["config"] == "x" and row["val_accuracy"] == 0.5
     assert row["sd"] is None  # one run: no spread
 

@@ -34,7 +34,7 @@ def _chapter_01(results: dict) -> None:
     for dataset in ("mnist", "fashion_mnist"):
         for kind in ("mlp", "cnn"):
             assert 0.0 <= results[dataset][kind]["test_accuracy"] <= 1.0, (dataset, kind)
-    names = {"initialisers", "optimizers", "activations", "regularisation", "model_size"}
+    names = {"initializers", "optimizers", "activations", "regularization", "model_size"}
     assert set(results["experiments"]) == names
     assert all(results["experiments"][name] for name in names)
     assert set(results["tuning"]) == {"mnist", "fashion_mnist"}

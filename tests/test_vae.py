@@ -179,7 +179,7 @@ def test_exact_elbo_gradient_matches_finite_differences(model, point):
 
 
 @pytest.mark.parametrize(
-    "estimator", [vae.reparameterisation_gradients, vae.score_function_gradients]
+    "estimator", [vae.reparameterization_gradients, vae.score_function_gradients]
 )
 def test_both_estimators_are_unbiased(model, point, estimator):
     mean, log_std = np.array([0.2, -0.4, 1.0]), np.array([-0.7, 0.1, -1.2])
@@ -192,7 +192,7 @@ def test_both_estimators_are_unbiased(model, point, estimator):
 def test_reparameterisation_has_lower_variance(model, point):
     mean, log_std = np.array([0.2, -0.4, 1.0]), np.array([-0.7, 0.1, -1.2])
     args = (model, point, mean, log_std, 20_000)
-    v_rep = vae.reparameterisation_gradients(*args, np.random.default_rng(0)).var(axis=0)
+    v_rep = vae.reparameterization_gradients(*args, np.random.default_rng(0)).var(axis=0)
     v_score = vae.score_function_gradients(*args, np.random.default_rng(0)).var(axis=0)
     assert np.all(v_rep < v_score)
 
@@ -200,7 +200,7 @@ def test_reparameterisation_has_lower_variance(model, point):
 def test_reparameterisation_is_exact_when_q_is_the_posterior_mean_point(model, point):
     """With zero spread (std -> 0) the reparameterised d/d mean is the exact gradient."""
     mean = np.array([0.2, -0.4, 1.0])
-    g = vae.reparameterisation_gradients(
+    g = vae.reparameterization_gradients(
         model, point, mean, np.full(3, -30.0), 3, np.random.default_rng(0)
     )
     np.testing.assert_allclose(g[:, :3], np.tile(model.grad_log_joint(point, mean), (3, 1)))
@@ -286,7 +286,7 @@ def test_tables_for_the_chapter(model, point):
     assert "log p(x) - ELBO - KL" in table.rename(columns=vae.LABELS).columns
     exact = model.elbo_gradient(point, np.zeros(3), np.zeros(3))
     g = {
-        "reparameterisation": vae.reparameterisation_gradients(
+        "reparameterisation": vae.reparameterization_gradients(
             model, point, np.zeros(3), np.zeros(3), 5_000, rng
         )
     }
@@ -296,7 +296,7 @@ def test_tables_for_the_chapter(model, point):
     h = pd.DataFrame(
         {"pass": [0, 1, 2], "step": [0, 1, 2], "seconds": [0, 0.1, 0.2], "nll": [3.0, 1.04, 1.0]}
     )
-    summary = vae.optimiser_summary({"GD": h}, best_nll=1.0, tol=0.05)
+    summary = vae.optimizer_summary({"GD": h}, best_nll=1.0, tol=0.05)
     assert summary.loc["GD", "passes_to_tol"] == 1 and summary.loc["GD", "final_excess_nll"] == 0
 
 

@@ -37,13 +37,13 @@ def test_flatten_and_binarise():
     images[:, :14] = 0
     x = vae_model.flatten(images)
     assert x.shape == (3, 784) and x.dtype == np.float32 and x.max() == 1.0
-    b = vae_model.binarise(x, seed=0)
+    b = vae_model.binarize(x, seed=0)
     np.testing.assert_array_equal(b, x)  # 0 and 1 stay; the draw only matters in between
     grey = np.full((2000, 784), 0.25, np.float32)
-    assert vae_model.binarise(grey, 1).mean() == pytest.approx(0.25, abs=0.01)
-    np.testing.assert_array_equal(vae_model.binarise(grey, 1), vae_model.binarise(grey, 1))
+    assert vae_model.binarize(grey, 1).mean() == pytest.approx(0.25, abs=0.01)
+    np.testing.assert_array_equal(vae_model.binarize(grey, 1), vae_model.binarize(grey, 1))
     with pytest.raises(ValueError, match="0..1 scale"):
-        vae_model.binarise(images.astype(float), 0)
+        vae_model.binarize(images.astype(float), 0)
 
 
 def test_model_rejects_bad_sizes():
@@ -52,9 +52,9 @@ def test_model_rejects_bad_sizes():
 
 
 def test_the_constructor_does_not_shadow_binarise():
-    model = vae_model.VAE(data_dim=4, latent_dim=1, hidden=(2,), dynamic_binarisation=False)
-    assert model.dynamic_binarisation is False and callable(vae_model.binarise)
-    assert model.get_config()["dynamic_binarisation"] is False
+    model = vae_model.VAE(data_dim=4, latent_dim=1, hidden=(2,), dynamic_binarization=False)
+    assert model.dynamic_binarization is False and callable(vae_model.binarize)
+    assert model.get_config()["dynamic_binarization"] is False
 
 
 def _exact_log_marginal(model: vae_model.VAE, x: np.ndarray) -> np.ndarray:

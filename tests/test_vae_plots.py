@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
 from labkit import vae, vae_plots  # noqa: E402
 
@@ -18,7 +19,7 @@ def test_kl_asymmetry_draws_both_directions():
     assert min(forward.min(), reverse.min()) >= 0 and not np.allclose(forward, reverse)
 
 
-def test_elbo_path_and_estimators_and_optimisers():
+def test_elbo_path_and_estimators_and_optimizers():
     model = vae.LinearGaussian.random(4, 2, seed=0)
     x, _ = model.sample(1, np.random.default_rng(0))
     frame = vae.elbo_along_path(model, x[0], np.linspace(0, 2, 9))
@@ -27,15 +28,21 @@ def test_elbo_path_and_estimators_and_optimisers():
     mean, log_std = np.zeros(2), np.zeros(2)
     samples = {
         "score function": vae.score_function_gradients(model, x[0], mean, log_std, 500, rng),
-        "reparameterisation": vae.reparameterisation_gradients(
+        "reparameterisation": vae.reparameterization_gradients(
             model, x[0], mean, log_std, 500, rng
         ),
     }
-    fig = vae_plots.estimators(model.elbo_gradient(x[0], mean, log_std), samples)
-    assert len(fig.axes[0].patches) == 8 and len(fig.axes[1].lines) == 3
+    exact = model.elbo_gradient(x[0], mean, log_std)
+    fig = vae_plots.estimators(exact, samples)
+    heights = sorted(bar.get_height() for bar in fig.axes[0].patches)
+    variances = sorted(v for g in samples.values() for v in g.var(axis=0))
+    np.testing.assert_allclose(heights, variances)  # one bar per estimator and parameter
+    last = {line.get_label(): line.get_ydata()[-1] for line in fig.axes[1].lines}
+    for label, g in samples.items():  # the running mean ends at the mean of all samples
+        assert last[label] == pytest.approx(np.linalg.norm(g.mean(axis=0) - exact))
     hist = pd.DataFrame({"pass": [0, 1, 2], "step": [0, 1, 2], "seconds": [0, 0.1, 0.2]})
     hist["nll"] = [5.0, 4.0, 3.95]
-    fig = vae_plots.optimisers({"GD": hist, "SGD": hist}, best_nll=3.9)
+    fig = vae_plots.optimizers({"GD": hist, "SGD": hist}, best_nll=3.9)
     assert [len(ax.lines) for ax in fig.axes] == [3, 3]  # two runs and the starting line
     assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2]  # pass 0 is off a log axis
 
@@ -47,4 +54,6 @@ def test_latent_space_projects_and_counts_kl_per_dimension():
     log_vars[:, 4] = 0.0  # an unused dimension: q equals the prior
     fig = vae_plots.latent_space(means, log_vars, rng.integers(0, 10, 50))
     bars = [p.get_height() for p in fig.axes[1].patches]
-    assert len(bars) == 5 and bars[4] == 0.0 and min(bars[:4]) > 0
+    per_dim = vae.kl_gaussian_diag(means[..., None], np.exp(log_vars)[..., None]).mean(0)
+    np.testing.assert_allclose(bars, per_dim)  # the mean KL of each dimension
+    assert bars[4] == 0.0 and min(bars[:4]) > 0
