@@ -2,7 +2,8 @@
 
 * ``smoke`` proves every cell runs (under a minute per notebook); the tests use it.
 * ``quick`` gives meaningful reduced results (the default of ``make run``).
-* ``full`` gives the numbers the README and the report quote.
+* ``full`` is sized for the headline numbers. The README names the profile of every number it
+  quotes: ``quick`` for a chapter whose ``full`` run has not landed yet.
 
 A notebook reads its sizes with ``cfg = profiles.get("00_data_tour", profile)``.
 """
@@ -18,7 +19,7 @@ DEFAULT_PROFILE = "quick"
 MEANING: dict[str, str] = {
     "smoke": "every cell runs, on tiny sizes: proves the workbook runs, not its numbers",
     "quick": "reduced sizes and epochs: meaningful but not final numbers",
-    "full": "the sizes and runs whose numbers the README quotes",
+    "full": "the sizes and runs meant for the headline numbers",
 }
 
 _TABLES: dict[str, dict[str, dict[str, Any]]] = {
