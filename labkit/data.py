@@ -329,10 +329,6 @@ def pixel_stats(images: np.ndarray) -> dict[str, float]:
 # The one split helper: every chapter splits its data with :func:`split`
 # ---------------------------------------------------------------------------------------------
 
-#: The parts of a :class:`Split`, in the order the unstratified split takes them.
-PARTS: tuple[str, ...] = ("test", "val", "train")
-
-
 @dataclass(frozen=True)
 class Split:
     """A dataset cut into ``train``, ``val`` and ``test`` parts, each ``(images, labels)``.
