@@ -329,6 +329,7 @@ def pixel_stats(images: np.ndarray) -> dict[str, float]:
 # The one split helper: every chapter splits its data with :func:`split`
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Split:
     """A dataset cut into ``train``, ``val`` and ``test`` parts, each ``(images, labels)``.

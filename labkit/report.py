@@ -357,7 +357,7 @@ def build(
     tools = missing_tools()
     tools_message = (
         f"the PDF needs xelatex and pandoc; not found: {', '.join(tools)}; install with:\n"
-        f"  {INSTALL_COMMAND}\n(`make report` does this itself when run as root)"
+        f"  {INSTALL_COMMAND}\n(`make report` and `make test` do this themselves when run as root)"
     )
     try:
         chapters = collect(names, profile, reports, echo)
