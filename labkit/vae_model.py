@@ -144,8 +144,9 @@ class VAE(keras.Model):
     def call(self, x, training=None):
         if training and self.dynamic_binarization:
             x = ops.cast(keras.random.uniform(ops.shape(x), seed=self.noise) < x, x.dtype)
-        self.add_loss(ops.mean(negative_elbo(self.log_weights(x, k=1))))
-        return self.encode(x)[0]
+        lw = self.log_weights(x, k=1)
+        self.add_loss(ops.mean(negative_elbo(lw)))
+        return lw.log_w[0]  # each image's log-weight; fit uses only the loss
 
     def get_config(self) -> dict:
         return {
