@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,8 @@ def fit(
     (the smoke profile).
     """
     keras.utils.set_random_seed(seed)
-    model = models.build(kind, **options)
+    steps = epochs * math.ceil(len(x) / batch_size)  # for a schedule such as one-cycle
+    model = models.build(kind, **{"steps": steps, **options})
     if eager:
         model.run_eagerly = True
     if validation is not None:
@@ -226,7 +228,7 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def sweep(
-    choices: Mapping[str, Mapping[str, Any]],
+    choices: Mapping[str, Mapping[str, Any] | Callable[[str, str], Mapping[str, Any]]],
     bases: Mapping[tuple[str, str], Mapping[str, Any]],
     splits: Mapping[str, Split],
     *,
@@ -240,18 +242,24 @@ def sweep(
     """One experiment on several datasets and model kinds.
 
     ``bases`` maps ``(dataset, kind)`` to that model's base options (so each dataset can have
-    its own learning rate); every configuration is a base changed by one entry of ``choices``,
+    its own learning rate); every configuration is a base changed by one entry of ``choices``
+    (options, or a function of ``(dataset, kind)`` that returns them, for a change that depends
+    on the model, such as its own range-test rate),
     trained by :func:`run` on ``splits[dataset]``. Returns :func:`run`'s rows with ``dataset``
     and ``model`` columns in front. With ``store_dir``, each (dataset, kind) keeps its runs in
     ``<store_dir>/<name>-<dataset>-<kind>.jsonl``, so an interrupted experiment resumes.
     """
     frames = []
     for (dataset, kind), base in bases.items():
+        changes = {
+            label: change(dataset, kind) if callable(change) else change
+            for label, change in choices.items()
+        }
         if dataset not in splits:
             raise KeyError(f"no split for dataset {dataset!r}; splits hold {', '.join(splits)}")
         store = None if store_dir is None else Path(store_dir) / f"{name}-{dataset}-{kind}.jsonl"
         frame = run(
-            vary(base, **choices),
+            vary(base, **changes),
             splits[dataset],
             kind=kind,
             seeds=seeds,
@@ -293,22 +301,29 @@ def train_and_test(
     seed: int,
     epochs: int,
     subset: int | None = None,
+    test_subset: int | None = None,
     batch_size: int = 128,
 ) -> dict[str, Any]:
     """A final model: trained on the whole training set (or a stratified ``subset`` of it,
-    for reduced profiles), then evaluated once on the test set. Returns its test accuracy and
-    loss, training images, epochs, parameters and seconds."""
+    for reduced profiles), then evaluated once on the test set (or a stratified
+    ``test_subset`` of it, for the smoke profile's speed). Returns its test accuracy and loss,
+    training and test images, epochs, parameters and seconds."""
     x, y = np.asarray(train[0]), np.asarray(train[1])
     index = stratified_subset(y, subset, seed=seed)
     if len(index) < len(y):
         x, y = x[index], y[index]
+    x_test, y_test = np.asarray(test[0]), np.asarray(test[1])
+    index = stratified_subset(y_test, test_subset, seed=seed)
+    if len(index) < len(y_test):
+        x_test, y_test = x_test[index], y_test[index]
     start = time.perf_counter()
     model, _ = fit(kind, options, x, y, seed=seed, epochs=epochs, batch_size=batch_size)
-    loss, accuracy = model.evaluate(models.prepare(test[0]), np.asarray(test[1]), verbose=0)
+    loss, accuracy = model.evaluate(models.prepare(x_test), y_test, verbose=0)
     return {
         "test_accuracy": float(accuracy),
         "test_loss": float(loss),
         "train_images": int(len(y)),
+        "test_images": int(len(y_test)),
         "epochs": epochs,
         "params": int(model.count_params()),
         "seconds": time.perf_counter() - start,

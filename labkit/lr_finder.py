@@ -6,8 +6,10 @@ small a rate to learn), then falls, then blows up. The run stops early once the 
 exceeds four times its minimum (the divergence point).
 
 The suggested rate follows the **steepest-descent rule**: the rate where the smoothed loss falls
-fastest per unit of log learning rate, searched before the loss minimum. The alternative rule,
-one tenth of the rate at the minimum, is reported beside it (``min_lr / 10``).
+fastest per unit of log learning rate, searched before the loss minimum. Two other rules are
+reported beside it: the reference report's, the rate "at which the loss starts to climb", taken
+here as half the rate at the smoothed loss's minimum (the largest rate that still descends;
+:attr:`RangeTest.climb`), and fastai's older one tenth of that rate (``min_lr / 10``).
 """
 
 from __future__ import annotations
@@ -78,10 +80,17 @@ class RangeTest:
     diverged_at: float | None
     rule: str = RULE
 
+    @property
+    def climb(self) -> float:
+        """The reference report's rule: where the loss starts to climb, half the rate at the
+        smoothed loss's minimum."""
+        return self.min_lr / 2
+
     def summary(self) -> dict[str, float | str | None]:
         """The numbers worth keeping, for a table or the metrics JSON."""
         return {
-            "suggested_lr": self.suggested,
+            "steepest_lr": self.suggested,
+            "climb_lr": self.climb,
             "min_loss_lr": self.min_lr,
             "min_loss_lr_over_10": self.min_lr / 10,
             "diverged_at_lr": self.diverged_at,
@@ -155,7 +164,8 @@ def range_test(
 
 
 def plot(result: RangeTest, *, title: str | None = None, ax: object = None) -> object:
-    """Loss against learning rate (log axis): raw per batch, smoothed, and the suggestion."""
+    """Loss against learning rate (log axis): raw per batch, smoothed, the steepest-descent
+    suggestion and the report's rule (where the loss starts to climb)."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -163,7 +173,7 @@ def plot(result: RangeTest, *, title: str | None = None, ax: object = None) -> o
     ax.plot(result.lrs, result.losses, color="0.75", lw=0.8, label="loss per batch")
     ax.plot(result.lrs, result.smoothed, color="C0", lw=1.8, label="smoothed")
     ax.axvline(result.suggested, color="C3", ls="--", label=f"suggested {result.suggested:.1e}")
-    ax.axvline(result.min_lr / 10, color="C2", ls=":", label=f"min / 10 {result.min_lr / 10:.1e}")
+    ax.axvline(result.climb, color="C2", ls=":", label=f"starts to climb {result.climb:.1e}")
     finite = result.smoothed[np.isfinite(result.smoothed)]
     if finite.size:
         ax.set_ylim(0, min(float(finite[0]) * 1.6, float(finite.max()) * 1.05))

@@ -163,5 +163,31 @@ def test_train_and_test_scores_once_on_the_test_set(toy):
     result = experiments.train_and_test("mlp", SMALL, toy, test, seed=0, epochs=3)
     assert result["train_images"] == len(toy[1]) and result["epochs"] == 3
     assert result["test_accuracy"] > 0.9 and result["test_loss"] > 0  # the toy task is easy
-    small = experiments.train_and_test("mlp", SMALL, toy, test, seed=0, epochs=1, subset=100)
-    assert small["train_images"] == 100
+    small = experiments.train_and_test(
+        "mlp", SMALL, toy, test, seed=0, epochs=1, subset=100, test_subset=80
+    )
+    assert small["train_images"] == 100 and small["test_images"] == 80
+    assert result["test_images"] == 200
+
+
+def test_sweep_choices_may_depend_on_the_model(toy):
+    split = fit_split(*toy, seed=0)
+    calls = []
+
+    def own_rate(dataset, kind):
+        calls.append((dataset, kind))
+        return {"learning_rate": 1e-2 if kind == "mlp" else 1e-3}
+
+    bases = {("a", "mlp"): SMALL, ("a", "cnn"): {"filters": 4, "levels": 1, "dense": 0}}
+    frame = experiments.sweep(
+        {"own": own_rate, "fixed": {"learning_rate": 1e-3}},
+        bases,
+        {"a": split},
+        seeds=[0],
+        epochs=1,
+        eager=True,
+    )
+    assert calls == [("a", "mlp"), ("a", "cnn")]
+    assert list(frame["config"]) == ["own", "fixed", "own", "fixed"]
+    mlp = frame[frame["model"] == "mlp"].set_index("config")["val_loss"]
+    assert mlp["own"] != mlp["fixed"]  # the model's own rate was used, not the fixed one

@@ -54,7 +54,8 @@ def test_range_test_sweeps_and_suggests_a_rate_that_learns(toy):
     assert float(model.optimizer.learning_rate) == pytest.approx(1.0)  # the rate was really set
     assert 1e-3 < result.suggested < 1.0
     summary = result.summary()
-    assert summary["rule"] == lr_finder.RULE and summary["suggested_lr"] == result.suggested
+    assert summary["rule"] == lr_finder.RULE and summary["steepest_lr"] == result.suggested
+    assert result.climb == summary["climb_lr"] == pytest.approx(result.min_lr / 2)
     # the suggestion trains: a fresh model at that rate beats chance (0.25) on the toy task
     fresh = models.mlp(
         depth=1, width=32, dropout=0.0, optimizer="sgd", learning_rate=result.suggested

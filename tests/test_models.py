@@ -11,12 +11,65 @@ import pytest
 from labkit import models
 
 
-def test_defaults_are_the_keras_io_examples():
-    # keras-io mnist_mlp: 784-512-512-10 -> 669 706 parameters; mnist_convnet: 34 826.
+def test_defaults_are_the_reports_base_models():
+    # Keras mnist_mlp: 784-512-512-10 -> 669 706 parameters; mnist_cnn: 1 199 882; keras-io
+    # mnist_convnet: 34 826. The report trained both base models with RMSprop.
     assert models.mlp().count_params() == 669_706
-    assert models.cnn().count_params() == 34_826
+    assert models.cnn().count_params() == 1_199_882
+    assert models.cnn(**models.KERAS_IO_CONVNET).count_params() == 34_826
     assert isinstance(models.mlp().optimizer, keras.optimizers.RMSprop)
-    assert isinstance(models.cnn().optimizer, keras.optimizers.Adam)
+    assert isinstance(models.cnn().optimizer, keras.optimizers.RMSprop)
+    assert isinstance(models.cnn(**models.KERAS_IO_CONVNET).optimizer, keras.optimizers.Adam)
+    kinds = [type(layer).__name__ for layer in models.cnn().layers]
+    assert kinds == [
+        "Conv2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Dropout",
+        "Flatten",
+        "Dense",
+        "Dropout",
+        "Dense",
+    ]
+
+
+def test_cnn_levels_of_several_convolutions_with_batch_norm():
+    m = models.cnn(filters=((8, 8), (16, 16)), padding="same", dense=32, batch_norm=True)
+    assert [c.filters for c in _layers(m, keras.layers.Conv2D)] == [8, 8, 16, 16]
+    assert len(_layers(m, keras.layers.MaxPooling2D)) == 2
+    assert len(_layers(m, keras.layers.BatchNormalization)) == 5  # 4 convolutions + dense
+    assert not any(c.use_bias for c in _layers(m, keras.layers.Conv2D))
+    assert m.layers[-1].input.shape[-1] == 32
+    m = models.mlp(depth=2, width=16, batch_norm=True)
+    assert len(_layers(m, keras.layers.BatchNormalization)) == 2
+
+
+def test_one_cycle_schedule_rises_then_falls():
+    s = models.OneCycle(1e-2, steps=100, warmup=0.3)
+    rates = [float(keras.ops.convert_to_numpy(s(step))) for step in (0, 15, 30, 65, 100, 200)]
+    assert rates[0] == pytest.approx(1e-2 / 25)
+    assert rates[0] < rates[1] < rates[2] == pytest.approx(1e-2)
+    assert rates[2] > rates[3] > rates[4] == pytest.approx(1e-6, rel=1e-3)
+    assert rates[5] == pytest.approx(rates[4])
+    m = models.mlp(optimizer="adamw", schedule="one_cycle", learning_rate=3e-3, steps=10)
+    assert isinstance(m.optimizer, keras.optimizers.AdamW)
+    assert float(keras.ops.convert_to_numpy(m.optimizer.learning_rate)) == pytest.approx(3e-3 / 25)
+    with pytest.raises(ValueError, match="'steps'"):
+        models.mlp(schedule="one_cycle")
+    with pytest.raises(ValueError, match="schedule"):
+        models.mlp(schedule="cosine")
+
+
+def test_augmentation_acts_in_training_only():
+    x = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
+    m = models.mlp(augment="shift_rotate", dropout=0.0)
+    first = m.layers[0]
+    assert isinstance(first, keras.layers.RandomTranslation)
+    assert isinstance(m.layers[1], keras.layers.RandomRotation)
+    np.testing.assert_allclose(first(x, training=False), x)
+    assert not np.allclose(keras.ops.convert_to_numpy(first(x, training=True)), x)
+    with pytest.raises(ValueError, match="augment"):
+        models.cnn(augment="flip")
 
 
 def test_outputs_are_class_probabilities():
@@ -120,7 +173,7 @@ def test_describe_lists_layers_and_the_total():
     assert (
         table["type"].iloc[0] == "Conv2D" and table["output shape"].iloc[0] == "(None, 26, 26, 32)"
     )
-    assert table["parameters"].iloc[-1] == 34_826 == table["parameters"].iloc[:-1].sum()
+    assert table["parameters"].iloc[-1] == 1_199_882 == table["parameters"].iloc[:-1].sum()
 
 
 def test_only_the_retracing_warning_is_silenced(caplog):

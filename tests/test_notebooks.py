@@ -33,11 +33,26 @@ def test_committed_clean_with_parameters(path):
 def _chapter_01(results: dict) -> None:
     for dataset in ("mnist", "fashion_mnist"):
         for kind in ("mlp", "cnn"):
-            assert 0.0 <= results[dataset][kind]["test_accuracy"] <= 1.0, (dataset, kind)
-    names = {"initializers", "optimizers", "activations", "regularization", "model_size"}
+            for version in ("base", "selected"):
+                r = results[dataset][kind][version]
+                assert 0.0 <= r["test_accuracy"] <= 1.0, (dataset, kind, version)
+                assert r["test_images"] == 1_000  # the smoke profile's test subset
+            assert results[dataset][kind]["selected"]["options"]["optimizer"] == "adamw"
+            assert results[dataset][kind]["chosen_rate"] > 0
+    names = {
+        "learning_rate",
+        "initializers",
+        "optimizers",
+        "activations",
+        "regularization",
+        "model_size",
+    }
     assert set(results["experiments"]) == names
     assert all(results["experiments"][name] for name in names)
-    assert set(results["tuning"]) == {"mnist", "fashion_mnist"}
+    assert len(results["experiments"]["regularization"]) == 2 * 6  # MLP and CNN, six settings
+    assert set(results["tuning"]) == {
+        f"{d}/{k}" for d in ("mnist", "fashion_mnist") for k in ("mlp", "cnn")
+    }
 
 
 def _chapter_03(results: dict) -> None:

@@ -9,6 +9,7 @@ from labkit import data as labdata
 from labkit import tuning
 
 TINY = tuning.Space(
+    batch_norm=(False,),
     depth=(1, 2),
     width=(8, 32),
     dropout=(0.0, 0.2),
@@ -45,9 +46,16 @@ def data(toy):
 
 
 def test_narrow_centres_on_the_best_trial():
-    best = {"depth": 2, "width": 256, "dropout": 0.05, "activation": "tanh", "learning_rate": 3e-3}
+    best = {
+        "depth": 2,
+        "width": 256,
+        "dropout": 0.05,
+        "batch_norm": False,
+        "activation": "tanh",
+        "learning_rate": 3e-3,
+    }
     fine = tuning.Space().narrow(best)
-    assert fine.depth == (2, 2) and fine.activations == ("tanh",)
+    assert fine.depth == (2, 2) and fine.activations == ("tanh",) and fine.batch_norm == (False,)
     assert fine.width == (128, 512)
     assert fine.dropout == (0.0, pytest.approx(0.15))
     assert fine.learning_rate == (pytest.approx(1e-3), pytest.approx(9e-3))
@@ -101,6 +109,57 @@ def test_coarse_to_fine_narrows_and_keeps_the_best_of_both(data, tmp_path):
     chosen = frame[frame["learning_rate"] == top["learning_rate"]]
     assert chosen["val_accuracy"].iloc[0] == frame["val_accuracy"].max()  # ties may pick either
     assert isinstance(top["width"], int) and isinstance(top["depth"], int)  # Keras needs ints
-    assert set(top) == {"depth", "width", "dropout", "activation", "learning_rate"}
+    assert set(top) == {"depth", "width", "dropout", "batch_norm", "activation", "learning_rate"}
     fine = frame[frame["stage"] == "fine"]
     assert fine["depth"].eq(coarse_best["depth"]).all()
+
+
+def test_first_trial_is_the_hand_set_point(data, tmp_path):
+    first = {"depth": 1, "width": 16, "dropout": 0.1, "activation": "tanh", "learning_rate": 1e-2}
+    result = tuning.coarse_to_fine(
+        data,
+        directory=tmp_path,
+        name="f",
+        coarse_trials=2,
+        fine_trials=1,
+        epochs=1,
+        space=TINY,
+        first=first,
+    )
+    trials = sorted(result.coarse.oracle.trials.values(), key=lambda t: int(t.trial_id))
+    assert {k: trials[0].hyperparameters.values[k] for k in first} == first
+    assert trials[1].hyperparameters.values != trials[0].hyperparameters.values
+    assert result.first_score() == trials[0].score
+    with pytest.raises(ValueError, match="unknown hyperparameters"):
+        tuning.search(
+            TINY, data, directory=tmp_path, name="u", trials=1, epochs=1, first={"depth2": 1}
+        )
+
+
+def test_cnn_space_builds_what_it_samples_and_narrows():
+    space = tuning.CNNSpace()
+    values = {
+        "filters": 8,
+        "convs": 2,
+        "dense": 64,
+        "conv_dropout": 0.2,
+        "dropout": 0.3,
+        "batch_norm": True,
+        "learning_rate": 1e-3,
+    }
+    options = tuning.model_options(space, values)
+    assert options["filters"] == ((8, 8), (16, 16)) and options["padding"] == "same"
+    model = space.build(_hp(values), steps=10)
+    assert [c.filters for c in model.layers if isinstance(c, keras.layers.Conv2D)] == [8, 8, 16, 16]
+    assert isinstance(model.optimizer, keras.optimizers.AdamW)
+    fine = space.narrow(values)
+    assert fine.filters == (8,) and fine.convs == (2,) and fine.batch_norm == (True,)
+    assert fine.dense == (32, 128) and fine.dropout == (pytest.approx(0.2), pytest.approx(0.4))
+
+
+def _hp(values):
+    import keras_tuner as kt
+
+    hp = kt.HyperParameters()
+    hp.values.update(values)
+    return hp
