@@ -108,8 +108,8 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "final_epochs": {
                 "mlp_base": 10,
                 "cnn_base": 2,
-                "mlp_selected": 15,
-                "cnn_selected": 12,
+                "mlp_selected": 12,
+                "cnn_selected": 10,
             },
             "test_subset": None,
             "widget_subset": 5_000,

@@ -152,6 +152,8 @@ def test_cnn_space_builds_what_it_samples_and_narrows():
     model = space.build(_hp(values), steps=10)
     assert [c.filters for c in model.layers if isinstance(c, keras.layers.Conv2D)] == [8, 8, 16, 16]
     assert isinstance(model.optimizer, keras.optimizers.AdamW)
+    norms = [x for x in model.layers if isinstance(x, keras.layers.BatchNormalization)]
+    assert len(norms) == 5 and {x.momentum for x in norms} == {0.9}  # short trials, see code
     fine = space.narrow(values)
     assert fine.filters == (8,) and fine.convs == (2,) and fine.batch_norm == (True,)
     assert fine.dense == (32, 128) and fine.dropout == (pytest.approx(0.2), pytest.approx(0.4))
