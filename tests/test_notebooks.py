@@ -22,6 +22,9 @@ def test_committed_clean_with_parameters(path):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(not c.get("outputs") for c in code), f"{path.name}: outputs are committed"
     assert all(c.get("execution_count") is None for c in code), f"{path.name}: execution counts"
+    if (nb["nbformat"], nb["nbformat_minor"]) >= (4, 5):  # nbformat will make a missing id fatal
+        missing = [i for i, c in enumerate(nb["cells"]) if not c.get("id")]
+        assert not missing, f"{path.name}: cells {missing} have no id (see nbformat normalize)"
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
     src = "".join(params[0]["source"])
