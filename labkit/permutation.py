@@ -1,0 +1,269 @@
+"""Chapter 02: one fixed random permutation of the pixels, its inverse, and the experiment.
+
+The permutation is a seeded bijection of the 784 pixel positions, applied alike to every
+training and test image: ``permute(x, p)[..., j] = x[..., p[j]]`` on the flattened images.
+It loses nothing (``unpermute`` gives the images back bit for bit), so a model that does not
+assume pixels have neighbours (a dense layer) sees the same problem with its inputs relabelled,
+while a convolution, which looks at small neighbourhoods with shared weights, loses what it
+relies on.
+
+:func:`compare` trains one model on the original and on the permuted data (and, optionally,
+on the permuted data with the inverse applied first) over several seeds, each arm with the
+same budget, and scores it on the test set transformed the same way. Finished runs are kept in
+a JSON-lines store, so an interrupted run trains only what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import experiments, models
+from .data import stratified_subset
+
+__all__ = [
+    "ARMS",
+    "PIXELS",
+    "pixel_permutation",
+    "inverse",
+    "permute",
+    "unpermute",
+    "unpermute_weights",
+    "neighbour_correlation",
+    "compare",
+    "load_kernels",
+    "paired_summary",
+]
+
+#: Pixels of one 28 x 28 image.
+PIXELS = 28 * 28
+#: The arms of the experiment: the original images, the permuted images, and the permuted
+#: images with the inverse permutation applied first ("restored").
+ARMS = ("original", "permuted", "restored")
+
+
+def pixel_permutation(seed: int, size: int = PIXELS) -> np.ndarray:
+    """A random permutation of ``range(size)``, the same for the same ``seed`` (NumPy's
+    PCG64 generator, independent of the global seeds the chapters set)."""
+    if size < 1:
+        raise ValueError(f"'size' must be at least 1, got {size}")
+    return np.random.default_rng(seed).permutation(size)
+
+
+def _check(perm: np.ndarray) -> np.ndarray:
+    perm = np.asarray(perm)
+    if perm.ndim != 1 or not np.array_equal(np.sort(perm), np.arange(len(perm))):
+        raise ValueError(
+            f"expected a permutation of 0..n-1 (a 1-d array holding each index once), "
+            f"got shape {perm.shape}"
+        )
+    return perm
+
+
+def inverse(perm: np.ndarray) -> np.ndarray:
+    """The inverse permutation: ``inverse(p)[p[j]] = j``."""
+    perm = _check(perm)
+    inv = np.empty_like(perm)
+    inv[perm] = np.arange(len(perm))
+    return inv
+
+
+def permute(images: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """``images`` (``(n, h, w)``, ``(n, h, w, 1)`` or ``(n, h*w)``) with their pixels
+    reordered by ``perm`` (pixel ``j`` of the result is pixel ``perm[j]`` of the input, in
+    row-major order); same shape and dtype."""
+    perm = _check(perm)
+    x = np.asarray(images)
+    flat = x.reshape(len(x), -1)
+    if flat.shape[1] != len(perm):
+        raise ValueError(
+            f"images of {flat.shape[1]} pixels cannot take a permutation of {len(perm)}"
+        )
+    return flat[:, perm].reshape(x.shape)
+
+
+def unpermute(images: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """Undo :func:`permute`: ``unpermute(permute(x, p), p) == x``."""
+    return permute(images, inverse(perm))
+
+
+def unpermute_weights(kernel: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """A first dense layer's kernel (``(pixels, units)``) trained on permuted images, with
+    its rows put back in the original pixel order: row ``perm[j]`` of the result is row ``j``
+    of ``kernel`` (the weight that saw original pixel ``perm[j]``)."""
+    kernel = np.asarray(kernel)
+    if kernel.ndim != 2:
+        raise ValueError(f"expected a (pixels, units) kernel, got shape {kernel.shape}")
+    return kernel[inverse(perm)]
+
+
+def neighbour_correlation(kernel: np.ndarray, side: int = 28) -> float:
+    """How smooth a first layer's weight images are: the correlation between each weight and
+    its right and lower neighbour in the ``side`` x ``side`` image, over all units (about 0
+    for weights in a random pixel order; positive when units look at strokes)."""
+    kernel = np.asarray(kernel, dtype="float64")
+    if kernel.shape[0] != side * side:
+        raise ValueError(f"expected {side * side} rows (one per pixel), got {kernel.shape[0]}")
+    w = kernel.T.reshape(-1, side, side)
+    w = w - w.mean(axis=(1, 2), keepdims=True)
+    pairs = [(w[:, :, :-1], w[:, :, 1:]), (w[:, :-1, :], w[:, 1:, :])]
+    a = np.concatenate([p[0].ravel() for p in pairs])
+    b = np.concatenate([p[1].ravel() for p in pairs])
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _arm(arm: str, images: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """The images an arm trains and tests on."""
+    if arm == "original":
+        return images
+    if arm == "permuted":
+        return permute(images, perm)
+    if arm == "restored":
+        return unpermute(permute(images, perm), perm)
+    raise ValueError(f"unknown arm {arm!r}: must be one of {', '.join(ARMS)}")
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(str(a.shape).encode() + np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def _fit_arm(
+    kind: str,
+    options: Mapping[str, Any],
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    seed: int,
+    epochs: int,
+    batch_size: int,
+) -> tuple[dict[str, Any], Any]:
+    start = time.perf_counter()
+    model, history = experiments.fit(
+        kind, options, train[0], train[1], seed=seed, epochs=epochs, batch_size=batch_size
+    )
+    loss, accuracy = model.evaluate(models.prepare(test[0]), test[1], verbose=0)
+    row = {
+        "test_accuracy": float(accuracy),
+        "test_loss": float(loss),
+        "train_accuracy": history["accuracy"][-1],
+        "train_images": len(train[1]),
+        "test_images": len(test[1]),
+        "epochs": epochs,
+        "params": int(model.count_params()),
+        "seconds": time.perf_counter() - start,
+    }
+    return row, model
+
+
+def compare(
+    kind: str,
+    options: Mapping[str, Any],
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    perm: np.ndarray,
+    seeds: Sequence[int],
+    epochs: int,
+    arms: Sequence[str] = ARMS[:2],
+    subset: int | None = None,
+    test_subset: int | None = None,
+    batch_size: int = 128,
+    store: Path | str | None = None,
+    kernels: Path | str | None = None,
+) -> pd.DataFrame:
+    """Train ``kind`` with ``options`` on each of ``arms`` with each seed; one row per run
+    (``arm``, ``seed``, test accuracy and loss, train accuracy, images, epochs, parameters,
+    seconds).
+
+    Every arm trains on the same stratified ``subset`` of ``train`` (None = all of it) for the
+    same ``epochs`` with the same seeds, and is scored on the same ``test_subset`` of ``test``,
+    both transformed by the arm. With ``store`` (a ``.jsonl`` path), finished runs are read
+    instead of trained again. With ``kernels`` (a ``.npz`` path), the first dense layer's
+    kernel of each arm's first-seed run is kept there (for an MLP: see
+    :func:`unpermute_weights`); a run whose kernel is missing is trained again.
+    """
+    bad = [a for a in arms if a not in ARMS]
+    if bad or not arms:
+        raise ValueError(f"unknown arms {bad}: 'arms' must be taken from {', '.join(ARMS)}")
+    if not seeds or epochs < 1:
+        raise ValueError(f"need at least one seed and one epoch, got {seeds} and {epochs}")
+    perm = _check(perm)
+    store = Path(store) if store is not None else None
+    kernels = Path(kernels) if kernels is not None else None
+    done = experiments._read_store(store)  # the experiments' store format
+    kept = dict(np.load(kernels)) if kernels is not None and kernels.exists() else {}
+    rows = []
+    for arm in arms:
+        for seed in seeds:
+            x, y = np.asarray(train[0]), np.asarray(train[1])
+            index = stratified_subset(y, subset, seed=int(seed))
+            x, y = _arm(arm, x[index], perm), y[index]
+            x_test, y_test = np.asarray(test[0]), np.asarray(test[1])
+            index = stratified_subset(y_test, test_subset, seed=int(seed))
+            x_test, y_test = _arm(arm, x_test[index], perm), y_test[index]
+            spec = {
+                "kind": kind,
+                "options": dict(options),
+                "arm": arm,
+                "perm": hashlib.sha256(perm.tobytes()).hexdigest(),
+                "seed": int(seed),
+                "epochs": epochs,
+                "batch_size": batch_size,
+                "data": _digest(x, y, x_test, y_test),
+                "models": experiments._MODELS_SOURCE,
+            }
+            key = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode())
+            key = key.hexdigest()
+            want_kernel = kernels is not None and seed == seeds[0]
+            if key in done and (not want_kernel or arm in kept):
+                rows.append({"arm": arm, "seed": int(seed), **done[key]})
+                continue
+            row, model = _fit_arm(
+                kind, options, (x, y), (x_test, y_test), seed=int(seed), epochs=epochs,
+                batch_size=batch_size,
+            )  # fmt: skip
+            rows.append({"arm": arm, "seed": int(seed), **row})
+            if want_kernel:
+                dense = next(la for la in model.layers if la.__class__.__name__ == "Dense")
+                kept[arm] = np.asarray(dense.kernel)
+                kernels.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(kernels, **kept)
+            if store is not None:
+                experiments._append(store, {**row, "key": key})
+    frame = pd.DataFrame(rows)
+    frame["arm"] = pd.Categorical(frame["arm"], categories=list(arms), ordered=True)
+    return frame
+
+
+def load_kernels(path: Path | str) -> dict[str, np.ndarray]:
+    """The first-layer kernels :func:`compare` kept at ``path``, by arm."""
+    return dict(np.load(path))
+
+
+def paired_summary(frame: pd.DataFrame, a: str = "original", b: str = "permuted") -> dict:
+    """Mean, sd and run count of the test accuracy of arms ``a`` and ``b`` of a
+    :func:`compare` frame, and of their difference ``b - a`` paired by seed (sd with ddof 1;
+    NaN for a single run)."""
+    wide = frame.pivot_table(index="seed", columns="arm", values="test_accuracy", observed=True)
+    missing = {a, b} - set(wide.columns)
+    if missing:
+        raise KeyError(f"the frame holds no runs of arm(s) {sorted(missing)}")
+    out = {}
+    for name, values in ((a, wide[a]), (b, wide[b]), ("difference", wide[b] - wide[a])):
+        values = values.dropna()
+        out[name] = {
+            "mean": float(values.mean()),
+            "sd": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
+            "n": int(len(values)),
+        }
+    return out
