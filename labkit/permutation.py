@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,7 +40,10 @@ __all__ = [
     "neighbour_correlation",
     "compare",
     "load_kernels",
+    "learned",
     "paired_summary",
+    "plot",
+    "plot_weights",
 ]
 
 #: Pixels of one 28 x 28 image.
@@ -146,10 +150,11 @@ def _fit_arm(
     seed: int,
     epochs: int,
     batch_size: int,
+    eager: bool,
 ) -> tuple[dict[str, Any], Any]:
     start = time.perf_counter()
     model, history = experiments.fit(
-        kind, options, train[0], train[1], seed=seed, epochs=epochs, batch_size=batch_size
+        kind, options, *train, seed=seed, epochs=epochs, batch_size=batch_size, eager=eager
     )
     loss, accuracy = model.evaluate(models.prepare(test[0]), test[1], verbose=0)
     row = {
@@ -159,10 +164,25 @@ def _fit_arm(
         "train_images": len(train[1]),
         "test_images": len(test[1]),
         "epochs": epochs,
+        "steps": epochs * math.ceil(len(train[1]) / batch_size),
         "params": int(model.count_params()),
         "seconds": time.perf_counter() - start,
     }
     return row, model
+
+
+def _first_kernel(model: Any) -> np.ndarray:
+    dense = next(la for la in model.layers if la.__class__.__name__ == "Dense")
+    return np.asarray(dense.kernel)
+
+
+def _initial_model(kind: str, options: Mapping[str, Any], *, seed: int, steps: int) -> Any:
+    """The model :func:`labkit.experiments.fit` starts from with ``seed``: the same seeding,
+    then the same builder, so its weights are the trained model's initial weights."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return models.build(kind, **{"steps": steps, **options})
 
 
 def compare(
@@ -180,6 +200,7 @@ def compare(
     batch_size: int = 128,
     store: Path | str | None = None,
     kernels: Path | str | None = None,
+    eager: bool = False,
 ) -> pd.DataFrame:
     """Train ``kind`` with ``options`` on each of ``arms`` with each seed; one row per run
     (``arm``, ``seed``, test accuracy and loss, train accuracy, images, epochs, parameters,
@@ -189,8 +210,10 @@ def compare(
     same ``epochs`` with the same seeds, and is scored on the same ``test_subset`` of ``test``,
     both transformed by the arm. With ``store`` (a ``.jsonl`` path), finished runs are read
     instead of trained again. With ``kernels`` (a ``.npz`` path), the first dense layer's
-    kernel of each arm's first-seed run is kept there (for an MLP: see
-    :func:`unpermute_weights`); a run whose kernel is missing is trained again.
+    kernel of each arm's first-seed run is kept there under the arm's name, and its initial
+    value under ``<arm>_initial`` (for an MLP: see :func:`unpermute_weights`); a run whose
+    kernel is missing is trained again. ``eager``
+    as in :func:`labkit.experiments.fit` (faster for tiny data).
     """
     bad = [a for a in arms if a not in ARMS]
     if bad or not arms:
@@ -230,12 +253,14 @@ def compare(
                 continue
             row, model = _fit_arm(
                 kind, options, (x, y), (x_test, y_test), seed=int(seed), epochs=epochs,
-                batch_size=batch_size,
+                batch_size=batch_size, eager=eager,
             )  # fmt: skip
             rows.append({"arm": arm, "seed": int(seed), **row})
             if want_kernel:
-                dense = next(la for la in model.layers if la.__class__.__name__ == "Dense")
-                kept[arm] = np.asarray(dense.kernel)
+                kept[arm] = _first_kernel(model)
+                kept[f"{arm}_initial"] = _first_kernel(
+                    _initial_model(kind, options, seed=int(seed), steps=row["steps"])
+                )
                 kernels.parent.mkdir(parents=True, exist_ok=True)
                 np.savez(kernels, **kept)
             if store is not None:
@@ -267,3 +292,76 @@ def paired_summary(frame: pd.DataFrame, a: str = "original", b: str = "permuted"
             "n": int(len(values)),
         }
     return out
+
+
+def plot(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> Any:
+    """Test accuracy per arm, one panel per (dataset, model) of a frame of :func:`compare`
+    rows with ``dataset`` and ``model`` columns: one dot per seed, a diamond at the mean with
+    a bar of +- 1 sd, the arms' means joined by a line. Returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    labels = labels or {}
+    datasets = list(dict.fromkeys(frame["dataset"]))
+    kinds = list(dict.fromkeys(frame["model"]))
+    fig, axes = plt.subplots(
+        1, len(datasets) * len(kinds), figsize=(2.6 * len(datasets) * len(kinds), 3.2),
+        squeeze=False,
+    )  # fmt: skip
+    panels = [(d, k) for d in datasets for k in kinds]
+    for ax, (dataset, kind) in zip(axes[0], panels, strict=True):
+        sub = frame[(frame["dataset"] == dataset) & (frame["model"] == kind)]
+        sns.stripplot(data=sub, x="arm", y="test_accuracy", color="0.55", size=4, ax=ax)
+        sns.pointplot(
+            data=sub, x="arm", y="test_accuracy", errorbar="sd", markers="D", capsize=0.2,
+            color="C0", ax=ax,
+        )  # fmt: skip
+        runs = sub.groupby("arm", observed=True)["seed"].count()
+        ax.set(xlabel="", ylabel="", title=f"{labels.get(dataset, dataset)} · {kind.upper()}")
+        ax.set_xlabel(f"{runs.min()} seed(s) per arm", fontsize="small")
+    axes[0, 0].set_ylabel("test accuracy")
+    fig.tight_layout()
+    return fig
+
+
+def learned(kept: Mapping[str, np.ndarray], arm: str) -> np.ndarray:
+    """What training added to arm ``arm``'s first-layer kernel: the trained kernel less its
+    initial value (both kept by :func:`compare`). The initial weights are random and alike in
+    every pixel order; the change is what the images taught."""
+    return np.asarray(kept[arm]) - np.asarray(kept[f"{arm}_initial"])
+
+
+def plot_weights(
+    kept: Mapping[str, np.ndarray], perm: np.ndarray, *, units: int = 8, seed: int = 0
+) -> Any:
+    """What training changed in the first-layer weights of ``units`` randomly chosen hidden
+    units (:func:`learned`), as 28 x 28 images: trained on the original images, trained on the
+    permuted images (in the order the network saw its inputs), and the same un-permuted
+    (:func:`unpermute_weights`). Each row's label gives its :func:`neighbour_correlation` over
+    all units. Returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+
+    rows = {
+        "trained on original": learned(kept, "original"),
+        "trained on permuted": learned(kept, "permuted"),
+        "… un-permuted": unpermute_weights(learned(kept, "permuted"), perm),
+    }
+    n_units = rows["trained on original"].shape[1]
+    chosen = np.random.default_rng(seed).choice(n_units, min(units, n_units), replace=False)
+    fig, axes = plt.subplots(
+        len(rows), len(chosen), figsize=(1.15 * len(chosen) + 1.6, 3.9), squeeze=False
+    )
+    for axes_row, (name, kernel) in zip(axes, rows.items(), strict=True):
+        for ax, unit in zip(axes_row, chosen, strict=True):
+            w = kernel[:, unit].reshape(28, 28)
+            limit = np.abs(w).max() or 1.0
+            ax.imshow(w, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes_row[0].set_ylabel(
+            f"{name}\nr = {neighbour_correlation(kernel):.2f}", rotation=0, ha="right",
+            va="center", fontsize=8,
+        )  # fmt: skip
+    fig.suptitle("What training changed in the MLP's first-layer weights", fontsize=9)
+    fig.tight_layout()
+    return fig

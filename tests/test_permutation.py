@@ -95,7 +95,11 @@ def test_compare_trains_each_arm_alike_and_resumes(toy, tmp_path, monkeypatch):
     by = frame.set_index(["arm", "seed"])["test_accuracy"]
     assert by["restored", 0] == by["original", 0] and by["restored", 1] == by["original", 1]
     weights = permutation.load_kernels(kept)
-    assert set(weights) == set(permutation.ARMS) and weights["original"].shape == (784, 16)
+    assert set(weights) == {f"{a}{s}" for a in permutation.ARMS for s in ("", "_initial")}
+    assert weights["original"].shape == (784, 16)
+    # the same seed starts every arm from the same weights; training moved them
+    assert np.array_equal(weights["original_initial"], weights["permuted_initial"])
+    assert np.abs(permutation.learned(weights, "original")).max() > 1e-3
 
     calls = []
     real = experiments.fit
@@ -135,3 +139,27 @@ def test_paired_summary_pairs_by_seed():
     assert one["difference"]["n"] == 1 and math.isnan(one["difference"]["sd"])
     with pytest.raises(KeyError, match="restored"):
         permutation.paired_summary(frame, b="restored")
+
+
+def test_plots_draw_one_panel_per_model_and_three_weight_rows():
+    import matplotlib.pyplot as plt
+
+    frame = pd.DataFrame(
+        {
+            "dataset": ["mnist"] * 8,
+            "model": ["mlp"] * 4 + ["cnn"] * 4,
+            "arm": pd.Categorical(["original", "permuted"] * 4),
+            "seed": [0, 0, 1, 1] * 2,
+            "test_accuracy": [0.98, 0.981, 0.979, 0.98, 0.99, 0.97, 0.991, 0.972],
+        }
+    )
+    fig = permutation.plot(frame, labels={"mnist": "MNIST"})
+    assert [ax.get_title() for ax in fig.axes] == ["MNIST · MLP", "MNIST · CNN"]
+    plt.close(fig)
+    rng = np.random.default_rng(0)
+    kept = {k: rng.normal(size=(784, 5)) for k in ("original", "original_initial")}
+    kept |= {k: rng.normal(size=(784, 5)) for k in ("permuted", "permuted_initial")}
+    fig = permutation.plot_weights(kept, permutation.pixel_permutation(0), units=8)
+    assert len(fig.axes) == 3 * 5  # three rows, at most the units there are
+    assert fig.axes[0].get_ylabel().startswith("trained on original\nr = ")
+    plt.close(fig)
