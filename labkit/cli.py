@@ -1,15 +1,19 @@
-"""Command line: ``python -m labkit run|report [NOTEBOOK...] --profile P``, ``bench-clocks``.
+"""Command line: ``python -m labkit run|report [NOTEBOOK...] --profile P``, ``tune``,
+``bench-clocks``.
 
 ``run`` executes chapters headless into ``reports/<profile>/``; ``report`` exports the executed
-chapters of a profile to one PDF, ``reports/<profile>/workbook.pdf``.
+chapters of a profile to one PDF, ``reports/<profile>/workbook.pdf``; ``tune --chief`` /
+``tune --worker`` run chapter 01's search on several machines (:mod:`labkit.distributed`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import profiles
 
@@ -54,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the PDF to write (default: reports/<profile>/workbook.pdf)",
     )
     sub.add_parser("list", help="list the chapter notebooks")
+    _tune_parser(sub)
     bench = sub.add_parser(
         "bench-clocks", help="time the clock generator (no cache): images per second"
     )
@@ -65,9 +70,111 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _tune_parser(sub: Any) -> None:
+    env = os.environ.get
+    tune = sub.add_parser(
+        "tune",
+        help="chapter 01's search on several machines: one --chief, any number of --worker",
+        description="Run chapter 01's coarse-to-fine keras-tuner search of one dataset and "
+        "model with a chief (holds the search, in reports/<profile>/tuning/ like the chapter) "
+        "and workers (train the trials). Start the chief first, then the workers, with the "
+        "same dataset, model, profile and seed; afterwards chapter 01 finds the search done.",
+    )
+    role = tune.add_mutually_exclusive_group(required=True)
+    role.add_argument("--chief", action="store_true", help="hold the search and serve it")
+    role.add_argument(
+        "--worker",
+        nargs="?",
+        const="",
+        metavar="ID",
+        help="train trials; ID names this worker (default: $KERASTUNER_TUNER_ID or host-pid)",
+    )
+    tune.add_argument("--dataset", default="mnist", choices=["mnist", "fashion_mnist"])
+    tune.add_argument("--model", default="mlp", choices=["mlp", "cnn"])
+    tune.add_argument("--profile", default=profiles.DEFAULT_PROFILE, choices=profiles.PROFILES)
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument(
+        "--address",
+        default=env("KERASTUNER_ORACLE_IP"),
+        help="the chief's address: where it listens (default 0.0.0.0, every interface) or "
+        "where a worker finds it (required; default $KERASTUNER_ORACLE_IP)",
+    )
+    tune.add_argument(
+        "--port",
+        type=int,
+        default=int(env("KERASTUNER_ORACLE_PORT") or 8000),
+        help="the chief's port (default $KERASTUNER_ORACLE_PORT or 8000)",
+    )
+    tune.add_argument(
+        "--directory", type=Path, help="the search's folder (default reports/<profile>/tuning)"
+    )
+    tune.add_argument("--subset", type=int, help="training images (default: the profile's)")
+    tune.add_argument("--coarse-trials", type=int, help="coarse trials (default: the profile's)")
+    tune.add_argument("--fine-trials", type=int, help="fine trials (default: the profile's)")
+    tune.add_argument("--epochs", type=int, help="epochs per trial (default: the profile's)")
+    tune.add_argument(
+        "--lost-after",
+        type=float,
+        default=120.0,
+        help="chief: seconds without a heartbeat after which a worker's trial is given to "
+        "another worker (default 120)",
+    )
+    tune.add_argument(
+        "--heartbeat", type=float, default=10.0, help="worker: seconds between heartbeats"
+    )
+    tune.add_argument("--time-limit", type=float, help="chief: give up after this many seconds")
+
+
+def _tune(args: argparse.Namespace) -> int:
+    """Run a chief or a worker of chapter 01's search."""
+    from . import distributed
+
+    worker = args.worker
+    if worker is not None and not worker:
+        import socket
+
+        worker = os.environ.get("KERASTUNER_TUNER_ID") or f"{socket.gethostname()}-{os.getpid()}"
+    if worker is not None and not args.address:
+        print(
+            "error: a worker needs the chief's address: --address HOST or KERASTUNER_ORACLE_IP",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        search = distributed.chapter_search(
+            args.dataset,
+            args.model,
+            args.profile,
+            args.seed,
+            directory=args.directory,
+            subset=args.subset,
+            coarse_trials=args.coarse_trials,
+            fine_trials=args.fine_trials,
+            epochs=args.epochs,
+        )
+        if args.chief:
+            result = distributed.run_chief(
+                search,
+                address=args.address or "0.0.0.0",
+                port=args.port,
+                lost_after=args.lost_after,
+                time_limit=args.time_limit,
+            )
+            print(result.table().round(4).to_string(index=False))
+            print(f"best: {result.best()}")
+        else:
+            distributed.run_worker(
+                search, worker=worker, address=args.address, port=args.port,
+                heartbeat=args.heartbeat,
+            )  # fmt: skip
+    except (ValueError, OSError, TimeoutError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _bench_clocks(args: argparse.Namespace) -> int:
     """Draw ``args.n`` clocks without the cache and print how fast."""
-    import os
 
     from . import clocks
 
@@ -103,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "bench-clocks":
         return _bench_clocks(args)
+    if args.command == "tune":
+        return _tune(args)
     if args.command == "report":
         from . import report
 

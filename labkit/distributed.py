@@ -1,0 +1,409 @@
+"""Chapter 01's keras-tuner search on several machines: one chief, any number of workers.
+
+keras-tuner's own distribution: the *chief* holds the oracle (which trial runs next, every
+trial's score) and serves it over gRPC; each *worker* asks it for a trial, trains it on its own
+copy of the data and reports the score. A worker finds the chief through keras-tuner's
+environment variables ``KERASTUNER_ORACLE_IP`` and ``KERASTUNER_ORACLE_PORT`` and names itself
+with ``KERASTUNER_TUNER_ID`` (``python -m labkit tune`` sets them from its options).
+
+What this adds to keras-tuner's chief:
+
+* **both stages of the coarse-to-fine search** behind one address: the chief serves the coarse
+  search, narrows the space around its best trial (:meth:`labkit.tuning.Space.narrow`) and
+  serves the fine one; workers ask for the stage they are in and wait while the chief moves on;
+* **a lost worker costs one trial, not the search**: a worker sends a heartbeat while it
+  searches; when the chief has not heard from one for ``lost_after`` seconds, its unfinished
+  trial goes back in the queue for another worker (keras-tuner's chief would wait for it
+  forever), and the last trials wait for the workers still running theirs;
+* **the same folder as the chapter**: the chief keeps its state where chapter 01's search
+  keeps it (``reports/<profile>/tuning/``, the same project names), as a one-machine search
+  would, so chapter 01 afterwards finds every trial done and goes on to its final models, and a
+  chief restarted after an interruption resumes where it stopped.
+
+Workers keep no state the chief needs: they may share the chief's folder or not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import data, metrics, profiles, tuning
+
+__all__ = [
+    "HAND_SET",
+    "Search",
+    "chapter_search",
+    "run_chief",
+    "run_worker",
+    "stage_complete",
+]
+
+#: Chapter 01's first trial of each coarse search (the probes' recipes); the chapter's notebook
+#: holds the same values (a test checks that they agree).
+HAND_SET: dict[str, dict[str, Any]] = {
+    "mlp": {"depth": 2, "width": 1024, "dropout": 0.3, "batch_norm": True, "activation": "relu",
+            "learning_rate": 3e-3},
+    "cnn": {"filters": 16, "convs": 2, "dense": 256, "conv_dropout": 0.25, "dropout": 0.5,
+            "batch_norm": True, "learning_rate": 3e-3},
+}  # fmt: skip
+
+#: The heartbeat's gRPC metadata key (the worker's id).
+_WHO = "labkit-worker"
+
+
+@dataclass(frozen=True)
+class Search:
+    """One coarse-to-fine search: what chapter 01 runs for one dataset and model."""
+
+    dataset: str
+    kind: str
+    split: data.Split
+    space: tuning.Space | tuning.CNNSpace
+    first: dict[str, Any] | None
+    directory: Path
+    name: str
+    coarse_trials: int
+    fine_trials: int
+    epochs: int
+    seed: int = 0
+    batch_size: int = 128
+
+    def tuner(self, stage: str, space: tuning.Space | tuning.CNNSpace | None = None) -> Any:
+        """The keras-tuner tuner of ``stage`` ("coarse" or "fine"), exactly as
+        :func:`labkit.tuning.search` makes it (same project folder), reloaded if it exists."""
+        trials = self.coarse_trials if stage == "coarse" else self.fine_trials
+        steps = self.epochs * math.ceil(len(self.split.y_train) / self.batch_size)
+        with contextlib.redirect_stdout(io.StringIO()):  # "Reloading Tuner from ..."
+            return tuning._tuner(
+                space or self.space,
+                self.split,
+                f"{self.name}-{stage}",
+                trials,
+                self.epochs,
+                self.seed,
+                self.batch_size,
+                self.first if stage == "coarse" else None,
+                steps,
+                self.directory,
+            )
+
+    def fit_args(self) -> tuple[tuple, dict[str, Any]]:
+        """What a worker passes to ``tuner.search`` (as :func:`labkit.tuning.search` does)."""
+        from . import models
+
+        s = self.split
+        return (models.prepare(s.x_train), s.y_train), {
+            "validation_data": (models.prepare(s.x_val), s.y_val),
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "verbose": 0,
+        }
+
+
+def chapter_search(
+    dataset: str,
+    kind: str,
+    profile: str,
+    seed: int = 0,
+    *,
+    directory: Path | str | None = None,
+    subset: int | None = None,
+    coarse_trials: int | None = None,
+    fine_trials: int | None = None,
+    epochs: int | None = None,
+) -> Search:
+    """Chapter 01's search of ``kind`` ("mlp" or "cnn") on ``dataset`` under ``profile``: its
+    split, space, first trial, folder and sizes (each size may be overridden, which makes it
+    another search in its own project folder)."""
+    if dataset not in data.TITLES:
+        raise ValueError(f"unknown dataset {dataset!r}: must be one of {', '.join(data.TITLES)}")
+    if kind not in HAND_SET:
+        raise ValueError(f"unknown model {kind!r}: must be one of {', '.join(HAND_SET)}")
+    cfg = profiles.get("01_mlp_cnn_tuning", profile)
+    (x, y), _ = data.load_dataset(dataset)
+    subset = cfg["tune_subset"] if subset is None else subset
+    split = data.split(x, y, val=0.15, subset=subset, stratify=True, seed=seed)
+    return Search(
+        dataset=dataset,
+        kind=kind,
+        split=split,
+        space=tuning.Space() if kind == "mlp" else tuning.CNNSpace(),
+        first=HAND_SET[kind],
+        directory=Path(directory or metrics.reports_dir(profile) / "tuning"),
+        name=f"{dataset}-{kind}",
+        coarse_trials=cfg["coarse_trials"] if coarse_trials is None else coarse_trials,
+        fine_trials=cfg["fine_trials"] if fine_trials is None else fine_trials,
+        epochs=cfg["tune_epochs"][kind] if epochs is None else epochs,
+        seed=seed,
+    )
+
+
+def stage_complete(oracle: Any) -> bool:
+    """True when ``oracle`` has handed out all its trials and every one has ended."""
+    return (
+        len(oracle.trials) >= oracle.max_trials
+        and not oracle.ongoing_trials
+        and not oracle._retry_queue
+        and all(t.status not in ("RUNNING", "IDLE") for t in oracle.trials.values())
+    )
+
+
+def _requeue(oracle: Any, tuner_id: str) -> str | None:
+    """Put ``tuner_id``'s unfinished trial back in ``oracle``'s queue; its trial id, if any."""
+    import keras_tuner as kt
+
+    @kt.synchronized
+    def locked(oracle: Any) -> str | None:  # keras-tuner's lock of this oracle
+        trial = oracle.ongoing_trials.pop(tuner_id, None)
+        oracle.tuner_ids.discard(tuner_id)
+        if trial is None:
+            return None
+        oracle._retry_queue.append(trial.trial_id)
+        oracle.save()
+        return trial.trial_id
+
+    return locked(oracle)
+
+
+@dataclass
+class _State:
+    """What the chief's gRPC handlers share with its main loop."""
+
+    stage: str = ""
+    oracle: Any = None
+    finished: set[str] = field(default_factory=set)
+    seen: dict[str, float] = field(default_factory=dict)
+    workers: dict[str, str] = field(default_factory=dict)  # worker -> its tuner id
+    done_by: dict[str, set[str]] = field(default_factory=dict)  # worker -> trial ids
+    stopped: set[str] = field(default_factory=set)  # workers told the search is over
+    all_done: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _servicer(state: _State, idle_wait: float, echo: Callable[[str], None]) -> Any:
+    """keras-tuner's chief servicer, serving the current stage's oracle and tracking workers."""
+    from keras_tuner.src import protos
+    from keras_tuner.src.distribute.oracle_chief import OracleServicer
+    from keras_tuner.src.engine import trial as trial_module
+
+    service = protos.get_service()
+
+    def status_only(status: str) -> Any:
+        trial = trial_module.Trial(state.oracle.get_space(), status=status)
+        return service.CreateTrialResponse(trial=trial.to_proto())
+
+    class Servicer(OracleServicer):
+        @property
+        def oracle(self) -> Any:
+            return state.oracle
+
+        @oracle.setter
+        def oracle(self, value: Any) -> None:  # the base class sets it once; the stage decides
+            pass
+
+        def _saw(self, worker: str) -> None:
+            with state.lock:
+                if worker not in state.seen:
+                    echo(f"worker {worker} joined")
+                state.seen[worker] = time.monotonic()
+
+        def GetSpace(self, request: Any, context: Any) -> Any:
+            who = dict(context.invocation_metadata()).get(_WHO)
+            if who:  # a heartbeat
+                self._saw(who)
+            return super().GetSpace(request, context)
+
+        def CreateTrial(self, request: Any, context: Any) -> Any:
+            worker, _, stage = request.tuner_id.rpartition("@")
+            worker = worker or request.tuner_id
+            self._saw(worker)
+            with state.lock:
+                state.workers[worker] = request.tuner_id
+                over = state.all_done or stage in state.finished
+                current = stage == state.stage
+            if over:
+                with state.lock:
+                    state.stopped.add(worker)
+                return status_only("STOPPED")
+            oracle = state.oracle
+            others = set(oracle.ongoing_trials) - {request.tuner_id}
+            last = len(oracle.trials) >= oracle.max_trials and not oracle._retry_queue
+            if not current or (last and others):
+                # another stage, or only other workers' trials are left (one may come back
+                # if its worker is lost): wait a moment, then the worker asks again
+                time.sleep(idle_wait)
+                return status_only("IDLE")
+            response = super().CreateTrial(request, context)
+            trial = response.trial
+            if trial.status == trial_module.TrialStatus.to_proto("RUNNING"):
+                echo(f"{stage} trial {trial.trial_id} -> worker {worker}")
+            return response
+
+        def EndTrial(self, request: Any, context: Any) -> Any:
+            trial_id = request.trial.trial_id
+            ongoing = dict(state.oracle.ongoing_trials)
+            tuner_id = next((k for k, t in ongoing.items() if t.trial_id == trial_id), "?")
+            response = super().EndTrial(request, context)
+            trial = state.oracle.trials[trial_id]
+            worker = tuner_id.rpartition("@")[0] or tuner_id
+            with state.lock:
+                state.done_by.setdefault(worker, set()).add(f"{state.stage}/{trial_id}")
+            score = "no score" if trial.score is None else f"val_accuracy {trial.score:.4f}"
+            echo(f"{state.stage} trial {trial_id} {trial.status.lower()} by {worker}: {score}")
+            return response
+
+    return Servicer(None)
+
+
+def run_chief(
+    search: Search,
+    *,
+    address: str = "0.0.0.0",
+    port: int = 8000,
+    lost_after: float = 120.0,
+    idle_wait: float = 1.0,
+    poll: float = 0.5,
+    time_limit: float | None = None,
+    echo: Callable[[str], None] = print,
+) -> tuning.Result:
+    """Serve ``search`` (coarse, then fine) to workers until both stages are complete and
+    every worker still alive has been told so; returns the :class:`labkit.tuning.Result`.
+
+    A worker silent for ``lost_after`` seconds (no heartbeat) is dropped and its unfinished
+    trial goes back in the queue. ``time_limit`` (seconds) stops the chief with a
+    ``TimeoutError`` (its state stays on disk: a restarted chief resumes).
+    """
+    import grpc
+    from keras_tuner.src import protos
+
+    state = _State()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+    protos.get_service_grpc().add_OracleServicer_to_server(
+        _servicer(state, idle_wait, echo), server
+    )
+    bound = server.add_insecure_port(f"{address}:{port}")
+    if not bound:
+        raise OSError(f"the chief cannot listen on {address}:{port} (is the port in use?)")
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+
+    def wait(until: Callable[[], bool]) -> None:
+        while not until():
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"the chief stopped after its time limit of {time_limit} s")
+            time.sleep(poll)
+            now = time.monotonic()
+            with state.lock:
+                lost = [w for w, t in state.seen.items() if now - t > lost_after]
+                for w in lost:
+                    del state.seen[w]
+            for w in lost:
+                tuner_id = state.workers.get(w, w)
+                trial = _requeue(state.oracle, tuner_id) if state.oracle is not None else None
+                again = f"; trial {trial} goes back in the queue" if trial else ""
+                echo(f"worker {w} lost (silent for {lost_after:g} s){again}")
+
+    for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
+        os.environ.pop(name, None)  # the chief's tuner is a one-machine tuner ("tuner0")
+    tuners, fine_space = {}, search.space
+    server.start()
+    echo(f"chief of {search.name} serving on {address}:{bound} ({search.directory})")
+    try:
+        for stage in ("coarse", "fine"):
+            if stage == "coarse":
+                tuner = search.tuner("coarse")
+            else:
+                fine_space = search.space.narrow(tuning.best(tuners["coarse"]))
+                tuner = search.tuner("fine", fine_space)
+            tuner.oracle.verbose = 0
+            tuners[stage] = tuner
+            with state.lock:
+                state.stage, state.oracle = stage, tuner.oracle
+            done = sum(t.status == "COMPLETED" for t in tuner.oracle.trials.values())
+            echo(f"{stage} search: {tuner.oracle.max_trials} trials, {done} done before")
+            wait(lambda o=tuner.oracle: stage_complete(o))
+            tuner.save()
+            with state.lock:
+                state.finished.add(stage)
+        with state.lock:
+            state.all_done = True
+        echo("search complete; telling the workers")
+        wait(lambda: set(state.seen) <= state.stopped)
+    finally:
+        server.stop(grace=2).wait()
+    return tuning.Result(tuners["coarse"], tuners["fine"], fine_space)
+
+
+def _heartbeat(stub: Any, worker: str, every: float, stop: threading.Event) -> None:
+    from keras_tuner.src import protos
+
+    request = protos.get_service().GetSpaceRequest()
+    while not stop.wait(every):
+        with contextlib.suppress(Exception):  # a missed beat is not an error; silence is
+            stub.GetSpace(request, metadata=((_WHO, worker),), timeout=max(every, 5.0))
+
+
+def run_worker(
+    search: Search,
+    *,
+    worker: str,
+    address: str,
+    port: int,
+    heartbeat: float = 10.0,
+    echo: Callable[[str], None] = print,
+) -> int:
+    """Train the trials the chief at ``address:port`` hands out, through both stages, until
+    it says the search is over; returns the number of trials this worker trained.
+
+    Sets keras-tuner's ``KERASTUNER_TUNER_ID`` / ``KERASTUNER_ORACLE_IP`` /
+    ``KERASTUNER_ORACLE_PORT`` for this process. The worker's own folder (``search.directory``)
+    holds only its small tuner file.
+    """
+    if not worker or "@" in worker or "chief" in worker:
+        raise ValueError(f"a worker id must be non-empty without '@' or 'chief', got {worker!r}")
+    os.environ.update(
+        KERASTUNER_TUNER_ID=f"{worker}@coarse",
+        KERASTUNER_ORACLE_IP=address,
+        KERASTUNER_ORACLE_PORT=str(port),
+    )
+    tuner = search.tuner("coarse")  # a client of the chief's oracle; values come from the chief
+    trained = []
+
+    def started(trial: Any) -> None:
+        stage = tuner.tuner_id.rpartition("@")[2]
+        echo(f"worker {worker}: {stage} trial {trial.trial_id} started")
+
+    tuner.on_trial_begin = _logged(tuner.on_trial_begin, started)
+    tuner.on_trial_end = _logged(tuner.on_trial_end, lambda t: trained.append(t.trial_id))
+    stop = threading.Event()
+    beat = threading.Thread(
+        target=_heartbeat, args=(tuner.oracle.stub, worker, heartbeat, stop), daemon=True
+    )
+    beat.start()
+    args, kwargs = search.fit_args()
+    try:
+        for stage in ("coarse", "fine"):
+            tuner.tuner_id = f"{worker}@{stage}"
+            echo(f"worker {worker}: {stage} search")
+            tuner.search(*args, **kwargs)
+    finally:
+        stop.set()
+    echo(f"worker {worker}: search over, {len(trained)} trial(s) trained")
+    return len(trained)
+
+
+def _logged(method: Callable[[Any], Any], note: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def wrapped(trial: Any) -> Any:
+        note(trial)
+        return method(trial)
+
+    return wrapped

@@ -1,0 +1,171 @@
+"""Chapter 01's search with a chief and workers on 127.0.0.1 (``python -m labkit tune``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from labkit import distributed
+
+#: A tiny search: 4 coarse and 2 fine trials of one epoch on 400 MNIST images.
+TINY = ["--profile", "smoke", "--dataset", "mnist", "--model", "mlp", "--subset", "400",
+        "--coarse-trials", "4", "--fine-trials", "2", "--epochs", "1"]  # fmt: skip
+LIMIT = 100  # seconds: the whole cluster is stopped after this, whatever happens
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+class Cluster:
+    """A chief and workers as subprocesses, each writing its log to a file; every process
+    still running is killed on exit, so a failing test leaves nothing behind."""
+
+    def __init__(self, root: Path, data_root: Path) -> None:
+        self.root, self.port = root, _free_port()
+        self.env = {**os.environ, "LABKIT_DATA_DIR": str(data_root), "PYTHONUNBUFFERED": "1",
+                    "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}  # fmt: skip
+        for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
+            self.env.pop(name, None)
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.started = time.monotonic()
+
+    def start(self, name: str, *role: str, extra: tuple[str, ...] = ()) -> None:
+        where = ["--port", str(self.port), "--address", "127.0.0.1"]
+        cmd = [sys.executable, "-m", "labkit", "tune", *role, *TINY, *where,
+               "--directory", str(self.root / "tuning"), *extra]  # fmt: skip
+        with (self.root / f"{name}.log").open("w") as log:  # the child keeps its own handle
+            self.procs[name] = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.root
+            )
+
+    def log(self, name: str) -> str:
+        return (self.root / f"{name}.log").read_text()
+
+    def wait_for(self, name: str, pattern: str) -> re.Match:
+        while time.monotonic() - self.started < LIMIT:
+            match = re.search(pattern, self.log(name))
+            if match:
+                return match
+            assert self.procs[name].poll() is None, f"{name} ended early:\n{self.log(name)}"
+            time.sleep(0.1)
+        raise TimeoutError(f"no {pattern!r} in {name}'s log within {LIMIT} s")
+
+    def finish(self) -> dict[str, int]:
+        """Wait (within the limit) for every process; their exit codes."""
+        codes = {}
+        for name, proc in self.procs.items():
+            left = max(1.0, LIMIT - (time.monotonic() - self.started))
+            try:
+                codes[name] = proc.wait(timeout=left)
+            except subprocess.TimeoutExpired:
+                codes[name] = None
+        return codes
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+def _trials(root: Path) -> dict[str, list[str]]:
+    """The status of every trial the chief's oracle recorded, per stage."""
+    out = {}
+    for stage in ("coarse", "fine"):
+        (project,) = (root / "tuning").glob(f"mnist-mlp-{stage}-*")
+        out[stage] = sorted(
+            json.loads(p.read_text())["status"] for p in project.glob("trial_*/trial.json")
+        )
+    return out
+
+
+CHIEF = ("--chief",)
+FAST = ("--lost-after", "3", "--time-limit", str(LIMIT - 10))
+
+
+@pytest.mark.slow
+def test_a_chief_and_two_workers_share_the_search(tmp_path, data_root):
+    with Cluster(tmp_path, data_root) as c:
+        c.start("chief", *CHIEF, extra=FAST)
+        c.wait_for("chief", "serving on")
+        for w in ("w1", "w2"):
+            c.start(w, "--worker", w, extra=("--heartbeat", "0.5"))
+        codes = c.finish()
+    assert codes == {"chief": 0, "w1": 0, "w2": 0}, c.log("chief")
+    chief = c.log("chief")
+    by = re.findall(r"(coarse|fine) trial (\d+) completed by (w\d)", chief)
+    assert len(by) == 6 and {w for *_, w in by} == {"w1", "w2"}, chief  # both did trials
+    assert _trials(tmp_path) == {"coarse": ["COMPLETED"] * 4, "fine": ["COMPLETED"] * 2}
+    trained = sum(int(re.search(r"(\d+) trial\(s\) trained", c.log(w))[1]) for w in ("w1", "w2"))
+    assert trained == 6  # every trial trained once
+    assert _port_is_free(c.port)
+
+
+@pytest.mark.slow
+def test_the_search_survives_a_worker_killed_mid_trial(tmp_path, data_root):
+    with Cluster(tmp_path, data_root) as c:
+        c.start("chief", *CHIEF, extra=FAST)
+        c.wait_for("chief", "serving on")
+        for w in ("w1", "w2"):
+            c.start(w, "--worker", w, extra=("--heartbeat", "0.5"))
+        stage, trial = c.wait_for("w2", r"(coarse|fine) trial (\d+) started").groups()
+        c.procs["w2"].kill()  # mid-trial: no word to the chief, ever again
+        codes = c.finish()
+    chief = c.log("chief")
+    assert codes["chief"] == 0 and codes["w1"] == 0, chief
+    assert f"worker w2 lost (silent for 3 s); trial {trial} goes back in the queue" in chief
+    assert f"{stage} trial {trial} completed by w1" in chief  # the survivor took it over
+    assert _trials(tmp_path) == {"coarse": ["COMPLETED"] * 4, "fine": ["COMPLETED"] * 2}
+    assert _port_is_free(c.port)
+
+
+def test_the_chapter_and_the_module_start_from_the_same_trial():
+    nb = json.loads(Path(distributed.__file__).parents[1].joinpath(
+        "notebooks", "01_mlp_cnn_tuning.ipynb").read_text())  # fmt: skip
+    source = next(
+        "".join(c["source"]) for c in nb["cells"] if "HAND_SET = {" in "".join(c["source"])
+    )
+    namespace: dict = {}
+    block = source[source.index("HAND_SET = {") : source.index("}  # fmt: skip") + 1]
+    exec(block, namespace)  # the literal only
+    assert namespace["HAND_SET"] == distributed.HAND_SET
+
+
+def test_a_worker_needs_the_chiefs_address(capsys, monkeypatch):
+    from labkit import cli
+
+    monkeypatch.delenv("KERASTUNER_ORACLE_IP", raising=False)
+    assert cli.main(["tune", "--worker", "w1", "--profile", "smoke"]) == 2
+    assert "--address HOST or KERASTUNER_ORACLE_IP" in capsys.readouterr().err
+
+
+def test_bad_worker_ids_and_searches_are_named():
+    with pytest.raises(ValueError, match="without '@' or 'chief'"):
+        distributed.run_worker(None, worker="a@b", address="127.0.0.1", port=1)
+    with pytest.raises(ValueError, match="must be one of mnist, fashion_mnist"):
+        distributed.chapter_search("cifar", "mlp", "smoke")
+    with pytest.raises(ValueError, match="must be one of mlp, cnn"):
+        distributed.chapter_search("mnist", "rnn", "smoke")
