@@ -107,7 +107,7 @@ FAST = ("--lost-after", "3", "--time-limit", str(LIMIT - 10))
 
 
 @pytest.mark.slow
-def test_a_chief_and_two_workers_share_the_search(tmp_path, data_root):
+def test_a_chief_and_two_workers_share_the_search(tmp_path, data_root, monkeypatch):
     with Cluster(tmp_path, data_root) as c:
         c.start("chief", *CHIEF, extra=FAST)
         c.wait_for("chief", "serving on")
@@ -122,6 +122,21 @@ def test_a_chief_and_two_workers_share_the_search(tmp_path, data_root):
     trained = sum(int(re.search(r"(\d+) trial\(s\) trained", c.log(w))[1]) for w in ("w1", "w2"))
     assert trained == 6  # every trial trained once
     assert _port_is_free(c.port)
+
+    # chapter 01's own search over the same folder finds every trial done: nothing trains
+    import keras
+
+    from labkit import tuning
+
+    monkeypatch.setenv("LABKIT_DATA_DIR", str(data_root))
+    sizes = {"subset": 400, "coarse_trials": 4, "fine_trials": 2, "epochs": 1}
+    s = distributed.chapter_search("mnist", "mlp", "smoke", directory=tmp_path / "tuning", **sizes)
+    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: pytest.fail("a trial trained again"))
+    result = tuning.coarse_to_fine(
+        s.split, space=s.space, first=s.first, directory=s.directory, name=s.name,
+        coarse_trials=4, fine_trials=2, epochs=1, seed=0,
+    )  # fmt: skip
+    assert len(result.table()) == 6
 
 
 @pytest.mark.slow
