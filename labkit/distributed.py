@@ -57,6 +57,8 @@ HAND_SET: dict[str, dict[str, Any]] = {
             "batch_norm": True, "learning_rate": 3e-3},
 }  # fmt: skip
 
+#: The stages of a search, in order.
+STAGES = ("coarse", "fine")
 #: The heartbeat's gRPC metadata key (the worker's id).
 _WHO = "labkit-worker"
 
@@ -184,8 +186,8 @@ class _State:
     finished: set[str] = field(default_factory=set)
     seen: dict[str, float] = field(default_factory=dict)
     workers: dict[str, str] = field(default_factory=dict)  # worker -> its tuner id
-    done_by: dict[str, set[str]] = field(default_factory=dict)  # worker -> trial ids
-    stopped: set[str] = field(default_factory=set)  # workers told the search is over
+    done_by: dict[str, set[str]] = field(default_factory=dict)  # worker -> "stage/trial"
+    stopped: set[str] = field(default_factory=set)  # workers told the last stage is over
     all_done: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -217,6 +219,12 @@ def _servicer(state: _State, idle_wait: float, echo: Callable[[str], None]) -> A
                     echo(f"worker {worker} joined")
                 state.seen[worker] = time.monotonic()
 
+        def _told(self, worker: str, stage: str) -> None:
+            """``worker`` was told ``stage`` is over; after the last stage it will leave."""
+            if stage == STAGES[-1]:
+                with state.lock:
+                    state.stopped.add(worker)
+
         def GetSpace(self, request: Any, context: Any) -> Any:
             who = dict(context.invocation_metadata()).get(_WHO)
             if who:  # a heartbeat
@@ -232,22 +240,22 @@ def _servicer(state: _State, idle_wait: float, echo: Callable[[str], None]) -> A
                 over = state.all_done or stage in state.finished
                 current = stage == state.stage
             if over:
-                with state.lock:
-                    state.stopped.add(worker)
+                self._told(worker, stage)
                 return status_only("STOPPED")
-            oracle = state.oracle
-            others = set(oracle.ongoing_trials) - {request.tuner_id}
-            last = len(oracle.trials) >= oracle.max_trials and not oracle._retry_queue
-            if not current or (last and others):
-                # another stage, or only other workers' trials are left (one may come back
-                # if its worker is lost): wait a moment, then the worker asks again
-                time.sleep(idle_wait)
-                return status_only("IDLE")
-            response = super().CreateTrial(request, context)
-            trial = response.trial
-            if trial.status == trial_module.TrialStatus.to_proto("RUNNING"):
-                echo(f"{stage} trial {trial.trial_id} -> worker {worker}")
-            return response
+            if current:
+                response = super().CreateTrial(request, context)
+                status = trial_module.TrialStatus.from_proto(response.trial.status)
+                if status == "RUNNING":
+                    echo(f"{stage} trial {response.trial.trial_id} -> worker {worker}")
+                if status != "STOPPED":
+                    return response
+                if stage_complete(state.oracle):
+                    self._told(worker, stage)
+                    return response
+            # another stage, or all trials handed out but some still running elsewhere (one
+            # may come back if its worker is lost): wait a moment, then the worker asks again
+            time.sleep(idle_wait)
+            return status_only("IDLE")
 
         def EndTrial(self, request: Any, context: Any) -> Any:
             trial_id = request.trial.trial_id
@@ -314,13 +322,14 @@ def run_chief(
 
     for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
         os.environ.pop(name, None)  # the chief's tuner is a one-machine tuner ("tuner0")
-    tuners, fine_space = {}, search.space
+    tuners, fine_space = {"coarse": search.tuner("coarse")}, search.space
+    state.stage, state.oracle = "coarse", tuners["coarse"].oracle
     server.start()
     echo(f"chief of {search.name} serving on {address}:{bound} ({search.directory})")
     try:
-        for stage in ("coarse", "fine"):
+        for stage in STAGES:
             if stage == "coarse":
-                tuner = search.tuner("coarse")
+                tuner = tuners["coarse"]
             else:
                 fine_space = search.space.narrow(tuning.best(tuners["coarse"]))
                 tuner = search.tuner("fine", fine_space)
@@ -336,7 +345,8 @@ def run_chief(
                 state.finished.add(stage)
         with state.lock:
             state.all_done = True
-        echo("search complete; telling the workers")
+        trained = ", ".join(f"{w} {len(t)}" for w, t in sorted(state.done_by.items())) or "none"
+        echo(f"search complete (trials trained: {trained}); telling the workers")
         wait(lambda: set(state.seen) <= state.stopped)
     finally:
         server.stop(grace=2).wait()
@@ -391,7 +401,7 @@ def run_worker(
     beat.start()
     args, kwargs = search.fit_args()
     try:
-        for stage in ("coarse", "fine"):
+        for stage in STAGES:
             tuner.tuner_id = f"{worker}@{stage}"
             echo(f"worker {worker}: {stage} search")
             tuner.search(*args, **kwargs)
