@@ -58,6 +58,23 @@ def _chapter_01(results: dict) -> None:
     }
 
 
+def _chapter_02(results: dict) -> None:
+    for dataset in ("mnist", "fashion_mnist"):
+        for kind in ("mlp", "cnn"):
+            r = results[dataset][kind]
+            for arm in ("original", "permuted", "difference"):
+                assert set(r[arm]) == {"mean", "sd", "n"} and r[arm]["n"] == 1  # smoke: 1 seed
+            assert 0.0 <= r["original"]["mean"] <= 1.0 and 0.0 <= r["permuted"]["mean"] <= 1.0
+            assert r["difference"]["mean"] == pytest.approx(
+                r["permuted"]["mean"] - r["original"]["mean"]
+            )
+        (restored,) = results[dataset]["cnn"]["restored"]
+        assert restored["restored"] == restored["original"]
+        corr = results[dataset]["mlp"]["weight_change_neighbour_correlation"]
+        assert corr["original"] > 0.3 > abs(corr["permuted"])
+    assert {r["test_images"] for r in results["runs"]} == {500}  # the smoke profile's test subset
+
+
 def _chapter_03(results: dict) -> None:
     generator = results["generator"]
     assert generator["n"] == results["dataset"]["n"] == 600  # the smoke profile's size
@@ -84,18 +101,33 @@ def _chapter_04(results: dict) -> None:
 #: What each chapter's metrics JSON must hold beyond the common record (its issue's contract).
 CONTRACTS = {
     "01_mlp_cnn_tuning": _chapter_01,
+    "02_pixel_permutation": _chapter_02,
     "03_clock_reading": _chapter_03,
     "04_vae": _chapter_04,
 }
 
 
+#: Chapters that read another chapter's metrics of the same profile (02 trains 01's selection).
+NEEDS = {"02_pixel_permutation": ("01_mlp_cnn_tuning",)}
+
+
+@pytest.fixture(scope="module")
+def smoke_reports(tmp_path_factory):
+    """One reports folder for all smoke runs, so a chapter finds the metrics of the chapters
+    it builds on (run just before it, in order; or run here first when it runs alone)."""
+    return tmp_path_factory.mktemp("smoke") / "reports"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_smoke_run_writes_metrics(path, data_root, tmp_path, monkeypatch):
+def test_smoke_run_writes_metrics(path, data_root, smoke_reports, monkeypatch):
     monkeypatch.setenv("LABKIT_DATA_DIR", str(data_root))
-    res = runner.run_notebook(path, "smoke", seed=0, reports=tmp_path / "reports")
+    for stem in NEEDS.get(path.stem, ()):
+        if not (smoke_reports / "smoke" / "metrics" / f"{stem}.json").exists():
+            runner.run_notebook(runner.resolve([stem])[0], "smoke", seed=0, reports=smoke_reports)
+    res = runner.run_notebook(path, "smoke", seed=0, reports=smoke_reports)
     assert res.output.exists()
-    metrics = tmp_path / "reports" / "smoke" / "metrics" / f"{path.stem}.json"
+    metrics = smoke_reports / "smoke" / "metrics" / f"{path.stem}.json"
     assert metrics.exists(), f"{path.stem} wrote no metrics JSON (labkit.metrics.save)"
     record = json.loads(metrics.read_text())
     assert record["profile"] == "smoke" and record["seed"] == 0
