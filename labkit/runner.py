@@ -231,11 +231,11 @@ def labkit_sources(notebook: Path, package_dir: Path | None = None) -> list[Path
     return sorted(seen)
 
 
-def _own_profile_table(source: bytes, stem: str) -> bytes:
-    """``profiles.py``'s source with its ``_TABLES`` reduced to chapter ``stem``'s entry, so
-    adding or editing another chapter's sizes leaves this chapter's last run valid (the
-    rest of the module, its functions, still counts). The source itself when it holds no
-    literal ``_TABLES`` dict."""
+def _own_profile_table(source: bytes, stem: str, profile: str) -> bytes:
+    """``profiles.py``'s source with its ``_TABLES`` reduced to chapter ``stem``'s sizes under
+    ``profile``, so adding or editing another chapter's sizes, or this chapter's sizes under
+    another profile, leaves this run valid (the rest of the module, its functions, still
+    counts). The source itself when it holds no literal ``_TABLES`` dict."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -251,13 +251,15 @@ def _own_profile_table(source: bytes, stem: str) -> bytes:
             value = node.value
             start = sum(map(len, lines[: value.lineno - 1])) + value.col_offset
             end = sum(map(len, lines[: value.end_lineno - 1])) + value.end_col_offset
-            return source[:start] + repr({stem: tables.get(stem)}).encode() + source[end:]
+            own = {stem: {profile: tables.get(stem, {}).get(profile)}}
+            return source[:start] + repr(own).encode() + source[end:]
     return source
 
 
 def fingerprint(notebook: Path, profile: str, seed: int, package_dir: Path | None = None) -> str:
     """A hash of what a run depends on: the notebook, profile, seed, the labkit modules the
-    chapter imports (:func:`labkit_sources`) and the library versions."""
+    chapter imports (:func:`labkit_sources`; of ``profiles.py`` only this chapter's sizes under
+    this profile) and the library versions."""
     package_dir = Path(package_dir or PACKAGE_DIR)
     h = hashlib.sha256()
     h.update(Path(notebook).read_bytes())
@@ -265,7 +267,7 @@ def fingerprint(notebook: Path, profile: str, seed: int, package_dir: Path | Non
     for py in labkit_sources(notebook, package_dir):
         source = py.read_bytes()
         if py == package_dir / "profiles.py":
-            source = _own_profile_table(source, Path(notebook).stem)
+            source = _own_profile_table(source, Path(notebook).stem, profile)
         h.update(py.relative_to(package_dir).as_posix().encode() + b"\0" + source)
     h.update(json.dumps(repro.versions(), sort_keys=True).encode())
     return h.hexdigest()

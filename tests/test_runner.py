@@ -178,19 +178,22 @@ def test_the_fingerprint_changes_only_with_what_the_chapter_imports(tmp_path):
     assert runner.fingerprint(nb, "smoke", 0, pkg) != before
 
 
-def test_another_chapters_profile_table_does_not_change_the_fingerprint(tmp_path):
+def test_only_the_chapters_own_profile_sizes_count_in_the_fingerprint(tmp_path):
     pkg = _package(tmp_path)
     table = (
-        "_TABLES: dict = {{\n    '01_x': {{'smoke': {{'n': {a}}}}},  # é\n    '02_y': {b},\n}}\n"
+        "_TABLES: dict = {{\n    '01_x': {{'smoke': {{'n': {a}}}, 'full': {{'n': {c}}}}},"
+        "  # é\n    '02_y': {b},\n}}\n"
     )
-    (pkg / "profiles.py").write_text(table.format(a=1, b=1) + "def get():\n    pass\n")
+    (pkg / "profiles.py").write_text(table.format(a=1, b=1, c=1) + "def get():\n    pass\n")
     nb = _notebook(tmp_path / "01_x.ipynb", "from labkit import profiles", metrics=False)
     before = runner.fingerprint(nb, "smoke", 0, pkg)
-    (pkg / "profiles.py").write_text(table.format(a=1, b=2) + "def get():\n    pass\n")
+    (pkg / "profiles.py").write_text(table.format(a=1, b=2, c=1) + "def get():\n    pass\n")
     assert runner.fingerprint(nb, "smoke", 0, pkg) == before  # another chapter's sizes
-    (pkg / "profiles.py").write_text(table.format(a=1, b=2) + "def get():\n    return 1\n")
+    (pkg / "profiles.py").write_text(table.format(a=1, b=2, c=5) + "def get():\n    pass\n")
+    assert runner.fingerprint(nb, "smoke", 0, pkg) == before  # its sizes under another profile
+    (pkg / "profiles.py").write_text(table.format(a=1, b=2, c=1) + "def get():\n    return 1\n")
     assert runner.fingerprint(nb, "smoke", 0, pkg) != before  # the module's code
-    (pkg / "profiles.py").write_text(table.format(a=3, b=2) + "def get():\n    pass\n")
+    (pkg / "profiles.py").write_text(table.format(a=3, b=2, c=1) + "def get():\n    pass\n")
     assert runner.fingerprint(nb, "smoke", 0, pkg) != before  # its own sizes
 
 
