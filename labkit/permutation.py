@@ -151,11 +151,13 @@ def _fit_arm(
     epochs: int,
     batch_size: int,
     eager: bool,
+    bn_momentum: float | None,
 ) -> tuple[dict[str, Any], Any]:
     start = time.perf_counter()
     model, history = experiments.fit(
-        kind, options, *train, seed=seed, epochs=epochs, batch_size=batch_size, eager=eager
-    )
+        kind, options, *train, seed=seed, epochs=epochs, batch_size=batch_size, eager=eager,
+        bn_momentum=bn_momentum,
+    )  # fmt: skip
     loss, accuracy = model.evaluate(models.prepare(test[0]), test[1], verbose=0)
     row = {
         "test_accuracy": float(accuracy),
@@ -201,6 +203,7 @@ def compare(
     store: Path | str | None = None,
     kernels: Path | str | None = None,
     eager: bool = False,
+    bn_momentum: float | None = None,
 ) -> pd.DataFrame:
     """Train ``kind`` with ``options`` on each of ``arms`` with each seed; one row per run
     (``arm``, ``seed``, test accuracy and loss, train accuracy, images, epochs, parameters,
@@ -212,8 +215,8 @@ def compare(
     instead of trained again. With ``kernels`` (a ``.npz`` path), the first dense layer's
     kernel of each arm's first-seed run is kept there under the arm's name, and its initial
     value under ``<arm>_initial`` (for an MLP: see :func:`unpermute_weights`); a run whose
-    kernel is missing is trained again. ``eager``
-    as in :func:`labkit.experiments.fit` (faster for tiny data).
+    kernel is missing is trained again. ``eager`` and ``bn_momentum`` as in
+    :func:`labkit.experiments.fit` (for tiny data; for runs of a few hundred steps).
     """
     bad = [a for a in arms if a not in ARMS]
     if bad or not arms:
@@ -245,6 +248,8 @@ def compare(
                 "data": _digest(x, y, x_test, y_test),
                 "models": experiments._MODELS_SOURCE,
             }
+            if bn_momentum is not None:  # None (Keras' default) keeps the keys of earlier runs
+                spec["bn_momentum"] = bn_momentum
             key = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode())
             key = key.hexdigest()
             want_kernel = kernels is not None and seed == seeds[0]
@@ -253,7 +258,7 @@ def compare(
                 continue
             row, model = _fit_arm(
                 kind, options, (x, y), (x_test, y_test), seed=int(seed), epochs=epochs,
-                batch_size=batch_size, eager=eager,
+                batch_size=batch_size, eager=eager, bn_momentum=bn_momentum,
             )  # fmt: skip
             rows.append({"arm": arm, "seed": int(seed), **row})
             if want_kernel:

@@ -191,3 +191,13 @@ def test_sweep_choices_may_depend_on_the_model(toy):
     assert list(frame["config"]) == ["own", "fixed", "own", "fixed"]
     mlp = frame[frame["model"] == "mlp"].set_index("config")["val_loss"]
     assert mlp["own"] != mlp["fixed"]  # the model's own rate was used, not the fixed one
+
+
+def test_fit_sets_the_batch_norm_momentum_for_short_runs(toy):
+    x, y = toy
+    options = {**SMALL, "batch_norm": True}
+    model, _ = experiments.fit("mlp", options, x, y, seed=0, epochs=1, eager=True)
+    moms = [la.momentum for la in model.layers if "batch_normalization" in la.name]
+    assert moms == [0.99]  # Keras' default
+    model, _ = experiments.fit("mlp", options, x, y, seed=0, epochs=1, eager=True, bn_momentum=0.9)
+    assert [la.momentum for la in model.layers if "batch_normalization" in la.name] == [0.9]
