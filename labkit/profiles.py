@@ -142,7 +142,7 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
         "quick": {
             "seeds": 2,
             "epochs": {"mlp": 3, "cnn": 2},
-            "subset": 15_000,
+            "subset": 12_000,
             "test_subset": None,
             "restored_seeds": 1,
             "eager": False,
