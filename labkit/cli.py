@@ -102,7 +102,7 @@ def _tune_parser(sub: Any) -> None:
     tune.add_argument(
         "--port",
         type=int,
-        default=int(env("KERASTUNER_ORACLE_PORT") or 8000),
+        default=env("KERASTUNER_ORACLE_PORT") or 8000,  # argparse applies int to it
         help="the chief's port (default $KERASTUNER_ORACLE_PORT or 8000)",
     )
     tune.add_argument(
@@ -175,7 +175,6 @@ def _tune(args: argparse.Namespace) -> int:
 
 def _bench_clocks(args: argparse.Namespace) -> int:
     """Draw ``args.n`` clocks without the cache and print how fast."""
-
     from . import clocks
 
     try:

@@ -185,3 +185,15 @@ def test_bad_worker_ids_and_searches_are_named():
         distributed.chapter_search("cifar", "mlp", "smoke")
     with pytest.raises(ValueError, match="must be one of mlp, cnn"):
         distributed.chapter_search("mnist", "rnn", "smoke")
+
+
+def test_the_port_comes_from_keras_tuners_variable_and_a_bad_one_is_named(monkeypatch, capsys):
+    from labkit import cli
+
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "9123")
+    assert cli._parser().parse_args(["tune", "--chief"]).port == 9123
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "abc")
+    assert cli._parser().parse_args(["list"]).command == "list"  # other commands unaffected
+    with pytest.raises(SystemExit):
+        cli._parser().parse_args(["tune", "--chief"])
+    assert "invalid int value: 'abc'" in capsys.readouterr().err
