@@ -27,6 +27,14 @@ The package's modules, each re-exported here (``from labkit import clocks; clock
 * :mod:`~labkit.clocks.designs`: the difficulty ladder, designs, views and :func:`spec`;
 * :mod:`~labkit.clocks.draw`: the rasteriser;
 * :mod:`~labkit.clocks.dataset`: cached parallel generation, the course-file loader, the split.
+
+Chapter 03's second part, the models that read the time, imported as modules
+(``from labkit.clocks import labels, models, training``):
+
+* :mod:`~labkit.clocks.labels`: label representations (targets, decoding, losses) and the
+  generator's auxiliary labels;
+* :mod:`~labkit.clocks.models`: the report's networks and this workbook's reader;
+* :mod:`~labkit.clocks.training`: inputs at any size, resumable training runs, scoring.
 """
 
 from __future__ import annotations

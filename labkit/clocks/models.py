@@ -1,0 +1,209 @@
+"""The clock-reading networks (Keras 3) and how a representation's heads are compiled.
+
+Three bodies, each ending in the heads of a :class:`~labkit.clocks.labels.Representation`:
+
+* :func:`report_base`: the reference report's base model, after the Keras CIFAR-10 example
+  (two blocks of two 3x3 convolutions, pooling and dropout; dense 512);
+* :func:`report_final`: the report's final model as its Figure 5 lists it (a 4x4 stride-2
+  convolution, then 64, 128, 256 filters each with pooling and dropout, dense 128, an hour
+  branch dense 64 -> 12 and a minute branch dense 256 -> 60; about 600 000 parameters at
+  150x150);
+* :func:`reader`: this workbook's body: a strided first convolution (the cheap way to look at
+  a large image), stages of convolution, batch normalisation and pooling, global average
+  pooling, one dense layer.
+
+:func:`compile_for` gives every head its loss (:data:`~labkit.clocks.labels.LOSSES`, with the
+circular distance :func:`circular_loss`) and weight.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+from keras import ops
+
+from .labels import Representation
+
+__all__ = [
+    "BODIES",
+    "OPTIMIZERS",
+    "augmentation",
+    "build",
+    "circular_loss",
+    "compile_for",
+    "reader",
+    "report_base",
+    "report_final",
+]
+
+#: Optimizers by name (Keras defaults unless a learning rate is given).
+OPTIMIZERS: dict[str, type] = {
+    "sgd": keras.optimizers.SGD,
+    "adam": keras.optimizers.Adam,
+    "adadelta": keras.optimizers.Adadelta,
+    "rmsprop": keras.optimizers.RMSprop,
+}
+
+
+def circular_loss(y_true: Any, y_pred: Any) -> Any:
+    """The circular distance between a predicted ``(sin, cos)`` direction and the true one, in
+    half-turns (0 = same direction, 1 = opposite): the common-sense error of one hand, up to a
+    factor. Differentiable except at a perfect prediction (like an absolute error); the length
+    of the prediction is pulled towards 1 by a small penalty so its direction stays defined."""
+    norm = ops.sqrt(ops.sum(ops.square(y_pred), axis=-1) + 1e-7)
+    p = y_pred / ops.expand_dims(norm, -1)
+    sin_d = p[:, 0] * y_true[:, 1] - p[:, 1] * y_true[:, 0]
+    cos_d = p[:, 0] * y_true[:, 0] + p[:, 1] * y_true[:, 1]
+    return ops.abs(ops.arctan2(sin_d, cos_d)) / math.pi + 0.01 * ops.square(norm - 1.0)
+
+
+def _loss(name: str) -> Any:
+    return circular_loss if name == "circular" else name
+
+
+def _heads(x: Any, rep: Representation, hidden: dict[str, int] | None = None) -> dict[str, Any]:
+    """One output layer per head of ``rep`` on top of ``x``, by head name (``hidden``: a dense
+    layer of that many units first, per head name)."""
+    outputs = {}
+    for head in rep.heads:
+        h = x
+        if hidden and head.name in hidden:
+            h = keras.layers.Dense(hidden[head.name], activation="relu", name=f"{head.name}_dense")(
+                h
+            )
+        activation = {"softmax": "softmax", "sigmoid": "sigmoid"}.get(head.kind, None)
+        outputs[head.name] = keras.layers.Dense(head.units, activation=activation, name=head.name)(
+            h
+        )
+    return outputs
+
+
+def augmentation(seed: int | None = None) -> keras.Sequential:
+    """Label-preserving random changes, active in training only: any rotation (the 12 turns
+    with the hands), a mirror image (a mirrored clock keeps its label), a little zoom, shift and
+    contrast. Not for ``image_angles``, whose targets are angles in the image."""
+    return keras.Sequential(
+        [
+            keras.layers.RandomRotation(0.5, fill_mode="reflect", seed=seed),
+            keras.layers.RandomFlip("horizontal", seed=seed),
+            keras.layers.RandomZoom(0.1, fill_mode="reflect", seed=seed),
+            keras.layers.RandomTranslation(0.05, 0.05, fill_mode="reflect", seed=seed),
+            keras.layers.RandomContrast(0.2, seed=seed),
+        ],
+        name="augmentation",
+    )
+
+
+def _input(size: int, augment: bool, seed: int | None) -> tuple[Any, Any]:
+    inputs = keras.Input((size, size, 1), name="image")
+    return inputs, augmentation(seed)(inputs) if augment else inputs
+
+
+def report_base(
+    rep: Representation, *, size: int = 64, augment: bool = False, seed: int | None = None
+) -> keras.Model:
+    """The report's base model (the Keras CIFAR-10 example's body) with ``rep``'s heads."""
+    inputs, x = _input(size, augment, seed)
+    for filters in (32, 64):
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = keras.layers.Conv2D(filters, 3, activation="relu")(x)
+        x = keras.layers.MaxPooling2D(2)(x)
+        x = keras.layers.Dropout(0.25)(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(512, activation="relu")(x)
+    x = keras.layers.Dropout(0.5)(x)
+    return keras.Model(inputs, _heads(x, rep), name="report_base")
+
+
+def report_final(
+    rep: Representation,
+    *,
+    size: int = 150,
+    dropout: float = 0.2,
+    augment: bool = False,
+    seed: int | None = None,
+) -> keras.Model:
+    """The report's final model, its Figure 5: conv 64 4x4 stride 2 -> pool -> dropout, then
+    conv 64, 128, 256 (3x3) each with pooling and dropout, dense 128, and per head a dense
+    layer first (hour 64, minute 256, as the figure; other heads none). The figure gives no
+    dropout rate: ``dropout``."""
+    inputs, x = _input(size, augment, seed)
+    x = keras.layers.Conv2D(64, 4, strides=2, activation="relu")(x)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Dropout(dropout)(x)
+    for filters in (64, 128, 256):
+        x = keras.layers.Conv2D(filters, 3, activation="relu")(x)
+        x = keras.layers.MaxPooling2D(2)(x)
+        x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(128, activation="relu")(x)
+    return keras.Model(inputs, _heads(x, rep, {"hour": 64, "minute": 256}), name="report_final")
+
+
+def reader(
+    rep: Representation,
+    *,
+    size: int = 96,
+    stem: int = 32,
+    filters: Sequence[int] = (32, 64, 128, 256),
+    dense: int = 256,
+    dropout: float = 0.2,
+    augment: bool = False,
+    seed: int | None = None,
+) -> keras.Model:
+    """This workbook's clock reader: a 5x5 stride-2 convolution of ``stem`` filters, then per
+    entry of ``filters`` a 3x3 convolution, batch normalisation (momentum 0.9: runs here are
+    short), ReLU and 2x2 max-pooling; global average pooling, dense ``dense`` with ``dropout``,
+    and ``rep``'s heads."""
+    inputs, x = _input(size, augment, seed)
+    x = keras.layers.Conv2D(stem, 5, strides=2, padding="same", activation="relu")(x)
+    for f in filters:
+        x = keras.layers.Conv2D(f, 3, padding="same", use_bias=False)(x)
+        x = keras.layers.BatchNormalization(momentum=0.9)(x)
+        x = keras.layers.Activation("relu")(x)
+        x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dense(dense, activation="relu")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout)(x)
+    return keras.Model(inputs, _heads(x, rep), name="reader")
+
+
+#: The bodies by name.
+BODIES = {"report_base": report_base, "report_final": report_final, "reader": reader}
+
+
+def compile_for(
+    model: keras.Model,
+    rep: Representation,
+    *,
+    optimizer: str = "adam",
+    learning_rate: float | None = None,
+) -> keras.Model:
+    """Compile ``model`` with each head's loss and weight; ``learning_rate`` None keeps the
+    optimizer's Keras default."""
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(
+            f"unknown optimizer {optimizer!r}: it must be one of {', '.join(OPTIMIZERS)}"
+        )
+    kwargs = {} if learning_rate is None else {"learning_rate": float(learning_rate)}
+    model.compile(
+        optimizer=OPTIMIZERS[optimizer](**kwargs),
+        loss={h.name: _loss(h.loss) for h in rep.heads},
+        loss_weights={h.name: h.weight for h in rep.heads},
+    )
+    return model
+
+
+def build(body: str, rep: Representation, **options: Any) -> keras.Model:
+    """The body called ``body`` (:data:`BODIES`) with ``rep``'s heads, uncompiled."""
+    if body not in BODIES:
+        raise ValueError(f"unknown body {body!r}: it must be one of {', '.join(BODIES)}")
+    if options.get("augment") and rep.needs_aux:
+        raise ValueError(
+            f"augmentation would move the image angles {rep.name!r} predicts: train it without"
+        )
+    return BODIES[body](rep, **options)

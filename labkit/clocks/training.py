@@ -1,0 +1,294 @@
+"""Training and scoring clock readers: inputs at a chosen size, one call per run, resumable.
+
+:func:`inputs` turns a split of generated clocks into network inputs at any size (with the
+report's contrast pre-processing or not) plus each part's labels and the generator's
+auxiliary labels. :func:`train` fits one body with one representation and scores it on the
+test part with the common-sense error; a finished run is stored as one JSON line (history,
+epoch times, test predictions), so a rerun with the same settings and data trains nothing,
+and a run cut short resumes from its last finished epoch (Keras' ``BackupAndRestore``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from .. import data as _data
+from ..experiments import _append, _read_store
+from . import labels as _labels
+from . import models as _models
+from .labels import Representation
+from .metric import common_sense_errors
+
+__all__ = ["ClockInputs", "Run", "contrast", "inputs", "predict", "resize", "train"]
+
+PARTS = ("train", "val", "test")
+
+
+def resize(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 images (n, h, w) as float32 (n, size, size, 1) on the 0..1 scale (area-averaged
+    when shrinking, so thin hands fade rather than vanish)."""
+    import tensorflow as tf
+
+    x = np.asarray(images)
+    if x.ndim != 3:
+        raise ValueError(f"expected images of shape (n, height, width), got {x.shape}")
+    if size < 16:
+        raise ValueError(f"size must be at least 16 pixels (got {size})")
+    x = x[..., None].astype("float32") / 255.0
+    if x.shape[1:3] == (size, size):
+        return x
+    out = np.empty((len(x), size, size, 1), "float32")
+    for i in range(0, len(x), 2048):
+        out[i : i + 2048] = tf.image.resize(x[i : i + 2048], (size, size), "area").numpy()
+    return out
+
+
+def contrast(x: np.ndarray, gamma: float = 2.0) -> np.ndarray:
+    """The report's contrast pre-processing, darken dark pixels more: ``x ** gamma`` on the
+    0..1 scale (0.8 becomes 0.64, 0.3 becomes 0.09)."""
+    if gamma <= 0:
+        raise ValueError(f"gamma must be positive (got {gamma})")
+    return np.power(x, gamma, dtype="float32")
+
+
+@dataclass
+class ClockInputs:
+    """A split of clocks ready for training: labels, aux labels and inputs per part, at any
+    size and with or without contrast (computed once each, then kept)."""
+
+    split: _data.Split
+    aux: dict[str, dict[str, np.ndarray]]
+    difficulty: str
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def labels(self, part: str) -> np.ndarray:
+        """``[hour, minute]`` of ``part`` (train, val or test)."""
+        return getattr(self.split, part)[1]
+
+    def x(self, part: str, size: int, with_contrast: bool = False) -> np.ndarray:
+        """Network inputs of ``part`` at ``size``, contrast applied or not."""
+        if part not in PARTS:
+            raise ValueError(f"part must be one of {', '.join(PARTS)} (got {part!r})")
+        key = (part, size, with_contrast)
+        if key not in self._cache:
+            base = self._cache.get((part, size, False))
+            if base is None:
+                base = self._cache[(part, size, False)] = resize(getattr(self.split, part)[0], size)
+            if with_contrast:
+                self._cache[key] = contrast(base)
+        return self._cache[key]
+
+    def targets(self, rep: Representation, part: str) -> dict[str, np.ndarray]:
+        """``rep``'s targets for ``part``."""
+        return rep.encode(self.labels(part), self.aux[part] if rep.needs_aux else None)
+
+    @property
+    def digest(self) -> str:
+        return f"{self.split.digest[:16]}-{self.difficulty}"
+
+
+def inputs(split: _data.Split, *, seed: int, difficulty: str) -> ClockInputs:
+    """:class:`ClockInputs` of a split of ``clocks.generate(..., seed=seed,
+    difficulty=difficulty)``; the aux labels replay the generator's recipe for each index."""
+    aux = {p: _labels.aux_labels(seed, split.index[p], difficulty) for p in PARTS}
+    return ClockInputs(split, aux, difficulty)
+
+
+@dataclass
+class Run:
+    """One finished training run: its settings, per-epoch history (``loss``, ``val_loss``,
+    ``val_cse``, ...), seconds per epoch, and the test predictions and their errors."""
+
+    name: str
+    settings: dict[str, Any]
+    history: dict[str, list[float]]
+    epoch_seconds: list[float]
+    params: int
+    pred: np.ndarray  # (n, 2) [hour, minute] on the test part
+    true: np.ndarray
+    model: keras.Model | None = None
+    resumed: bool = False
+
+    @property
+    def errors(self) -> np.ndarray:
+        """Per-clock common-sense error on the test part, in minutes."""
+        return common_sense_errors(*self.true.T, *self.pred.T)
+
+    @property
+    def cse(self) -> float:
+        """Mean common-sense error on the test part, in minutes."""
+        return float(self.errors.mean())
+
+    @property
+    def seconds(self) -> float:
+        return float(sum(self.epoch_seconds))
+
+    def summary(self) -> dict[str, Any]:
+        """The run in one row: test error, hour and minute accuracy, sizes and times."""
+        return {
+            "cse_minutes": self.cse,
+            "hour_accuracy": float(np.mean(self.pred[:, 0] == self.true[:, 0])),
+            "minute_accuracy": float(np.mean(self.pred[:, 1] == self.true[:, 1])),
+            "params": self.params,
+            "epochs": len(self.epoch_seconds),
+            "first_epoch_seconds": self.epoch_seconds[0] if self.epoch_seconds else None,
+            "train_seconds": self.seconds,
+        }
+
+
+def predict(
+    model: keras.Model, rep: Representation, x: np.ndarray, batch_size: int = 256
+) -> np.ndarray:
+    """Integer ``[hour, minute]`` (n, 2) that ``model`` reads from inputs ``x``."""
+    out = model.predict(x, batch_size=batch_size, verbose=0)
+    hours, minutes = rep.decode(out)
+    return np.stack([hours, minutes], axis=1)
+
+
+class _Watch(keras.callbacks.Callback):
+    """Per epoch: wall time and the validation common-sense error (into the history)."""
+
+    def __init__(self, rep: Representation, x_val: np.ndarray, y_val: np.ndarray) -> None:
+        super().__init__()
+        self.rep, self.x_val, self.y_val = rep, x_val, y_val
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        seconds = time.perf_counter() - self._start  # training time, before the scoring below
+        if logs is not None:
+            pred = predict(self.model, self.rep, self.x_val)
+            logs["val_cse"] = float(common_sense_errors(*self.y_val.T, *pred.T).mean())
+            logs["epoch_seconds"] = seconds
+
+
+#: The source of the training code and the networks as loaded: a run stored by other code is
+#: trained again.
+_SOURCE = hashlib.sha256(
+    (inspect.getsource(_models) + inspect.getsource(_labels)).encode()
+).hexdigest()[:16]
+
+
+def train(
+    name: str,
+    rep: Representation | str,
+    data: ClockInputs,
+    *,
+    body: str = "reader",
+    size: int = 96,
+    epochs: int = 5,
+    batch_size: int = 32,
+    optimizer: str = "adam",
+    learning_rate: float | None = 1e-3,
+    with_contrast: bool = False,
+    seed: int = 0,
+    body_options: Mapping[str, Any] | None = None,
+    store: Path | None = None,
+    keep_model: bool = False,
+    weights_dir: Path | None = None,
+) -> Run:
+    """Train ``body`` with ``rep``'s heads on ``data``'s training part, validate every epoch,
+    score the test part; return the :class:`Run`.
+
+    With ``store`` (a JSON-lines file) a finished run with the same settings, data and code is
+    read back instead of trained; while training, Keras' ``BackupAndRestore`` keeps the last
+    finished epoch in a folder beside the store, so an interrupted run resumes there.
+    ``keep_model`` returns the trained model too; it is then saved under ``weights_dir`` (a
+    folder outside git) and a later call loads it rather than retraining.
+    """
+    rep = _labels.get(rep) if isinstance(rep, str) else rep
+    options = dict(body_options or {})
+    settings = {
+        "representation": rep.name,
+        "body": body,
+        "size": size,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "optimizer": optimizer,
+        "learning_rate": learning_rate,
+        "contrast": with_contrast,
+        "seed": seed,
+        "options": options,
+    }
+    key = hashlib.sha256(
+        json.dumps({**settings, "data": data.digest, "code": _SOURCE}, sort_keys=True).encode()
+    ).hexdigest()[:20]
+    x = {p: data.x(p, size, with_contrast) for p in PARTS}
+    weights = weights_dir / f"{name}-{key}.weights.h5" if weights_dir is not None else None
+
+    def make() -> keras.Model:
+        keras.utils.set_random_seed(seed)
+        model = _models.build(body, rep, size=size, seed=seed, **options)
+        return _models.compile_for(model, rep, optimizer=optimizer, learning_rate=learning_rate)
+
+    done = _read_store(store).get(key)
+    if done is not None and (not keep_model or (weights is not None and weights.is_file())):
+        model = None
+        if keep_model:  # for predictions only: no optimizer state to restore
+            keras.utils.set_random_seed(seed)
+            model = _models.build(body, rep, size=size, seed=seed, **options)
+            model.load_weights(weights)
+        return Run(
+            name, settings, done["history"], done["epoch_seconds"], done["params"],
+            np.asarray(done["pred"]), data.labels("test"), model, resumed=True,
+        )  # fmt: skip
+
+    model = make()
+    callbacks: list[keras.callbacks.Callback] = [_Watch(rep, x["val"], data.labels("val"))]
+    backup = None
+    if store is not None:  # a per-epoch log and the last epoch's state, for a resumed run
+        backup = store.parent / f".backup-{name}-{key}"
+        backup.mkdir(parents=True, exist_ok=True)
+        callbacks.append(keras.callbacks.CSVLogger(str(backup / "log.csv"), append=True))
+        callbacks.append(keras.callbacks.BackupAndRestore(str(backup / "state")))
+    history = model.fit(
+        x["train"],
+        data.targets(rep, "train"),
+        validation_data=(x["val"], data.targets(rep, "val")),
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=0,
+    ).history
+    if backup is not None:  # the whole run's epochs, also those before an interruption
+        import pandas as pd
+
+        log = pd.read_csv(backup / "log.csv").drop_duplicates("epoch", keep="last")
+        history = {k: log[k].tolist() for k in log.columns if k != "epoch"}
+    hist = {k: [float(v) for v in vs] for k, vs in history.items() if k != "epoch_seconds"}
+    epoch_seconds = [float(s) for s in history.get("epoch_seconds", [])]
+    pred = predict(model, rep, x["test"])
+    run = Run(
+        name, settings, hist, epoch_seconds, int(model.count_params()), pred,
+        data.labels("test"), model if keep_model else None,
+    )  # fmt: skip
+    if weights is not None and keep_model:
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        model.save_weights(weights)
+    if store is not None:
+        row = {
+            "key": key,
+            "name": name,
+            "settings": settings,
+            "history": hist,
+            "epoch_seconds": epoch_seconds,
+            "params": run.params,
+            "pred": pred.tolist(),
+        }
+        _append(store, row)
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+    return run

@@ -1,0 +1,168 @@
+"""Chapter 03's networks, the circular loss, and resumable training runs."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from labkit import clocks
+from labkit.clocks import labels as L
+from labkit.clocks import models as M
+from labkit.clocks import training as T
+
+
+def test_circular_loss_is_the_angle_between_directions_in_half_turns():
+    def loss(true_turns, pred_turns, length=1.0):
+        t = L.angle_targets(np.array(true_turns)).astype("float32")
+        p = (length * L.angle_targets(np.array(pred_turns))).astype("float32")
+        return np.asarray(M.circular_loss(t, p))
+
+    np.testing.assert_allclose(loss([0.1], [0.1]), [0.0], atol=1e-3)
+    np.testing.assert_allclose(loss([0.0], [0.5]), [1.0], atol=1e-3)  # opposite
+    np.testing.assert_allclose(loss([0.01], [0.99]), [0.04], atol=1e-3)  # across 12, short way
+    np.testing.assert_allclose(loss([0.25], [0.125]), [0.25], atol=1e-3)
+    # the length of the prediction barely matters (a small pull towards 1)
+    assert abs(loss([0.0], [0.125], 3.0)[0] - loss([0.0], [0.125])[0]) < 0.05
+    # finite gradients, also at a perfect prediction
+    import tensorflow as tf
+
+    p = tf.Variable(L.angle_targets(np.array([0.2, 0.3])).astype("float32"))
+    with tf.GradientTape() as tape:
+        value = tf.reduce_sum(M.circular_loss(tf.constant(p.numpy()), p))
+    assert np.isfinite(tape.gradient(value, p).numpy()).all()
+
+
+def test_the_report_final_model_has_figure_5s_size():
+    model = M.build("report_final", L.get("two_head"), size=150)
+    assert 550_000 < model.count_params() < 650_000  # "about 600 000" in the report
+    assert model.get_layer("hour_dense").units == 64
+    assert model.get_layer("minute_dense").units == 256
+    assert model.get_layer("hour").units == 12 and model.get_layer("minute").units == 60
+
+
+@pytest.mark.parametrize("body", list(M.BODIES))
+def test_every_body_gives_every_head(body):
+    rep = L.get("image_angles")
+    model = M.build(body, rep, size=64 if body != "report_final" else 96)
+    out = model(np.zeros((2, *model.input_shape[1:]), "float32"))
+    assert {k: tuple(v.shape) for k, v in out.items()} == {h.name: (2, h.units) for h in rep.heads}
+
+
+def test_bad_choices_are_named():
+    with pytest.raises(ValueError, match="must be one of report_base"):
+        M.build("vgg", L.get("two_head"))
+    with pytest.raises(ValueError, match="augmentation would move"):
+        M.build("reader", L.get("image_angles"), augment=True)
+    with pytest.raises(ValueError, match="optimizer"):
+        M.compile_for(M.build("reader", L.get("two_head"), size=32), L.get("two_head"),
+                      optimizer="lbfgs")  # fmt: skip
+
+
+def test_contrast_darkens_dark_pixels_more():
+    x = np.array([0.3, 0.8], "float32")
+    y = T.contrast(x)
+    np.testing.assert_allclose(y, [0.09, 0.64], rtol=1e-6)
+    assert (x - y)[0] / x[0] > (x - y)[1] / x[1]
+
+
+def test_resize_keeps_the_scale_and_shape():
+    images = np.full((3, 40, 40), 255, np.uint8)
+    x = T.resize(images, 20)
+    assert x.shape == (3, 20, 20, 1) and x.dtype == np.float32
+    np.testing.assert_allclose(x, 1.0)
+    with pytest.raises(ValueError, match="shape"):
+        T.resize(np.zeros((2, 3)), 20)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clocks")
+    data = clocks.generate(60, difficulty="leiden", size=48, seed=0, folder=folder)
+    parts = clocks.split(data, seed=0, val=0.2, test=0.2)
+    return T.inputs(parts, seed=0, difficulty="leiden")
+
+
+def test_inputs_carry_the_generators_aux_labels(tiny):
+    index = tiny.split.index["test"]
+    expect = L.aux_labels(0, index, "leiden")
+    np.testing.assert_array_equal(tiny.aux["test"]["rotation"], expect["rotation"])
+    assert tiny.x("train", 32).shape == (36, 32, 32, 1)
+    assert tiny.x("train", 32, True).max() <= tiny.x("train", 32).max()
+
+
+def test_a_run_is_scored_stored_and_read_back(tiny, tmp_path, monkeypatch):
+    store = tmp_path / "runs.jsonl"
+    kw = dict(body="reader", size=32, epochs=2, batch_size=8, store=store,
+              body_options={"filters": (8, 8), "stem": 8, "dense": 16})  # fmt: skip
+    run = T.train("tiny", "hand_angles", tiny, **kw)
+    assert len(run.epoch_seconds) == 2 and len(run.history["val_cse"]) == 2
+    assert run.pred.shape == (12, 2) and 0 <= run.cse <= 360
+    expect = clocks.common_sense_error(*run.true.T, *run.pred.T)
+    assert math.isclose(run.cse, expect)
+    assert not list(tmp_path.glob(".backup-*"))  # removed once the run is stored
+
+    def no_fit(*a, **k):
+        raise AssertionError("a stored run must not train again")
+
+    monkeypatch.setattr(keras.Model, "fit", no_fit)
+    again = T.train("tiny", "hand_angles", tiny, **kw)
+    assert again.resumed and again.cse == run.cse and again.history == run.history
+    with pytest.raises(AssertionError, match="must not train"):
+        T.train("tiny", "hand_angles", tiny, **{**kw, "epochs": 3})  # another budget trains
+
+
+def test_a_kept_model_is_saved_and_loaded_not_retrained(tiny, tmp_path, monkeypatch):
+    kw = dict(body="reader", size=32, epochs=1, batch_size=8, store=tmp_path / "r.jsonl",
+              keep_model=True, weights_dir=tmp_path / "w",
+              body_options={"filters": (8,), "stem": 8, "dense": 8})  # fmt: skip
+    run = T.train("kept", "two_head", tiny, **kw)
+    x = tiny.x("test", 32)
+    first = T.predict(run.model, L.get("two_head"), x)
+    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: 1 / 0)
+    again = T.train("kept", "two_head", tiny, **kw)
+    np.testing.assert_array_equal(T.predict(again.model, L.get("two_head"), x), first)
+
+
+def test_an_interrupted_run_resumes_from_its_last_epoch(tiny, tmp_path):
+    """Stop a run after its first epoch; the rerun trains only the remaining epochs and its
+    history still holds all of them."""
+    store = tmp_path / "runs.jsonl"
+    kw = dict(body="reader", size=32, epochs=3, batch_size=8, store=store,
+              body_options={"filters": (8,), "stem": 8, "dense": 8})  # fmt: skip
+
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    original = keras.Model.fit
+
+    def fit_then_stop(self, *a, callbacks=(), **k):
+        return original(self, *a, callbacks=[*callbacks, Stop()], **k)
+
+    keras.Model.fit = fit_then_stop
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            T.train("cut", "two_head", tiny, **kw)
+    finally:
+        keras.Model.fit = original
+    assert not store.exists() and list(tmp_path.glob(".backup-cut-*"))
+    epochs_run = []
+
+    class Count(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            epochs_run.append(epoch)
+
+    def fit_counting(self, *a, callbacks=(), **k):
+        return original(self, *a, callbacks=[*callbacks, Count()], **k)
+
+    keras.Model.fit = fit_counting
+    try:
+        run = T.train("cut", "two_head", tiny, **kw)
+    finally:
+        keras.Model.fit = original
+    assert epochs_run == [1, 2]
+    assert len(run.history["loss"]) == 3 and len(run.epoch_seconds) == 3
