@@ -84,6 +84,22 @@ def _chapter_03(results: dict) -> None:
     examples = results["common_sense_error_examples"]
     assert examples["11:59 vs 0:01"] == 2 and examples["0:00 vs 6:00"] == 360
     assert all(0 <= e <= 360 for e in results["baselines_test"].values())
+    # part two: the shape, every representation and the report's model scored
+    final = results["final"]
+    assert final["difficulty"] == "leiden" and final["n_test"] == 60 and final["image_size"] == 32
+    assert final["representation"] == "image_angles" and final["train_seconds"] > 0
+    assert 0 <= results["easy"]["cse_minutes"] <= 360
+    assert 0 <= results["report_model"]["cse_minutes"] <= 360
+    assert len(results["report_model"]["table6"]) == 10
+    assert set(results["report_model"]["ablation"]) == {
+        "contrast + augmentation (the report)", "no contrast", "no augmentation"
+    }  # fmt: skip
+    expected = {"two_head", "class_720", "class_720_smooth", "one_value", "sincos",
+                "hour_class_minute_sincos", "hand_angles", "hand_angles_circular",
+                "image_angles"}  # fmt: skip
+    assert set(results["representations"]) == expected
+    assert all(0 <= r["cse_minutes"] <= 360 for r in results["representations"].values())
+    assert {r["model"] for r in results["base_models"]} == {"classifier", "regression"}
 
 
 def _chapter_04(results: dict) -> None:

@@ -91,24 +91,27 @@ class ClockInputs:
 
     def targets(self, rep: Representation, part: str) -> dict[str, np.ndarray]:
         """``rep``'s targets for ``part``."""
-        return rep.encode(self.labels(part), self.aux[part] if rep.needs_aux else None)
+        return rep.encode(self.labels(part), self.aux.get(part) if rep.needs_aux else None)
 
     @property
     def digest(self) -> str:
         return f"{self.split.digest[:16]}-{self.difficulty}"
 
 
-def inputs(split: _data.Split, *, seed: int, difficulty: str) -> ClockInputs:
+def inputs(split: _data.Split, *, seed: int | None, difficulty: str) -> ClockInputs:
     """:class:`ClockInputs` of a split of ``clocks.generate(..., seed=seed,
-    difficulty=difficulty)``; the aux labels replay the generator's recipe for each index."""
-    aux = {p: _labels.aux_labels(seed, split.index[p], difficulty) for p in PARTS}
+    difficulty=difficulty)``; the aux labels replay the generator's recipe for each index.
+    ``seed=None`` for clocks that were not generated (the course's photos): no aux labels."""
+    aux = {}
+    if seed is not None:
+        aux = {p: _labels.aux_labels(seed, split.index[p], difficulty) for p in PARTS}
     return ClockInputs(split, aux, difficulty)
 
 
 @dataclass
 class Run:
-    """One finished training run: its settings, per-epoch history (``loss``, ``val_loss``,
-    ``val_cse``, ...), seconds per epoch, and the test predictions and their errors."""
+    """One finished training run: its settings, per-epoch history (``loss``, each head's loss,
+    ``val_cse``), seconds per epoch, and the test predictions and their errors."""
 
     name: str
     settings: dict[str, Any]
@@ -198,15 +201,19 @@ def train(
     store: Path | None = None,
     keep_model: bool = False,
     weights_dir: Path | None = None,
+    eager: bool = False,
 ) -> Run:
-    """Train ``body`` with ``rep``'s heads on ``data``'s training part, validate every epoch,
-    score the test part; return the :class:`Run`.
+    """Train ``body`` with ``rep``'s heads on ``data``'s training part, score the validation
+    part after every epoch (its common-sense error, ``val_cse``; no validation loss, which
+    would cost a second traced graph per run) and the test part at the end; return the
+    :class:`Run`.
 
     With ``store`` (a JSON-lines file) a finished run with the same settings, data and code is
     read back instead of trained; while training, Keras' ``BackupAndRestore`` keeps the last
     finished epoch in a folder beside the store, so an interrupted run resumes there.
     ``keep_model`` returns the trained model too; it is then saved under ``weights_dir`` (a
-    folder outside git) and a later call loads it rather than retraining.
+    folder outside git) and a later call loads it rather than retraining. ``eager`` runs Keras
+    eagerly: faster than tracing graphs for tiny data (the smoke profile).
     """
     rep = _labels.get(rep) if isinstance(rep, str) else rep
     options = dict(body_options or {})
@@ -246,6 +253,7 @@ def train(
         )  # fmt: skip
 
     model = make()
+    model.run_eagerly = eager
     callbacks: list[keras.callbacks.Callback] = [_Watch(rep, x["val"], data.labels("val"))]
     backup = None
     if store is not None:  # a per-epoch log and the last epoch's state, for a resumed run
@@ -256,7 +264,6 @@ def train(
     history = model.fit(
         x["train"],
         data.targets(rep, "train"),
-        validation_data=(x["val"], data.targets(rep, "val")),
         epochs=epochs,
         batch_size=batch_size,
         shuffle=True,
