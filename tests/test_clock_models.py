@@ -166,3 +166,19 @@ def test_an_interrupted_run_resumes_from_its_last_epoch(tiny, tmp_path):
         keras.Model.fit = original
     assert epochs_run == [1, 2]
     assert len(run.history["loss"]) == 3 and len(run.epoch_seconds) == 3
+
+
+def test_a_subset_trains_on_the_first_clocks_only(tiny, monkeypatch):
+    seen = []
+    original = keras.Model.fit
+
+    def fit_recording(self, x, y, **k):
+        seen.append((len(x), {name: len(v) for name, v in y.items()}))
+        return original(self, x, y, **k)
+
+    monkeypatch.setattr(keras.Model, "fit", fit_recording)
+    run = T.train("sub", "two_head", tiny, size=32, epochs=1, subset=10,
+                  body_options={"filters": (8,), "stem": 8, "dense": 8})  # fmt: skip
+    assert seen == [(10, {"hour": 10, "minute": 10})] and run.settings["subset"] == 10
+    with pytest.raises(ValueError, match="subset must be a positive"):
+        T.train("sub", "two_head", tiny, subset=0)

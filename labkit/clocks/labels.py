@@ -354,7 +354,7 @@ REPRESENTATIONS: dict[str, Representation] = {
         _make(
             "image_angles",
             "image angles of the 12 mark and both hands, and a mirror flag",
-            _image_angles("circular"),
+            _image_angles("mse"),
             needs_aux=True,
             notes="time = sign x (hand - mark); uses the generator's rotation and mirror labels",
         ),

@@ -151,13 +151,14 @@ def reader(
     filters: Sequence[int] = (32, 64, 128, 256),
     dense: int = 256,
     dropout: float = 0.2,
+    pool: str = "average",
     augment: bool = False,
     seed: int | None = None,
 ) -> keras.Model:
     """This workbook's clock reader: a 5x5 stride-2 convolution of ``stem`` filters, then per
     entry of ``filters`` a 3x3 convolution, batch normalisation (momentum 0.9: runs here are
-    short), ReLU and 2x2 max-pooling; global average pooling, dense ``dense`` with ``dropout``,
-    and ``rep``'s heads."""
+    short), ReLU and 2x2 max-pooling; global average pooling (``pool="average"``) or the grid
+    flattened (``"flatten"``), dense ``dense`` with ``dropout``, and ``rep``'s heads."""
     inputs, x = _input(size, augment, seed)
     x = keras.layers.Conv2D(stem, 5, strides=2, padding="same", activation="relu")(x)
     for f in filters:
@@ -165,7 +166,12 @@ def reader(
         x = keras.layers.BatchNormalization(momentum=0.9)(x)
         x = keras.layers.Activation("relu")(x)
         x = keras.layers.MaxPooling2D(2)(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
+    if pool not in ("average", "flatten"):
+        raise ValueError(f"pool must be 'average' or 'flatten' (got {pool!r})")
+    if pool == "average":
+        x = keras.layers.GlobalAveragePooling2D()(x)
+    else:  # keep where on the grid each feature is
+        x = keras.layers.Flatten()(x)
     x = keras.layers.Dense(dense, activation="relu")(x)
     if dropout:
         x = keras.layers.Dropout(dropout)(x)

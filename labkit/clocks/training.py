@@ -202,6 +202,7 @@ def train(
     keep_model: bool = False,
     weights_dir: Path | None = None,
     eager: bool = False,
+    subset: int | None = None,
 ) -> Run:
     """Train ``body`` with ``rep``'s heads on ``data``'s training part, score the validation
     part after every epoch (its common-sense error, ``val_cse``; no validation loss, which
@@ -213,10 +214,13 @@ def train(
     finished epoch in a folder beside the store, so an interrupted run resumes there.
     ``keep_model`` returns the trained model too; it is then saved under ``weights_dir`` (a
     folder outside git) and a later call loads it rather than retraining. ``eager`` runs Keras
-    eagerly: faster than tracing graphs for tiny data (the smoke profile).
+    eagerly: faster than tracing graphs for tiny data (the smoke profile). ``subset`` trains on
+    the first that many training clocks only (the split's order is random; None: all).
     """
     rep = _labels.get(rep) if isinstance(rep, str) else rep
     options = dict(body_options or {})
+    if subset is not None and not (isinstance(subset, int) and subset > 0):
+        raise ValueError(f"subset must be a positive number of clocks or None (got {subset!r})")
     settings = {
         "representation": rep.name,
         "body": body,
@@ -228,6 +232,7 @@ def train(
         "contrast": with_contrast,
         "seed": seed,
         "options": options,
+        "subset": subset,
     }
     key = hashlib.sha256(
         json.dumps({**settings, "data": data.digest, "code": _SOURCE}, sort_keys=True).encode()
@@ -252,6 +257,8 @@ def train(
             np.asarray(done["pred"]), data.labels("test"), model, resumed=True,
         )  # fmt: skip
 
+    train_x = x["train"][:subset]
+    train_y = {k: v[:subset] for k, v in data.targets(rep, "train").items()}
     model = make()
     model.run_eagerly = eager
     callbacks: list[keras.callbacks.Callback] = [_Watch(rep, x["val"], data.labels("val"))]
@@ -262,8 +269,8 @@ def train(
         callbacks.append(keras.callbacks.CSVLogger(str(backup / "log.csv"), append=True))
         callbacks.append(keras.callbacks.BackupAndRestore(str(backup / "state")))
     history = model.fit(
-        x["train"],
-        data.targets(rep, "train"),
+        train_x,
+        train_y,
         epochs=epochs,
         batch_size=batch_size,
         shuffle=True,
