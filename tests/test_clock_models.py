@@ -182,3 +182,31 @@ def test_a_subset_trains_on_the_first_clocks_only(tiny, monkeypatch):
     assert seen == [(10, {"hour": 10, "minute": 10})] and run.settings["subset"] == 10
     with pytest.raises(ValueError, match="subset must be a positive"):
         T.train("sub", "two_head", tiny, subset=0)
+
+
+def test_head_errors_score_each_head_alone(tiny):
+    rep = L.get("image_angles")
+    model = M.build("reader", rep, size=32, filters=(8,), stem=8, dense=8)
+    targets = tiny.targets(rep, "test")
+    x = tiny.x("test", 32)
+
+    class Oracle:  # a "model" that outputs the targets: perfect heads
+        def __call__(self, xb, training=False):
+            i = Oracle.at
+            Oracle.at += len(xb)
+            return {k: v[i : i + len(xb)] for k, v in targets.items()}
+
+    Oracle.at = 0
+    perfect = T.head_errors(Oracle(), rep, x, targets)
+    assert perfect == {"mark (degrees)": pytest.approx(0, abs=1e-3),
+                       "hour_hand (degrees)": pytest.approx(0, abs=1e-3),
+                       "minute_hand (degrees)": pytest.approx(0, abs=1e-3),
+                       "mirror (accuracy)": 1.0}  # fmt: skip
+    untrained = T.head_errors(model, rep, x, targets)
+    assert all(0 <= v <= 180 for k, v in untrained.items() if "degrees" in k)
+    # opposite directions are 180 degrees apart
+    flipped = {k: (-v if k != "mirror" else 1 - v) for k, v in targets.items()}
+    Oracle.at = 0
+    worst = T.head_errors(Oracle(), rep, x, flipped)
+    assert worst["minute_hand (degrees)"] == pytest.approx(180, abs=1e-3)
+    assert worst["mirror (accuracy)"] == 0.0

@@ -120,13 +120,17 @@ def errors_of(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
 
 
 def curves(runs: Mapping[str, Run]) -> plt.Figure:
-    """Per epoch: the training loss (left) and the validation common-sense error (right,
-    minutes), one colour per run."""
+    """Per epoch: the training loss (left; for one run with several heads, each head's loss
+    too, dotted) and the validation common-sense error (right, minutes), one colour per run."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
     for c, (label, run) in enumerate(runs.items()):
         h = run.history
         epochs = np.arange(1, len(h["loss"]) + 1)
         left.plot(epochs, h["loss"], color=f"C{c}", marker="o", ms=3, label=label)
+        heads = sorted(k for k in h if k.endswith("_loss") and k != "loss")
+        if len(runs) == 1 and len(heads) > 1:
+            for j, k in enumerate(heads, start=1):
+                left.plot(epochs, h[k], color=f"C{j}", ls=":", label=k.removesuffix("_loss"))
         right.plot(epochs, h["val_cse"], color=f"C{c}", marker="s", ms=3, label=label)
     left.set(xlabel="epoch", ylabel="training loss")
     right.set(xlabel="epoch", ylabel="validation error (minutes)", yscale="log")
