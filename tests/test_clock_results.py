@@ -1,0 +1,90 @@
+"""Chapter 03's tables and figures of trained readers, on hand-made runs (no training)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from labkit.clocks import results as R
+from labkit.clocks.training import Run
+
+
+def _run(true, pred, seconds=(2.0, 1.0), name="r") -> Run:
+    history = {"loss": [1.0, 0.5], "hour_loss": [0.6, 0.3], "minute_loss": [0.4, 0.2],
+               "val_cse": [100.0, 50.0]}  # fmt: skip
+    return Run(name, {}, history, list(seconds), 123, np.array(pred), np.array(true))
+
+
+TRUE = [[0, 0], [3, 58], [11, 59], [6, 30], [4, 5]]
+PRED = [[0, 0], [2, 58], [0, 1], [6, 31], [5, 5]]  # errors 0, 60, 2, 1, 60
+
+
+def test_compare_gives_one_row_per_run_with_its_scores():
+    run = _run(TRUE, PRED)
+    table = R.compare({"a": run}, {"a": "title a"})
+    row = table.loc["a"]
+    assert row["what"] == "title a"
+    assert row["cse_minutes"] == pytest.approx((0 + 60 + 2 + 1 + 60) / 5)
+    assert row["hour_accuracy"] == pytest.approx(2 / 5)  # 0:00 and 6:31 have the right hour
+    assert row["minute_accuracy"] == pytest.approx(3 / 5)
+    assert (row["epochs"], row["first_epoch_seconds"], row["train_seconds"]) == (2, 2.0, 3.0)
+
+
+def test_timing_groups_repeats_and_averages_first_epochs():
+    runs = {
+        ("cnn", "sgd", 0): _run(TRUE, PRED, seconds=(2.0, 1.0)),
+        ("cnn", "sgd", 1): _run(TRUE, TRUE, seconds=(4.0, 1.0)),
+        ("cnn", "adam", 0): _run(TRUE, TRUE, seconds=(3.0,)),
+    }
+    table = R.timing(runs, by=("model", "optimizer"))
+    sgd = table.loc[("cnn", "sgd")]
+    assert sgd["first_epoch_s"] == 3.0 and sgd["first_epoch_sd"] == pytest.approx(np.sqrt(2))
+    assert sgd["cse_minutes"] == pytest.approx(123 / 5 / 2) and sgd["runs"] == 2
+    assert list(table.index) == [("cnn", "sgd"), ("cnn", "adam")]  # in the order given
+
+
+def test_random_predictions_are_seeded_rows_of_table_6():
+    run = _run(TRUE, PRED)
+    table = R.random_predictions(run, k=3, seed=1)
+    assert len(table) == 3 and list(table.columns) == ["predicted", "true", "error (min)"]
+    assert table.equals(R.random_predictions(run, k=3, seed=1))
+    errors = R.errors_of(TRUE, PRED)
+    for i, row in table.iterrows():
+        assert row["true"] == R.fmt_time(*TRUE[i]) and row["predicted"] == R.fmt_time(*PRED[i])
+        assert row["error (min)"] == errors[i]
+    assert len(R.random_predictions(run, k=50)) == 5  # never more than the test clocks
+
+
+def test_off_by_one_hour_counts_wrong_hours_with_right_minutes_near_the_full_hour():
+    counts = R.off_by_one_hour(_run(TRUE, PRED))
+    # 3:58 read 2:58 (near the full hour) and 4:05 read 5:05 (near too: minute <= 10)
+    assert counts == {"off_by_one_hour": 2, "near_full_hour": 2, "n_test": 5}
+    far = R.off_by_one_hour(_run([[3, 30]], [[4, 30]]))
+    assert far == {"off_by_one_hour": 1, "near_full_hour": 0, "n_test": 1}
+    assert R.off_by_one_hour(_run([[3, 30]], [[3, 40]]))["off_by_one_hour"] == 0
+
+
+def test_errors_of_matches_the_metric():
+    np.testing.assert_array_equal(R.errors_of(TRUE, PRED), [0, 60, 2, 1, 60])
+    assert R.fmt_time(3, 7) == "3:07"
+
+
+def test_figures_draw_what_they_are_given():
+    run = _run(TRUE, PRED)
+    ax = R.error_histogram({"final": run.errors})
+    assert "mean 24.6" in ax.get_legend().get_texts()[0].get_text()
+    fig = R.curves({"final": run})
+    left, right = fig.axes[:2]
+    assert [line.get_label() for line in left.get_lines()] == ["final", "hour", "minute"]
+    np.testing.assert_array_equal(right.get_lines()[0].get_ydata(), [100.0, 50.0])
+    images = np.zeros((5, 20, 20), np.uint8)
+    worst = R.worst(run, images, k=2)
+    titles = [a.get_title() for a in worst.axes if a.get_title()]
+    assert titles[0].startswith("true 3:58\nread 2:58") or titles[0].startswith("true 4:05")
+    assert len(titles) == 2
+    plt.close("all")
