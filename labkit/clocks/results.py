@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import plots
-from .metric import common_sense_errors
-from .training import Run
+from .training import Run, errors_of
 
 __all__ = [
     "compare",
@@ -112,11 +111,6 @@ def worst(run: Run, images: np.ndarray, k: int = 8) -> plt.Figure:
         for i in order
     ]
     return plots.image_rows({"worst": [images[i] for i in order]}, {"worst": captions}, cell=1.6)
-
-
-def errors_of(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Per-clock common-sense errors of ``[hour, minute]`` arrays."""
-    return common_sense_errors(*np.asarray(true).T, *np.asarray(pred).T)
 
 
 def curves(runs: Mapping[str, Run]) -> plt.Figure:

@@ -22,15 +22,27 @@ from typing import Any
 
 import keras
 import numpy as np
+import pandas as pd
 
 from .. import data as _data
 from ..experiments import _append, _read_store
+from ..models import prepare
 from . import labels as _labels
 from . import models as _models
 from .labels import Representation
 from .metric import common_sense_errors
 
-__all__ = ["ClockInputs", "Run", "contrast", "head_errors", "inputs", "predict", "resize", "train"]
+__all__ = [
+    "ClockInputs",
+    "Run",
+    "contrast",
+    "errors_of",
+    "head_errors",
+    "inputs",
+    "predict",
+    "resize",
+    "train",
+]
 
 PARTS = ("train", "val", "test")
 
@@ -40,12 +52,9 @@ def resize(images: np.ndarray, size: int) -> np.ndarray:
     when shrinking, so thin hands fade rather than vanish)."""
     import tensorflow as tf
 
-    x = np.asarray(images)
-    if x.ndim != 3:
-        raise ValueError(f"expected images of shape (n, height, width), got {x.shape}")
     if size < 16:
         raise ValueError(f"size must be at least 16 pixels (got {size})")
-    x = x[..., None].astype("float32") / 255.0
+    x = prepare(images)
     if x.shape[1:3] == (size, size):
         return x
     out = np.empty((len(x), size, size, 1), "float32")
@@ -80,13 +89,11 @@ class ClockInputs:
         """Network inputs of ``part`` at ``size``, contrast applied or not."""
         if part not in PARTS:
             raise ValueError(f"part must be one of {', '.join(PARTS)} (got {part!r})")
-        key = (part, size, with_contrast)
+        plain, key = (part, size, False), (part, size, with_contrast)
+        if plain not in self._cache:
+            self._cache[plain] = resize(getattr(self.split, part)[0], size)
         if key not in self._cache:
-            base = self._cache.get((part, size, False))
-            if base is None:
-                base = self._cache[(part, size, False)] = resize(getattr(self.split, part)[0], size)
-            if with_contrast:
-                self._cache[key] = contrast(base)
+            self._cache[key] = contrast(self._cache[plain])
         return self._cache[key]
 
     def targets(self, rep: Representation, part: str) -> dict[str, np.ndarray]:
@@ -108,6 +115,11 @@ def inputs(split: _data.Split, *, seed: int | None, difficulty: str) -> ClockInp
     return ClockInputs(split, aux, difficulty)
 
 
+def errors_of(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Per-clock common-sense errors, in minutes, of ``[hour, minute]`` arrays (n, 2)."""
+    return common_sense_errors(*np.asarray(true).T, *np.asarray(pred).T)
+
+
 @dataclass
 class Run:
     """One finished training run: its settings, per-epoch history (``loss``, each head's loss,
@@ -126,7 +138,7 @@ class Run:
     @property
     def errors(self) -> np.ndarray:
         """Per-clock common-sense error on the test part, in minutes."""
-        return common_sense_errors(*self.true.T, *self.pred.T)
+        return errors_of(self.true, self.pred)
 
     @property
     def cse(self) -> float:
@@ -206,7 +218,7 @@ class _Watch(keras.callbacks.Callback):
         seconds = time.perf_counter() - self._start  # training time, before the scoring below
         if logs is not None:
             pred = predict(self.model, self.rep, self.x_val)
-            logs["val_cse"] = float(common_sense_errors(*self.y_val.T, *pred.T).mean())
+            logs["val_cse"] = float(errors_of(self.y_val, pred).mean())
             logs["epoch_seconds"] = seconds
 
 
@@ -268,29 +280,27 @@ def train(
     key = hashlib.sha256(
         json.dumps({**settings, "data": data.digest, "code": _SOURCE}, sort_keys=True).encode()
     ).hexdigest()[:20]
-    x = {p: data.x(p, size, with_contrast) for p in PARTS}
     weights = weights_dir / f"{name}-{key}.weights.h5" if weights_dir is not None else None
 
-    def make() -> keras.Model:
+    def build() -> keras.Model:
         keras.utils.set_random_seed(seed)
-        model = _models.build(body, rep, size=size, seed=seed, **options)
-        return _models.compile_for(model, rep, optimizer=optimizer, learning_rate=learning_rate)
+        return _models.build(body, rep, size=size, seed=seed, **options)
 
     done = _read_store(store).get(key)
     if done is not None and (not keep_model or (weights is not None and weights.is_file())):
         model = None
         if keep_model:  # for predictions only: no optimizer state to restore
-            keras.utils.set_random_seed(seed)
-            model = _models.build(body, rep, size=size, seed=seed, **options)
+            model = build()
             model.load_weights(weights)
         return Run(
             name, settings, done["history"], done["epoch_seconds"], done["params"],
             np.asarray(done["pred"]), data.labels("test"), model, resumed=True,
         )  # fmt: skip
 
+    x = {p: data.x(p, size, with_contrast) for p in PARTS}
     train_x = x["train"][:subset]
     train_y = {k: v[:subset] for k, v in data.targets(rep, "train").items()}
-    model = make()
+    model = _models.compile_for(build(), rep, optimizer=optimizer, learning_rate=learning_rate)
     callbacks: list[keras.callbacks.Callback] = [_Watch(rep, x["val"], data.labels("val"))]
     backup = None
     if store is not None:  # a per-epoch log and the last epoch's state, for a resumed run
@@ -308,8 +318,6 @@ def train(
         verbose=0,
     ).history
     if backup is not None:  # the whole run's epochs, also those before an interruption
-        import pandas as pd
-
         log = pd.read_csv(backup / "log.csv").drop_duplicates("epoch", keep="last")
         history = {k: log[k].tolist() for k in log.columns if k != "epoch"}
     hist = {k: [float(v) for v in vs] for k, vs in history.items() if k != "epoch_seconds"}
