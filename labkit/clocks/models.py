@@ -187,15 +187,17 @@ def compile_for(
     rep: Representation,
     *,
     optimizer: str = "adam",
-    learning_rate: float | None = None,
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule | None = None,
 ) -> keras.Model:
-    """Compile ``model`` with each head's loss and weight; ``learning_rate`` None keeps the
-    optimizer's Keras default."""
+    """Compile ``model`` with each head's loss and weight; ``learning_rate`` (a number or a
+    schedule) None keeps the optimizer's Keras default."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(
             f"unknown optimizer {optimizer!r}: it must be one of {', '.join(OPTIMIZERS)}"
         )
-    kwargs = {} if learning_rate is None else {"learning_rate": float(learning_rate)}
+    if isinstance(learning_rate, (int, float)):
+        learning_rate = float(learning_rate)
+    kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
     model.compile(
         optimizer=OPTIMIZERS[optimizer](**kwargs),
         loss={h.name: _loss(h.loss) for h in rep.heads},

@@ -29,6 +29,7 @@ from ..experiments import _append, _read_store
 from ..models import prepare
 from . import labels as _labels
 from . import models as _models
+from . import symmetry as _symmetry
 from .labels import Representation
 from .metric import common_sense_errors
 
@@ -163,14 +164,24 @@ class Run:
 
 
 def predict(
-    model: keras.Model, rep: Representation, x: np.ndarray, batch_size: int = 256
+    model: keras.Model,
+    rep: Representation,
+    x: np.ndarray,
+    batch_size: int = 256,
+    *,
+    averaged: bool = False,
 ) -> np.ndarray:
-    """Integer ``[hour, minute]`` (n, 2) that ``model`` reads from inputs ``x``.
+    """Integer ``[hour, minute]`` (n, 2) that ``model`` reads from inputs ``x``; ``averaged``:
+    from its outputs averaged over the image's eight exact symmetries
+    (:func:`~labkit.clocks.symmetry.predict_averaged`, eight times the work).
 
     Calls the model on batches directly rather than through ``model.predict``, which traces a
     graph first: for the few hundred clocks of a validation part that costs more than it saves
     (about a second per run)."""
-    out = _outputs(model, x, batch_size)
+    if averaged:
+        out = _symmetry.predict_averaged(lambda v: _outputs(model, v, batch_size), rep, x)
+    else:
+        out = _outputs(model, x, batch_size)
     hours, minutes = rep.decode(out)
     return np.stack([hours, minutes], axis=1)
 
@@ -202,6 +213,60 @@ def head_errors(
         else:
             errors[f"{head.name} (absolute error)"] = float(np.abs(pred - true).mean())
     return errors
+
+
+class _Symmetric(keras.utils.PyDataset):
+    """Batches of shuffled training images, each moved by a random one of the eight exact
+    symmetries with its targets (:func:`~labkit.clocks.symmetry.augment`); new draws every
+    epoch, seeded."""
+
+    def __init__(
+        self, x: np.ndarray, y: dict[str, np.ndarray], rep: Representation, batch_size: int,
+        seed: int,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.x, self.y, self.rep, self.batch_size, self.seed = x, y, rep, batch_size, seed
+        self.epoch = 0
+        self._shuffle()
+
+    def _shuffle(self) -> None:
+        self.order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        idx = np.sort(self.order[i * self.batch_size : (i + 1) * self.batch_size])
+        y = {k: v[idx] for k, v in self.y.items()}
+        seed = int(np.random.default_rng([self.seed, self.epoch, i]).integers(2**31))
+        return _symmetry.augment(self.x[idx], y, self.rep, seed)
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self._shuffle()
+
+
+def _learning_rate(
+    schedule: str, learning_rate: float | None, steps_per_epoch: int, epochs: int
+) -> float | keras.optimizers.schedules.LearningRateSchedule | None:
+    """``"constant"``: ``learning_rate`` throughout; ``"cosine"``: a linear warm-up over the
+    first epoch from a tenth of it, then a cosine decay to a hundredth of it at the end."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)} (got {schedule!r})")
+    if schedule == "constant":
+        return learning_rate
+    if learning_rate is None:
+        raise ValueError("a cosine schedule needs a learning_rate (its peak)")
+    total = steps_per_epoch * epochs
+    warmup = min(steps_per_epoch, total // 2)
+    return keras.optimizers.schedules.CosineDecay(
+        learning_rate / 10, max(1, total - warmup), alpha=0.01,
+        warmup_target=learning_rate, warmup_steps=warmup,
+    )  # fmt: skip
+
+
+#: Learning-rate schedules :func:`train` knows.
+SCHEDULES = ("constant", "cosine")
 
 
 class _Watch(keras.callbacks.Callback):
@@ -247,6 +312,8 @@ def train(
     keep_model: bool = False,
     weights_dir: Path | None = None,
     subset: int | None = None,
+    schedule: str = "constant",
+    symmetry: bool = False,
 ) -> Run:
     """Train ``body`` with ``rep``'s heads on ``data``'s training part, score the validation
     part after every epoch (its common-sense error, ``val_cse``; no validation loss, which
@@ -259,6 +326,10 @@ def train(
     ``keep_model`` returns the trained model too; it is then saved under ``weights_dir`` (a
     folder outside git) and a later call loads it rather than retraining. ``subset`` trains on the
     first that many training clocks only (the split's order is random; None: all).
+    ``schedule``: ``"constant"`` or ``"cosine"`` (warm-up, then decay; ``learning_rate`` is its
+    peak). ``symmetry``: every training image turned and flipped at random (labels moved
+    exactly, :mod:`~labkit.clocks.symmetry`) and the test clocks read in all eight symmetries,
+    the outputs averaged (the validation watch reads one view, for speed).
     """
     rep = _labels.get(rep) if isinstance(rep, str) else rep
     options = dict(body_options or {})
@@ -276,6 +347,8 @@ def train(
         "seed": seed,
         "options": options,
         "subset": subset,
+        "schedule": schedule,
+        "symmetry": symmetry,
     }
     key = hashlib.sha256(
         json.dumps({**settings, "data": data.digest, "code": _SOURCE}, sort_keys=True).encode()
@@ -300,7 +373,9 @@ def train(
     x = {p: data.x(p, size, with_contrast) for p in PARTS}
     train_x = x["train"][:subset]
     train_y = {k: v[:subset] for k, v in data.targets(rep, "train").items()}
-    model = _models.compile_for(build(), rep, optimizer=optimizer, learning_rate=learning_rate)
+    steps = -(-len(train_x) // batch_size)
+    rate = _learning_rate(schedule, learning_rate, steps, epochs)
+    model = _models.compile_for(build(), rep, optimizer=optimizer, learning_rate=rate)
     callbacks: list[keras.callbacks.Callback] = [_Watch(rep, x["val"], data.labels("val"))]
     backup = None
     if store is not None:  # a per-epoch log and the last epoch's state, for a resumed run
@@ -308,21 +383,21 @@ def train(
         backup.mkdir(parents=True, exist_ok=True)
         callbacks.append(keras.callbacks.CSVLogger(str(backup / "log.csv"), append=True))
         callbacks.append(keras.callbacks.BackupAndRestore(str(backup / "state")))
-    history = model.fit(
-        train_x,
-        train_y,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        callbacks=callbacks,
-        verbose=0,
-    ).history
+    if symmetry:
+        batches = _Symmetric(train_x, train_y, rep, batch_size, seed)
+        fitted = model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=0)
+    else:
+        fitted = model.fit(
+            train_x, train_y, epochs=epochs, batch_size=batch_size, shuffle=True,
+            callbacks=callbacks, verbose=0,
+        )  # fmt: skip
+    history = fitted.history
     if backup is not None:  # the whole run's epochs, also those before an interruption
         log = pd.read_csv(backup / "log.csv").drop_duplicates("epoch", keep="last")
         history = {k: log[k].tolist() for k in log.columns if k != "epoch"}
     hist = {k: [float(v) for v in vs] for k, vs in history.items() if k != "epoch_seconds"}
     epoch_seconds = [float(s) for s in history.get("epoch_seconds", [])]
-    pred = predict(model, rep, x["test"])
+    pred = predict(model, rep, x["test"], averaged=symmetry)
     run = Run(
         name, settings, hist, epoch_seconds, int(model.count_params()), pred,
         data.labels("test"), model if keep_model else None,

@@ -1,0 +1,108 @@
+"""The eight exact symmetries of a square image and what they do to a clock's labels.
+
+A quarter turn or a left-right flip of the pixel grid moves no pixel off the grid and
+interpolates nothing, so each is *exact*, and what it does to the labels is known:
+
+* the time is unchanged (a turned clock reads the same; a mirrored clock keeps its label in
+  this dataset), so every representation that reads the dial is unchanged;
+* a representation in *image* coordinates (``rep.needs_aux``: the 12 mark's and the hands'
+  angles, clockwise from the top of the image, and a mirror flag) changes in a known way: a turn
+  of ``j`` quarters clockwise adds ``j / 4`` turn to every angle, and a flip maps an angle
+  ``a`` to ``-a`` and toggles the mirror flag.
+
+:func:`augment` draws one of the eight per training image (eight times the distinct
+images, labels exact); :func:`predict_averaged` reads each test image in all eight and averages
+the answers mapped back (test-time augmentation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .labels import Representation
+
+__all__ = ["SYMMETRIES", "augment", "predict_averaged", "transform_images", "transform_outputs"]
+
+#: The dihedral group of the square as ``(quarter turns clockwise, flipped first)``.
+SYMMETRIES: tuple[tuple[int, bool], ...] = tuple((j, f) for f in (False, True) for j in range(4))
+
+
+def transform_images(x: np.ndarray, turns: int, flip: bool) -> np.ndarray:
+    """Images ``x`` (n, h, w, c) flipped left-right (if ``flip``), then turned ``turns``
+    quarter turns clockwise."""
+    if flip:
+        x = x[:, :, ::-1]
+    return np.rot90(x, k=-turns, axes=(1, 2))
+
+
+def _turn_pairs(pair: np.ndarray, turns: float, flip: bool) -> np.ndarray:
+    """``(sin, cos)`` of angle ``a`` -> of ``(-a if flip else a) + turns / 4`` (turns)."""
+    s, c = pair[..., 0], pair[..., 1]
+    if flip:
+        s = -s
+    t = 2 * np.pi * turns / 4
+    return np.stack([s * np.cos(t) + c * np.sin(t), c * np.cos(t) - s * np.sin(t)], axis=-1)
+
+
+def transform_outputs(
+    rep: Representation, out: Mapping[str, np.ndarray], turns: int, flip: bool
+) -> dict[str, np.ndarray]:
+    """``rep``'s targets (or outputs) of an image -> those of the image flipped (if ``flip``)
+    then turned ``turns`` quarter turns clockwise. Only image-coordinate representations
+    (``rep.needs_aux``) change."""
+    if not rep.needs_aux:
+        return dict(out)
+    moved = {}
+    for head in rep.heads:
+        value = np.asarray(out[head.name], dtype="float32")
+        if head.kind == "angle":
+            value = _turn_pairs(value, turns, flip).astype("float32")
+        elif head.kind == "sigmoid" and flip:  # the mirror flag
+            value = 1.0 - value
+        moved[head.name] = value
+    return moved
+
+
+def _inverse(rep: Representation, out: Mapping[str, np.ndarray], turns: int, flip: bool) -> dict:
+    """Outputs read from a transformed image -> outputs of the original image."""
+    back = transform_outputs(rep, out, -turns, False)  # undo the turn, then the flip
+    return transform_outputs(rep, back, 0, flip)
+
+
+def augment(
+    x: np.ndarray, targets: Mapping[str, np.ndarray], rep: Representation, seed: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A random symmetry per image (seeded): images and ``rep``'s targets moved with it."""
+    choice = np.random.default_rng(seed).integers(0, len(SYMMETRIES), len(x))
+    x_out = np.empty_like(x)
+    y_out = {k: np.empty_like(np.asarray(v, dtype="float32")) for k, v in targets.items()}
+    for g, (turns, flip) in enumerate(SYMMETRIES):
+        idx = np.flatnonzero(choice == g)
+        if not len(idx):
+            continue
+        x_out[idx] = transform_images(x[idx], turns, flip)
+        moved = transform_outputs(rep, {k: v[idx] for k, v in targets.items()}, turns, flip)
+        for k in y_out:
+            y_out[k][idx] = moved[k]
+    return x_out, y_out
+
+
+def predict_averaged(
+    outputs_of, rep: Representation, x: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``rep``'s outputs for images ``x`` averaged over the eight symmetries:
+    ``outputs_of(images)`` gives the model's outputs by head; each is mapped back to the
+    original image's frame, angle directions are averaged as unit vectors, flags and class
+    probabilities as numbers."""
+    total: dict[str, np.ndarray] = {}
+    for turns, flip in SYMMETRIES:
+        out = outputs_of(np.ascontiguousarray(transform_images(x, turns, flip)))
+        back = _inverse(rep, out, turns, flip)
+        for head in rep.heads:
+            value = np.asarray(back[head.name], dtype="float64")
+            if head.kind == "angle":
+                value = value / np.maximum(np.linalg.norm(value, axis=-1, keepdims=True), 1e-9)
+            total[head.name] = total.get(head.name, 0.0) + value / len(SYMMETRIES)
+    return total
