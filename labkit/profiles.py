@@ -165,7 +165,9 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
     # figure row. Part two, per group of runs (base: the report's base models; report: its
     # Figure 5 model; rep: the representations table; final: the final model): subset
     # (training clocks used, None: all), input size, epochs, batch, learning rate.
-    # optimizers x timing_repeats: the base models' runs. easy_n: easy clocks the final model
+    # final_schedule ("constant" | "cosine") and final_symmetry (train on random quarter turns and
+    # flips, read in all eight): the final model's extras. optimizers x timing_repeats: the base
+    # models' runs. easy_n: easy clocks the final model
     # reads. max_final_cse: the chapter fails above it (a sanity check, not a target).
     "03_clock_reading": {
         "smoke": {
@@ -192,6 +194,8 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "final_epochs": 1,
             "final_batch": 32,
             "final_lr": 1e-3,
+            "final_schedule": "cosine",
+            "final_symmetry": True,
             "easy_n": 60,
             "max_final_cse": None,
         },
@@ -218,7 +222,9 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "final_size": 96,
             "final_epochs": 7,
             "final_batch": 32,
-            "final_lr": 1e-3,
+            "final_lr": 2e-3,
+            "final_schedule": "cosine",
+            "final_symmetry": True,
             "easy_n": 600,
             "max_final_cse": None,  # its 7 epochs are not expected to leave chance
         },
@@ -245,7 +251,9 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "final_size": 96,
             "final_epochs": 20,
             "final_batch": 32,
-            "final_lr": 1e-3,
+            "final_lr": 2e-3,
+            "final_schedule": "cosine",
+            "final_symmetry": True,
             "easy_n": 1_800,
             "max_final_cse": 30,
         },

@@ -51,14 +51,16 @@ def test_turned_and_flipped_pixels_are_the_generator_s_own_view(turns, flip):
     assert np.abs(moved.astype(int) - other).mean() > 5 * diff + 3  # the check can fail
 
 
-def test_augment_moves_each_image_with_its_own_targets():
-    rep = L.get("image_angles")
+@pytest.mark.parametrize("name", ["image_angles", "hand_angles"])
+def test_random_symmetries_move_each_image_with_its_own_targets(name):
+    rep = L.get(name)
     rng = np.random.default_rng(0)
     x = rng.random((40, 8, 8, 1)).astype("float32")
     labels = np.stack([rng.integers(0, 12, 40), rng.integers(0, 60, 40)], 1)
     aux = {"rotation": rng.uniform(0, 360, 40), "mirror": rng.random(40) < 0.5}
     targets = rep.encode(labels, aux)
-    x_aug, y_aug = S.augment(x, targets, rep, seed=1)
+    x_aug, y_aug = S.random_symmetries(x, targets, rep, np.array([1, 2]))
+    x_aug, y_aug = np.asarray(x_aug), {k: np.asarray(v) for k, v in y_aug.items()}
     seen = set()
     for i in range(40):
         for g, (turns, flip) in enumerate(S.SYMMETRIES):

@@ -88,6 +88,9 @@ def _chapter_03(results: dict) -> None:
     final = results["final"]
     assert final["difficulty"] == "leiden" and final["n_test"] == 60 and final["image_size"] == 32
     assert final["representation"] == "image_angles" and final["train_seconds"] > 0
+    assert final["symmetry"] and final["schedule"] == "cosine"
+    assert set(final["views"]) == {"one view", "eight views averaged"}
+    assert final["views"]["eight views averaged"] == final["cse_minutes"]  # the stored reading
     assert 0 <= results["easy"]["cse_minutes"] <= 360
     assert 0 <= results["report_model"]["cse_minutes"] <= 360
     assert len(results["report_model"]["table6"]) == 10

@@ -10,20 +10,27 @@ interpolates nothing, so each is *exact*, and what it does to the labels is know
   of ``j`` quarters clockwise adds ``j / 4`` turn to every angle, and a flip maps an angle
   ``a`` to ``-a`` and toggles the mirror flag.
 
-:func:`augment` draws one of the eight per training image (eight times the distinct
+:func:`random_symmetries` draws one of the eight per training image (eight times the distinct
 images, labels exact); :func:`predict_averaged` reads each test image in all eight and averages
 the answers mapped back (test-time augmentation).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from .labels import Representation
 
-__all__ = ["SYMMETRIES", "augment", "predict_averaged", "transform_images", "transform_outputs"]
+__all__ = [
+    "SYMMETRIES",
+    "predict_averaged",
+    "random_symmetries",
+    "transform_images",
+    "transform_outputs",
+]
 
 #: The dihedral group of the square as ``(quarter turns clockwise, flipped first)``.
 SYMMETRIES: tuple[tuple[int, bool], ...] = tuple((j, f) for f in (False, True) for j in range(4))
@@ -71,26 +78,41 @@ def _inverse(rep: Representation, out: Mapping[str, np.ndarray], turns: int, fli
     return transform_outputs(rep, back, 0, flip)
 
 
-def augment(
-    x: np.ndarray, targets: Mapping[str, np.ndarray], rep: Representation, seed: int
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """A random symmetry per image (seeded): images and ``rep``'s targets moved with it."""
-    choice = np.random.default_rng(seed).integers(0, len(SYMMETRIES), len(x))
-    x_out = np.empty_like(x)
-    y_out = {k: np.empty_like(np.asarray(v, dtype="float32")) for k, v in targets.items()}
-    for g, (turns, flip) in enumerate(SYMMETRIES):
-        idx = np.flatnonzero(choice == g)
-        if not len(idx):
-            continue
-        x_out[idx] = transform_images(x[idx], turns, flip)
-        moved = transform_outputs(rep, {k: v[idx] for k, v in targets.items()}, turns, flip)
-        for k in y_out:
-            y_out[k][idx] = moved[k]
-    return x_out, y_out
+def random_symmetries(
+    x: Any, targets: Mapping[str, Any], rep: Representation, seed: Any
+) -> tuple[Any, dict[str, Any]]:
+    """A random one of the eight symmetries per image of a batch, drawn from ``seed`` (two
+    integers; TensorFlow's stateless random numbers), with ``rep``'s targets moved exactly.
+    TensorFlow ops, so it runs inside a ``tf.data`` pipeline (or eagerly on NumPy arrays)."""
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(x)
+    g = tf.random.stateless_uniform([tf.shape(x)[0]], seed=seed, maxval=8, dtype=tf.int32)
+    turns, flip = g % 4, g >= 4
+    x = tf.where(flip[:, None, None, None], tf.reverse(x, axis=[2]), x)
+    views = tf.stack([tf.image.rot90(x, k=(4 - j) % 4) for j in range(4)])  # j turns clockwise
+    x = tf.gather_nd(views, tf.stack([turns, tf.range(tf.shape(x)[0])], axis=1))
+    if not rep.needs_aux:
+        return x, dict(targets)
+    moved = {}
+    t = tf.cast(turns, tf.float32) * (np.pi / 2)
+    for head in rep.heads:
+        value = tf.cast(targets[head.name], tf.float32)
+        if head.kind == "angle":
+            sin, cos = tf.where(flip, -value[:, 0], value[:, 0]), value[:, 1]
+            value = tf.stack(
+                [sin * tf.cos(t) + cos * tf.sin(t), cos * tf.cos(t) - sin * tf.sin(t)], axis=1
+            )
+        elif head.kind == "sigmoid":  # the mirror flag
+            value = tf.where(flip[:, None], 1.0 - value, value)
+        moved[head.name] = value
+    return x, moved
 
 
 def predict_averaged(
-    outputs_of, rep: Representation, x: np.ndarray
+    outputs_of: Callable[[np.ndarray], Mapping[str, np.ndarray]],
+    rep: Representation,
+    x: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """``rep``'s outputs for images ``x`` averaged over the eight symmetries:
     ``outputs_of(images)`` gives the model's outputs by head; each is mapped back to the

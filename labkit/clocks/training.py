@@ -215,35 +215,25 @@ def head_errors(
     return errors
 
 
-class _Symmetric(keras.utils.PyDataset):
-    """Batches of shuffled training images, each moved by a random one of the eight exact
-    symmetries with its targets (:func:`~labkit.clocks.symmetry.augment`); new draws every
-    epoch, seeded."""
+def _symmetric_batches(
+    x: np.ndarray, y: dict[str, np.ndarray], rep: Representation, batch_size: int, seed: int
+) -> Any:
+    """A ``tf.data`` pipeline of shuffled training batches, each image moved by a random one of
+    the eight exact symmetries with its targets (:func:`~labkit.clocks.symmetry.random_symmetries`);
+    new draws every epoch, seeded."""
+    import tensorflow as tf
 
-    def __init__(
-        self, x: np.ndarray, y: dict[str, np.ndarray], rep: Representation, batch_size: int,
-        seed: int,
-    ) -> None:  # fmt: skip
-        super().__init__()
-        self.x, self.y, self.rep, self.batch_size, self.seed = x, y, rep, batch_size, seed
-        self.epoch = 0
-        self._shuffle()
+    images = tf.constant(x)
+    targets = {k: tf.constant(v, tf.float32) for k, v in y.items()}
+    order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
-    def _shuffle(self) -> None:
-        self.order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
+    def batch(idx: Any, draw: Any) -> Any:
+        picked = {k: tf.gather(v, idx) for k, v in targets.items()}
+        return _symmetry.random_symmetries(tf.gather(images, idx), picked, rep, draw)
 
-    def __len__(self) -> int:
-        return -(-len(self.x) // self.batch_size)
-
-    def __getitem__(self, i: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        idx = np.sort(self.order[i * self.batch_size : (i + 1) * self.batch_size])
-        y = {k: v[idx] for k, v in self.y.items()}
-        seed = int(np.random.default_rng([self.seed, self.epoch, i]).integers(2**31))
-        return _symmetry.augment(self.x[idx], y, self.rep, seed)
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
-        self._shuffle()
+    pipeline = tf.data.Dataset.zip(order.batch(batch_size), draws).map(batch)
+    return pipeline.prefetch(tf.data.AUTOTUNE)
 
 
 def _learning_rate(
@@ -384,7 +374,7 @@ def train(
         callbacks.append(keras.callbacks.CSVLogger(str(backup / "log.csv"), append=True))
         callbacks.append(keras.callbacks.BackupAndRestore(str(backup / "state")))
     if symmetry:
-        batches = _Symmetric(train_x, train_y, rep, batch_size, seed)
+        batches = _symmetric_batches(train_x, train_y, rep, batch_size, seed)
         fitted = model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=0)
     else:
         fitted = model.fit(
