@@ -210,3 +210,29 @@ def test_head_errors_score_each_head_alone(tiny):
     worst = T.head_errors(Oracle(), rep, x, flipped)
     assert worst["minute_hand (degrees)"] == pytest.approx(180, abs=1e-3)
     assert worst["mirror (accuracy)"] == 0.0
+
+
+def test_oracle_errors_name_the_head_that_fails(tiny):
+    """A reader that is right but for a wrong mirror flag: its error vanishes with the true
+    flag and stays with any other head's truth."""
+    rep = L.get("image_angles")
+    targets = tiny.targets(rep, "test")
+    wrong = {**targets, "mirror": 1.0 - targets["mirror"]}
+    true = tiny.labels("test")
+
+    def model(xb, training=False):  # answers batch by batch, in order
+        i = model.at
+        model.at += len(xb)
+        return {k: v[i : i + len(xb)] for k, v in wrong.items()}
+
+    model.at = 0
+    x = tiny.x("test", 32)
+    errors = T.oracle_errors(model, rep, x, targets, true, extra=[("mark", "mirror")])
+    assert set(errors) == {"as read", "true mark", "true hour_hand", "true minute_hand",
+                           "true mirror", "true mark + mirror"}  # fmt: skip
+    as_read = T.errors_of(true, np.stack(rep.decode(wrong), 1)).mean()
+    assert errors["as read"] == pytest.approx(as_read) and as_read > 30
+    assert errors["true mirror"] == 0 and errors["true mark + mirror"] == 0
+    assert errors["true minute_hand"] > 30 and errors["true mark"] > 30
+    with pytest.raises(ValueError, match="no head"):
+        T.oracle_errors(model, rep, x, targets, true, extra=[("hour",)])

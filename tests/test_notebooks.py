@@ -90,6 +90,8 @@ def _chapter_03(results: dict) -> None:
     assert final["representation"] == "image_angles" and final["train_seconds"] > 0
     assert final["symmetry"] and final["schedule"] == "cosine"
     assert set(final["views"]) == {"one view", "eight views averaged"}
+    assert set(final["oracle"]) >= {"as read", "true mirror", "true mark + mirror"}
+    assert final["oracle"]["as read"] == final["cse_minutes"]
     assert final["views"]["eight views averaged"] == final["cse_minutes"]  # the stored reading
     assert 0 <= results["easy"]["cse_minutes"] <= 360
     assert 0 <= results["report_model"]["cse_minutes"] <= 360

@@ -15,7 +15,7 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ __all__ = [
     "errors_of",
     "head_errors",
     "inputs",
+    "oracle_errors",
     "predict",
     "resize",
     "train",
@@ -212,6 +213,38 @@ def head_errors(
             errors[f"{head.name} (accuracy)"] = float(((pred > 0.5) == (true > 0.5)).mean())
         else:
             errors[f"{head.name} (absolute error)"] = float(np.abs(pred - true).mean())
+    return errors
+
+
+def oracle_errors(
+    model: keras.Model,
+    rep: Representation,
+    x: np.ndarray,
+    targets: Mapping[str, np.ndarray],
+    true: np.ndarray,
+    *,
+    averaged: bool = False,
+    extra: Sequence[Sequence[str]] = (),
+) -> dict[str, float]:
+    """Where a reader's error comes from: its mean common-sense error on inputs ``x`` (labels
+    ``true``) as it reads, then with one head's output replaced by the truth (``targets``, as
+    ``rep.encode`` gives them), for each head and for each group of heads in ``extra``. A head
+    whose truth removes most of the error is the one that fails."""
+    groups = [(), *((h.name,) for h in rep.heads), *(tuple(g) for g in extra)]
+    unknown = {k for g in groups for k in g} - {h.name for h in rep.heads}
+    if unknown:
+        raise ValueError(f"{rep.name} has no head {sorted(unknown)}")
+    out = (
+        _symmetry.predict_averaged(lambda v: _outputs(model, v), rep, x)
+        if averaged
+        else _outputs(model, x)
+    )
+    errors = {}
+    for group in groups:
+        mixed = {k: (np.asarray(targets[k]) if k in group else v) for k, v in out.items()}
+        hours, minutes = rep.decode(mixed)
+        name = "as read" if not group else "true " + " + ".join(group)
+        errors[name] = float(errors_of(true, np.stack([hours, minutes], 1)).mean())
     return errors
 
 
