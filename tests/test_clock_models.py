@@ -236,3 +236,24 @@ def test_oracle_errors_name_the_head_that_fails(tiny):
     assert errors["true minute_hand"] > 30 and errors["true mark"] > 30
     with pytest.raises(ValueError, match="no head"):
         T.oracle_errors(model, rep, x, targets, true, extra=[("hour",)])
+
+
+def test_the_cosine_schedule_warms_up_then_decays_and_bad_names_are_refused(tiny):
+    rate = T._learning_rate("cosine", 2e-3, steps_per_epoch=10, epochs=5)
+    at = [float(rate(step)) for step in (0, 10, 30, 50)]
+    assert at[0] == pytest.approx(2e-4) and at[1] == pytest.approx(2e-3)
+    assert at[1] > at[2] > at[3] and at[3] == pytest.approx(2e-5, rel=1e-3)
+    assert T._learning_rate("constant", 1e-3, 10, 5) == 1e-3
+    with pytest.raises(ValueError, match="constant, cosine"):
+        T.train("bad", "two_head", tiny, schedule="step")
+
+
+def test_a_symmetric_run_trains_on_moved_targets_and_reads_in_eight_views(tiny):
+    kw = dict(size=32, epochs=1, batch_size=8, schedule="cosine", symmetry=True,
+              body_options={"filters": (8,), "stem": 8, "dense": 8}, keep_model=True)  # fmt: skip
+    run = T.train("sym", "image_angles", tiny, **kw)
+    assert run.settings["symmetry"] and run.settings["schedule"] == "cosine"
+    assert np.isfinite(run.history["loss"]).all() and 0 <= run.cse <= 360
+    x = tiny.x("test", 32)
+    rep = L.get("image_angles")
+    np.testing.assert_array_equal(run.pred, T.predict(run.model, rep, x, averaged=True))
