@@ -165,10 +165,10 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
     # figure row. Part two, per group of runs (base: the report's base models; report: its
     # Figure 5 model; rep: the representations table; final: the final model): subset
     # (training clocks used, None: all), input size, epochs, batch, learning rate.
-    # final_schedule ("constant" | "cosine") and final_symmetry (train on random quarter turns and
-    # flips, read in all eight): the final model's extras. optimizers x timing_repeats: the base
-    # models' runs. easy_n: easy clocks the final model
-    # reads. max_final_cse: the chapter fails above it (a sanity check, not a target).
+    # final_schedule ("constant" | "cosine") and final_symmetry (train on random quarter turns
+    # and flips, read in all eight): the final model's extras. optimizers x timing_repeats: the
+    # base models' runs. easy_n: easy clocks the final model reads. max_final_cse: the chapter
+    # fails above it (a sanity check, not a target).
     "03_clock_reading": {
         "smoke": {
             "n": 600,
