@@ -262,20 +262,31 @@ class Bounds:
 
 
 def bounds(
-    model: keras.Model, x: np.ndarray, k: int, *, seed: int = 0, max_rows: int = 16_384
+    model: keras.Model,
+    x: np.ndarray,
+    k: int,
+    *,
+    seed: int = 0,
+    max_rows: int = 16_384,
+    binary: bool = True,
 ) -> Bounds:
     """Score binary rows ``x`` with ``k`` samples z_i ~ q(z | x) per image.
 
     Works for any model with ``log_weights(x, k, seed) -> LogWeights``: the ELBO is the mean
     log-weight and the IWAE bound log (1/k) sum_i w_i = logsumexp_i log w_i - log k. Images go
     through the model in chunks of about ``max_rows`` // k images, so memory stays bounded for
-    any k and n; ``seed`` fixes the draws.
+    any k and n; ``seed`` fixes the draws. ``binary`` checks that ``x`` holds binary images, as
+    a Bernoulli decoder needs; pass ``False`` for a model with a continuous likelihood (chapter
+    05's Gaussian decoders).
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     x = np.asarray(x, dtype="float32")
-    if x.size and not np.isin(x, (0.0, 1.0)).all():
-        raise ValueError("bounds expects binary images (see binarize)")
+    if binary and x.size and not np.isin(x, (0.0, 1.0)).all():
+        raise ValueError(
+            "bounds expects binary images (see binarize); pass binary=False for a model with "
+            "a continuous likelihood"
+        )
     noise = keras.random.SeedGenerator(seed)
     chunk = max(1, max_rows // k)
     out: dict[str, list[np.ndarray]] = {"elbo": [], "iwae": [], "kl": [], "log_lik": []}

@@ -1,0 +1,438 @@
+"""Chapter 05's models: a plain VAE and a contrastive VAE for images with a Gaussian decoder.
+
+Both follow chapter 04's :class:`labkit.vae_model.VAE` in one respect that matters: the method
+``log_weights(x, k, seed)`` returns the importance log-weights of k latent samples per image
+(:class:`labkit.vae_model.LogWeights`), so the training loss, the ELBO and the importance-
+weighted bound all come from :func:`labkit.vae_model.negative_elbo` and
+:func:`labkit.vae_model.bounds`, the same code as chapter 04's.
+
+* :class:`GaussianVAE`: q(z | x) Gaussian, p(z) = N(0, I), p(x | z) = N(decoder(z), sd^2 I)
+  with one learned (or fixed) ``sd`` for all pixels: the images here are grey levels on 0..1,
+  not binary, so the decoder is Gaussian rather than chapter 04's Bernoulli.
+* :class:`ContrastiveVAE` (Abid & Zou, 2019, "Contrastive variational autoencoder enhances
+  salient features"): a salient latent s and a background latent z, each with its own encoder,
+  and one decoder p(x | s, z). A target image is explained by (s, z); a background image by z
+  alone, with s = 0. Options: their total-correlation penalty (a discriminator tells (s, z)
+  from pairs whose s and z come from different images; the encoders are trained to fool it),
+  and the moment-matching penalties of MM-cVAE (Weinberger et al., 2022): an MMD between the
+  targets' and the backgrounds' z, and between the backgrounds' s and 0.
+* :func:`separation`: how well a code separates the digits, by k-nearest-neighbour accuracy
+  and silhouette score (scikit-learn).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from .vae_model import LogWeights, negative_elbo
+
+__all__ = [
+    "GaussianVAE",
+    "ContrastiveVAE",
+    "mmd",
+    "train",
+    "codes",
+    "decode",
+    "separation",
+]
+
+_LOG_2PI = float(np.log(2 * np.pi))
+
+
+def _mlp(name: str, inputs: int, hidden: Sequence[int], outputs: int, activation=None):
+    return keras.Sequential(
+        [keras.Input((inputs,))]
+        + [layers.Dense(h, activation="relu") for h in hidden]
+        + [layers.Dense(outputs, activation=activation)],
+        name=name,
+    )
+
+
+def _gaussian_log_lik(x, mean, log_sd):
+    """sum_j log N(x_j; mean_j, sd^2) over the last axis."""
+    return -0.5 * ops.sum(
+        ops.square(x - mean) * ops.exp(-2.0 * log_sd) + 2.0 * log_sd + _LOG_2PI, axis=-1
+    )
+
+
+def _kl(mean, log_var):
+    """KL(N(mean, diag exp(log_var)) || N(0, I)) summed over the last axis."""
+    return 0.5 * ops.sum(ops.exp(log_var) + ops.square(mean) - 1.0 - log_var, axis=-1)
+
+
+def _loss(lw: LogWeights, beta: float):
+    """Mean over images of chapter 04's negative ELBO with the KL weighted by ``beta``."""
+    return ops.mean(negative_elbo(lw) + (beta - 1.0) * lw.kl)
+
+
+def _sample(mean, log_var, k: int, seed):
+    """k reparameterised draws (k, n, d) and their standard-normal noise."""
+    eps = keras.random.normal((k, *ops.shape(mean)), seed=seed)
+    return mean + ops.exp(0.5 * log_var) * eps, eps
+
+
+def _log_prior_minus_q(sample, eps, log_var):
+    """log N(sample; 0, I) - log q(sample) summed over the last axis, (k, n)."""
+    return -0.5 * ops.sum(ops.square(sample) - ops.square(eps) - log_var, axis=-1)
+
+
+def mmd(a, b, scales: Sequence[float] = (0.5, 1.0, 2.0)):
+    """The (biased) squared maximum mean discrepancy between samples ``a`` (n, d) and ``b``
+    (m, d) under a sum of Gaussian kernels exp(-|u - v|^2 / (2 d s^2)), one per scale s."""
+
+    def kernel(u, v):
+        d2 = ops.sum(ops.square(ops.expand_dims(u, 1) - ops.expand_dims(v, 0)), axis=-1)
+        dim = ops.cast(ops.shape(u)[-1], d2.dtype)
+        return sum(ops.exp(-d2 / (2.0 * dim * s * s)) for s in scales)
+
+    return ops.mean(kernel(a, a)) + ops.mean(kernel(b, b)) - 2.0 * ops.mean(kernel(a, b))
+
+
+class _GaussianDecoder:
+    """Mixin: the decoder's pixel means and one log standard deviation for all pixels."""
+
+    def _init_scale(self, decoder_sd: float | None) -> None:
+        if decoder_sd is not None and decoder_sd <= 0:
+            raise ValueError(f"decoder_sd must be positive or None (learned), got {decoder_sd}")
+        self.decoder_sd = decoder_sd
+        self.log_sd = self.add_weight(
+            shape=(),
+            initializer=keras.initializers.Constant(np.log(decoder_sd or 0.1)),
+            trainable=decoder_sd is None,
+            name="log_sd",
+        )
+
+
+@keras.saving.register_keras_serializable(package="labkit")
+class GaussianVAE(_GaussianDecoder, keras.Model):
+    """A plain VAE for grey-level images: MLP encoder to q(z | x)'s mean and log variance, MLP
+    decoder (mirrored widths) to pixel means on 0..1, Gaussian likelihood with a learned
+    standard deviation ``decoder_sd`` (or a fixed one). ``beta`` weights the KL in training
+    (1 = the ELBO)."""
+
+    def __init__(
+        self,
+        data_dim: int = 784,
+        latent_dim: int = 8,
+        hidden: Sequence[int] = (256, 128),
+        decoder_sd: float | None = None,
+        beta: float = 1.0,
+        seed: int = 0,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if latent_dim < 1 or data_dim < 1 or (hidden and min(hidden) < 1) or beta < 0:
+            raise ValueError("data_dim, latent_dim and hidden widths must be >= 1, beta >= 0")
+        self.data_dim, self.latent_dim, self.hidden = data_dim, latent_dim, tuple(hidden)
+        self.beta, self.seed = beta, seed
+        self.encoder = _mlp("encoder", data_dim, hidden, 2 * latent_dim)
+        self.decoder = _mlp("decoder", latent_dim, tuple(reversed(hidden)), data_dim, "sigmoid")
+        self._init_scale(decoder_sd)
+        self.noise = keras.random.SeedGenerator(seed)
+
+    def encode(self, x):
+        """q(z | x)'s mean and log variance, each (n, latent_dim)."""
+        out = self.encoder(x)
+        return out[:, : self.latent_dim], out[:, self.latent_dim :]
+
+    def log_weights(self, x, k: int = 1, seed=None) -> LogWeights:
+        """Importance log-weights (k, n) of rows ``x`` for k samples z ~ q(z | x) per image."""
+        mean, log_var = self.encode(x)
+        z, eps = _sample(mean, log_var, k, self.noise if seed is None else seed)
+        pixels = ops.reshape(
+            self.decoder(ops.reshape(z, (-1, self.latent_dim))), (k, -1, self.data_dim)
+        )
+        log_lik = _gaussian_log_lik(ops.expand_dims(x, 0), pixels, self.log_sd)
+        log_w = log_lik + _log_prior_minus_q(z, eps, log_var)
+        return LogWeights(log_w=log_w, log_lik=log_lik, kl=_kl(mean, log_var))
+
+    def call(self, x, training=None):
+        lw = self.log_weights(x, k=1)
+        self.add_loss(_loss(lw, self.beta))
+        return lw.log_w[0]
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "data_dim": self.data_dim,
+            "latent_dim": self.latent_dim,
+            "hidden": list(self.hidden),
+            "decoder_sd": self.decoder_sd,
+            "beta": self.beta,
+            "seed": self.seed,
+        }
+
+
+@keras.saving.register_keras_serializable(package="labkit")
+class ContrastiveVAE(_GaussianDecoder, keras.Model):
+    """The contrastive VAE: salient s (``salient_dim``) and background z (``background_dim``),
+    each from its own MLP encoder, one decoder p(x | s, z) (Gaussian, as in
+    :class:`GaussianVAE`).
+
+    ``fit(x=(targets, backgrounds))`` (two arrays of the same length) minimises, per batch,
+
+    * the targets' negative ELBO, with q(s | x) q(z | x) and the prior N(0, I) on (s, z);
+    * the backgrounds' negative ELBO with q(z | x) and s = 0 in the decoder;
+    * ``beta`` weights both KL terms (1 = the ELBOs);
+    * with ``tc_weight`` > 0, Abid & Zou's total-correlation term: ``tc_weight`` times the mean
+      logit of a discriminator that tells the targets' (s, z) from (s, z) pairs taken from
+      different images (the batch's halves swapped); the discriminator is trained on its own
+      cross-entropy, the encoders and decoder on the rest;
+    * with ``mmd_weight`` > 0, MM-cVAE's penalties: ``mmd_weight`` times
+      MMD^2(targets' z, backgrounds' z) + MMD^2(backgrounds' s, 0).
+    """
+
+    def __init__(
+        self,
+        data_dim: int = 784,
+        salient_dim: int = 2,
+        background_dim: int = 6,
+        hidden: Sequence[int] = (256, 128),
+        decoder_sd: float | None = None,
+        beta: float = 1.0,
+        tc_weight: float = 0.0,
+        mmd_weight: float = 0.0,
+        seed: int = 0,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if min(data_dim, salient_dim, background_dim) < 1 or (hidden and min(hidden) < 1):
+            raise ValueError("data_dim, salient_dim, background_dim and widths must be >= 1")
+        if min(beta, tc_weight, mmd_weight) < 0:
+            raise ValueError("beta, tc_weight and mmd_weight must be >= 0")
+        self.data_dim, self.hidden = data_dim, tuple(hidden)
+        self.salient_dim, self.background_dim = salient_dim, background_dim
+        self.beta, self.tc_weight, self.mmd_weight, self.seed = beta, tc_weight, mmd_weight, seed
+        self.salient_encoder = _mlp("salient_encoder", data_dim, hidden, 2 * salient_dim)
+        self.background_encoder = _mlp("background_encoder", data_dim, hidden, 2 * background_dim)
+        self.decoder = _mlp(
+            "decoder", salient_dim + background_dim, tuple(reversed(hidden)), data_dim, "sigmoid"
+        )
+        self.discriminator = _mlp("discriminator", salient_dim + background_dim, (32,), 1)
+        self._init_scale(decoder_sd)
+        self.noise = keras.random.SeedGenerator(seed)
+        names = ["loss", "target_loss", "background_loss", "tc", "discriminator_loss", "mmd"]
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def encode(self, x):
+        """(s mean, s log variance, z mean, z log variance) of rows ``x``."""
+        s, z = self.salient_encoder(x), self.background_encoder(x)
+        d, e = self.salient_dim, self.background_dim
+        return s[:, :d], s[:, d:], z[:, :e], z[:, e:]
+
+    def _pixels(self, s, z):
+        """Decoder means for samples s (k, n, ds) and z (k, n, dz): (k, n, data_dim)."""
+        k = ops.shape(z)[0]
+        codes = ops.reshape(
+            ops.concatenate([s, z], axis=-1), (-1, self.salient_dim + self.background_dim)
+        )
+        return ops.reshape(self.decoder(codes), (k, -1, self.data_dim))
+
+    def _targets(self, x, k: int, seed):
+        seed = self.noise if seed is None else seed
+        s_mean, s_log_var, z_mean, z_log_var = self.encode(x)
+        s, s_eps = _sample(s_mean, s_log_var, k, seed)
+        z, z_eps = _sample(z_mean, z_log_var, k, seed)
+        log_lik = _gaussian_log_lik(ops.expand_dims(x, 0), self._pixels(s, z), self.log_sd)
+        log_w = log_lik + _log_prior_minus_q(s, s_eps, s_log_var)
+        log_w = log_w + _log_prior_minus_q(z, z_eps, z_log_var)
+        kl = _kl(s_mean, s_log_var) + _kl(z_mean, z_log_var)
+        return LogWeights(log_w, log_lik, kl), s, z
+
+    def _backgrounds(self, x, k: int, seed):
+        _, _, z_mean, z_log_var = self.encode(x)
+        z, z_eps = _sample(z_mean, z_log_var, k, self.noise if seed is None else seed)
+        s = ops.repeat(ops.zeros_like(z[..., :1]), self.salient_dim, axis=-1)
+        log_lik = _gaussian_log_lik(ops.expand_dims(x, 0), self._pixels(s, z), self.log_sd)
+        log_w = log_lik + _log_prior_minus_q(z, z_eps, z_log_var)
+        return LogWeights(log_w, log_lik, _kl(z_mean, z_log_var)), z
+
+    def log_weights(self, x, k: int = 1, seed=None) -> LogWeights:
+        """Targets' importance log-weights (k, n) for k samples (s, z) ~ q(s | x) q(z | x)."""
+        return self._targets(x, k, seed)[0]
+
+    def background_log_weights(self, x, k: int = 1, seed=None) -> LogWeights:
+        """Backgrounds' importance log-weights (k, n): z ~ q(z | x), s = 0 in the decoder."""
+        return self._backgrounds(x, k, seed)[0]
+
+    def loss_terms(self, targets, backgrounds) -> dict:
+        """Every term of the training objective for one batch, as scalar tensors: ``loss``
+        (what the encoders and decoder minimise), ``target_loss`` and ``background_loss``
+        (the two negative ELBOs, KL weighted by ``beta``), ``tc``, ``discriminator_loss``
+        and ``mmd``."""
+        t, s, z = self._targets(targets, 1, None)
+        b, bz = self._backgrounds(backgrounds, 1, None)
+        s, z = s[0], z[0]
+        target_loss = _loss(t, self.beta)
+        background_loss = _loss(b, self.beta)
+        loss = target_loss + background_loss
+        tc = disc = penalty = ops.zeros(())
+        if self.tc_weight > 0:
+            half = ops.shape(s)[0] // 2
+            joint = ops.concatenate([s[: 2 * half], z[: 2 * half]], axis=-1)
+            swapped = ops.concatenate(
+                [s[: 2 * half], ops.concatenate([z[half : 2 * half], z[:half]], axis=0)], axis=-1
+            )
+            logit_joint = self.discriminator(joint)[:, 0]
+            tc = ops.mean(logit_joint)
+            # the discriminator's own loss sees the codes as data (no gradient to the encoders)
+            real = self.discriminator(ops.stop_gradient(joint))[:, 0]
+            fake = self.discriminator(ops.stop_gradient(swapped))[:, 0]
+            disc = ops.mean(ops.softplus(-real)) + ops.mean(ops.softplus(fake))
+            loss = loss + self.tc_weight * tc
+        if self.mmd_weight > 0:
+            bs_mean, bs_log_var, _, _ = self.encode(backgrounds)
+            bs = _sample(bs_mean, bs_log_var, 1, self.noise)[0][0]
+            penalty = mmd(z, bz[0]) + mmd(bs, ops.zeros_like(bs))
+            loss = loss + self.mmd_weight * penalty
+        return {
+            "loss": loss,
+            "target_loss": target_loss,
+            "background_loss": background_loss,
+            "tc": tc,
+            "discriminator_loss": disc,
+            "mmd": penalty,
+        }
+
+    def _record(self, terms: dict) -> dict:
+        for name, value in terms.items():
+            self.trackers[name].update_state(value)
+        return {name: m.result() for name, m in self.trackers.items()}
+
+    def train_step(self, data):
+        import tensorflow as tf  # the workbook's Keras backend
+
+        (targets, backgrounds), _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape(persistent=True) as tape:
+            terms = self.loss_terms(targets, backgrounds)
+        disc_vars = self.discriminator.trainable_variables
+        disc_ids = {id(v) for v in disc_vars}
+        model_vars = [v for v in self.trainable_variables if id(v) not in disc_ids]
+        grads = tape.gradient(terms["loss"], model_vars)
+        pairs = list(zip(grads, model_vars, strict=True))
+        if self.tc_weight > 0:
+            disc_grads = tape.gradient(terms["discriminator_loss"], disc_vars)
+            pairs += list(zip(disc_grads, disc_vars, strict=True))
+        del tape
+        pairs = [(g, v) for g, v in pairs if g is not None]
+        self.optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
+        return self._record(terms)
+
+    def test_step(self, data):
+        (targets, backgrounds), _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self._record(self.loss_terms(targets, backgrounds))
+
+    def call(self, inputs, training=None):
+        targets = inputs[0] if isinstance(inputs, (tuple, list)) else inputs
+        return self.log_weights(targets, k=1).log_w[0]
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "data_dim": self.data_dim,
+            "salient_dim": self.salient_dim,
+            "background_dim": self.background_dim,
+            "hidden": list(self.hidden),
+            "decoder_sd": self.decoder_sd,
+            "beta": self.beta,
+            "tc_weight": self.tc_weight,
+            "mmd_weight": self.mmd_weight,
+            "seed": self.seed,
+        }
+
+
+def train(
+    model: GaussianVAE | ContrastiveVAE,
+    targets: np.ndarray,
+    backgrounds: np.ndarray | None = None,
+    *,
+    validation: tuple[np.ndarray, ...] | None = None,
+    epochs: int,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    verbose: int = 0,
+) -> dict[str, list[float]]:
+    """Fit ``model`` with Adam; returns the history (``val_*`` with ``validation``).
+
+    A :class:`GaussianVAE` takes ``targets`` only; a :class:`ContrastiveVAE` takes ``targets``
+    and ``backgrounds`` (rows of the same count) and a ``validation`` pair of the same kind.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    contrastive = isinstance(model, ContrastiveVAE)
+    if contrastive and (backgrounds is None or len(backgrounds) != len(targets)):
+        raise ValueError("a ContrastiveVAE trains on targets and as many background images")
+    if not contrastive and backgrounds is not None:
+        raise ValueError("a GaussianVAE trains on targets only; pass no backgrounds")
+    x = (targets, backgrounds) if contrastive else targets
+    model(x if contrastive else targets[:1])  # build the weights
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    history = model.fit(
+        x=x,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=(tuple(validation),) if validation is not None else None,
+        shuffle=True,
+        verbose=verbose,
+    )
+    return {k: [float(v) for v in vs] for k, vs in history.history.items()}
+
+
+def codes(model: GaussianVAE | ContrastiveVAE, x: np.ndarray, batch_size: int = 2_000) -> dict:
+    """Posterior means of rows ``x`` as NumPy arrays: ``{"s": ..., "z": ...}`` for a
+    contrastive VAE, ``{"z": ...}`` for a plain one."""
+    out: dict[str, list[np.ndarray]] = {}
+    for i in range(0, len(x), batch_size):
+        parts = model.encode(ops.convert_to_tensor(x[i : i + batch_size]))
+        names = ("s", None, "z", None) if len(parts) == 4 else ("z", None)
+        for name, part in zip(names, parts, strict=True):
+            if name:
+                out.setdefault(name, []).append(ops.convert_to_numpy(part))
+    return {name: np.concatenate(parts) for name, parts in out.items()}
+
+
+def decode(model: GaussianVAE | ContrastiveVAE, z: np.ndarray, s: np.ndarray | None = None):
+    """Decoder means as (n, 28, 28) images on 0..1 (rows if not square): from codes ``z``
+    (plain VAE), or from salient ``s`` (zeros when ``None``: the background alone) and
+    background ``z``."""
+    z = np.asarray(z, "float32")
+    if isinstance(model, ContrastiveVAE):
+        s = (
+            np.zeros((len(z), model.salient_dim), "float32")
+            if s is None
+            else np.asarray(s, "float32")
+        )
+        z = np.concatenate([s, z], axis=-1)
+    pixels = ops.convert_to_numpy(model.decoder(ops.convert_to_tensor(z)))
+    side = int(round(np.sqrt(model.data_dim)))
+    return pixels.reshape(len(pixels), side, side) if side * side == model.data_dim else pixels
+
+
+def separation(
+    fit_codes: np.ndarray,
+    fit_labels: np.ndarray,
+    eval_codes: np.ndarray,
+    eval_labels: np.ndarray,
+    *,
+    k: int = 5,
+) -> dict[str, float]:
+    """How well codes separate the classes: ``knn_accuracy``, a k-nearest-neighbour classifier
+    (Euclidean) fitted on ``fit_codes`` and scored on ``eval_codes`` (held-out images), and
+    ``silhouette``, the silhouette score of ``eval_codes`` grouped by their labels (-1..1;
+    near 0: the classes overlap)."""
+    from sklearn.metrics import silhouette_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = KNeighborsClassifier(n_neighbors=k).fit(fit_codes, fit_labels)
+    return {
+        "knn_accuracy": float(knn.score(eval_codes, eval_labels)),
+        "silhouette": float(silhouette_score(eval_codes, eval_labels)),
+    }
