@@ -37,6 +37,7 @@ __all__ = [
     "train",
     "codes",
     "decode",
+    "swaps",
     "separation",
 ]
 
@@ -48,6 +49,24 @@ def _mlp(name: str, inputs: int, hidden: Sequence[int], outputs: int, activation
         [keras.Input((inputs,))]
         + [layers.Dense(h, activation="relu") for h in hidden]
         + [layers.Dense(outputs, activation=activation)],
+        name=name,
+    )
+
+
+def _encoder(name: str, inputs: int, hidden: Sequence[int], outputs: int, conv: bool):
+    """An MLP encoder, or with ``conv`` two strided 3x3 convolutions (32 and 64 filters) on the
+    square image before the MLP's layers."""
+    if not conv:
+        return _mlp(name, inputs, hidden, outputs)
+    side = int(round(np.sqrt(inputs)))
+    if side * side != inputs:
+        raise ValueError(f"a convolutional encoder needs square images, got {inputs} pixels")
+    return keras.Sequential(
+        [keras.Input((inputs,)), layers.Reshape((side, side, 1))]
+        + [layers.Conv2D(f, 3, strides=2, padding="same", activation="relu") for f in (32, 64)]
+        + [layers.Flatten()]
+        + [layers.Dense(h, activation="relu") for h in hidden]
+        + [layers.Dense(outputs)],
         name=name,
     )
 
@@ -121,6 +140,7 @@ class GaussianVAE(_GaussianDecoder, keras.Model):
         hidden: Sequence[int] = (256, 128),
         decoder_sd: float | None = None,
         beta: float = 1.0,
+        conv: bool = False,
         seed: int = 0,
         **kwargs,
     ) -> None:
@@ -129,7 +149,8 @@ class GaussianVAE(_GaussianDecoder, keras.Model):
             raise ValueError("data_dim, latent_dim and hidden widths must be >= 1, beta >= 0")
         self.data_dim, self.latent_dim, self.hidden = data_dim, latent_dim, tuple(hidden)
         self.beta, self.seed = beta, seed
-        self.encoder = _mlp("encoder", data_dim, hidden, 2 * latent_dim)
+        self.conv = conv
+        self.encoder = _encoder("encoder", data_dim, hidden, 2 * latent_dim, conv)
         self.decoder = _mlp("decoder", latent_dim, tuple(reversed(hidden)), data_dim, "sigmoid")
         self._init_scale(decoder_sd)
         self.noise = keras.random.SeedGenerator(seed)
@@ -162,6 +183,7 @@ class GaussianVAE(_GaussianDecoder, keras.Model):
             "latent_dim": self.latent_dim,
             "hidden": list(self.hidden),
             "decoder_sd": self.decoder_sd,
+            "conv": self.conv,
             "beta": self.beta,
             "seed": self.seed,
         }
@@ -183,7 +205,10 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
       different images (the batch's halves swapped); the discriminator is trained on its own
       cross-entropy, the encoders and decoder on the rest;
     * with ``mmd_weight`` > 0, MM-cVAE's penalties: ``mmd_weight`` times
-      MMD^2(targets' z, backgrounds' z) + MMD^2(backgrounds' s, 0).
+      MMD^2(targets' z, backgrounds' z) + MMD^2(backgrounds' s, 0);
+    * with ``z_from_backgrounds`` (not in either paper), the background encoder learns from the
+      background images only: the targets' loss reaches it with its gradient stopped, so it
+      cannot learn features that only the targets have.
     """
 
     def __init__(
@@ -196,10 +221,13 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         beta: float = 1.0,
         tc_weight: float = 0.0,
         mmd_weight: float = 0.0,
+        z_from_backgrounds: bool = False,
+        conv: bool = False,
         seed: int = 0,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.z_from_backgrounds = z_from_backgrounds
         if min(data_dim, salient_dim, background_dim) < 1 or (hidden and min(hidden) < 1):
             raise ValueError("data_dim, salient_dim, background_dim and widths must be >= 1")
         if min(beta, tc_weight, mmd_weight) < 0:
@@ -207,8 +235,11 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         self.data_dim, self.hidden = data_dim, tuple(hidden)
         self.salient_dim, self.background_dim = salient_dim, background_dim
         self.beta, self.tc_weight, self.mmd_weight, self.seed = beta, tc_weight, mmd_weight, seed
-        self.salient_encoder = _mlp("salient_encoder", data_dim, hidden, 2 * salient_dim)
-        self.background_encoder = _mlp("background_encoder", data_dim, hidden, 2 * background_dim)
+        self.conv = conv
+        self.salient_encoder = _encoder("salient_encoder", data_dim, hidden, 2 * salient_dim, conv)
+        self.background_encoder = _encoder(
+            "background_encoder", data_dim, hidden, 2 * background_dim, conv
+        )
         self.decoder = _mlp(
             "decoder", salient_dim + background_dim, tuple(reversed(hidden)), data_dim, "sigmoid"
         )
@@ -239,6 +270,8 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
     def _targets(self, x, k: int, seed):
         seed = self.noise if seed is None else seed
         s_mean, s_log_var, z_mean, z_log_var = self.encode(x)
+        if self.z_from_backgrounds:
+            z_mean, z_log_var = ops.stop_gradient(z_mean), ops.stop_gradient(z_log_var)
         s, s_eps = _sample(s_mean, s_log_var, k, seed)
         z, z_eps = _sample(z_mean, z_log_var, k, seed)
         log_lik = _gaussian_log_lik(ops.expand_dims(x, 0), self._pixels(s, z), self.log_sd)
@@ -342,9 +375,11 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
             "background_dim": self.background_dim,
             "hidden": list(self.hidden),
             "decoder_sd": self.decoder_sd,
+            "conv": self.conv,
             "beta": self.beta,
             "tc_weight": self.tc_weight,
             "mmd_weight": self.mmd_weight,
+            "z_from_backgrounds": self.z_from_backgrounds,
             "seed": self.seed,
         }
 
@@ -414,6 +449,17 @@ def decode(model: GaussianVAE | ContrastiveVAE, z: np.ndarray, s: np.ndarray | N
     pixels = ops.convert_to_numpy(model.decoder(ops.convert_to_tensor(z)))
     side = int(round(np.sqrt(model.data_dim)))
     return pixels.reshape(len(pixels), side, side) if side * side == model.data_dim else pixels
+
+
+def swaps(model: ContrastiveVAE, salient_from: np.ndarray, background_from: np.ndarray):
+    """Decoded images (n_s, n_b, 28, 28) on 0..1: entry (i, j) from the salient code of row
+    ``salient_from[i]`` and the background code of row ``background_from[j]`` (posterior
+    means). A separated model draws row i's digit over column j's texture."""
+    s = codes(model, salient_from)["s"]
+    z = codes(model, background_from)["z"]
+    rows, cols = len(s), len(z)
+    images = decode(model, np.tile(z, (rows, 1)), s=np.repeat(s, cols, axis=0))
+    return images.reshape(rows, cols, *images.shape[1:])
 
 
 def separation(

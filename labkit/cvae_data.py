@@ -71,6 +71,7 @@ def texture_crops(
     zoom: tuple[float, float] = (1.5, 5.0),
     contrast: tuple[float, float] = (0.6, 1.6),
     brightness: tuple[float, float] = (-0.25, 0.25),
+    gradient: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` random ``size`` x ``size`` crops of the textures, float32 on 0..1, and which
     texture each came from (indices into ``textures``).
@@ -78,8 +79,9 @@ def texture_crops(
     Each crop covers ``zoom`` times ``size`` source pixels on a side (drawn log-uniformly),
     turned by an angle drawn uniformly from 0 to 360 degrees, smoothed in the source by about
     half the zoom factor before bilinear sampling; then its grey levels are stretched about their
-    mean by a factor drawn from ``contrast``, shifted by one from ``brightness``, and clipped to
-    0..1. Deterministic in ``seed``.
+    mean by a factor drawn from ``contrast``, shifted by one from ``brightness``, lit by a linear
+    ramp (uneven light: a random direction, a rise across the crop drawn from 0 to
+    ``gradient``), and clipped to 0..1. Deterministic in ``seed``.
     """
     if n < 0 or size < 1:
         raise ValueError(f"n must be >= 0 and size >= 1, got n={n}, size={size}")
@@ -94,6 +96,8 @@ def texture_crops(
     angle = rng.uniform(0, 2 * np.pi, size=n)
     gain = rng.uniform(*contrast, size=n)
     shift = rng.uniform(*brightness, size=n)
+    light = rng.uniform(0, 2 * np.pi, size=n)
+    rise = rng.uniform(0, gradient, size=n)
     half = factor * size / 2 * np.sqrt(2)  # the turned crop's reach from its centre
     side = texture(names[0]).shape[0]
     centre = rng.uniform(half[:, None], side - 1 - half[:, None], size=(n, 2))
@@ -113,6 +117,8 @@ def texture_crops(
             out[pick] = ndimage.map_coordinates(source, coords, order=1, mode="reflect")
     mean = out.mean(axis=(1, 2), keepdims=True)
     out = mean + gain[:, None, None] * (out - mean) + shift[:, None, None]
+    ramp = np.cos(light)[:, None, None] * gy + np.sin(light)[:, None, None] * gx  # (n, s, s)
+    out = out + rise[:, None, None] * ramp / (size - 1)
     return np.clip(out, 0.0, 1.0).astype(np.float32), kind
 
 

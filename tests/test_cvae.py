@@ -214,6 +214,10 @@ def test_training_puts_the_digit_in_the_salient_latent(options):
     assert scores["knn_accuracy"] > 0.95 and scores["silhouette"] > 0.3
     swap = cvae.decode(model, codes["z"][:4], s=codes["s"][4:8])
     assert swap.shape == (4, 8)  # eight pixels are not a square image: rows come back
+    grid = cvae.swaps(model, targets[:3], targets[3:7])
+    assert grid.shape == (3, 4, 8)
+    by_hand = cvae.decode(model, codes["z"][4:5], s=codes["s"][2:3])[0]  # row 2, column 1
+    np.testing.assert_allclose(grid[2, 1], by_hand, rtol=1e-5)
 
 
 def test_train_checks_what_it_is_given():

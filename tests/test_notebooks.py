@@ -119,12 +119,29 @@ def _chapter_04(results: dict) -> None:
     assert min(d["estimator_variance_ratio"]) > 1
 
 
+def _chapter_05(results: dict) -> None:
+    assert 0.5 < results["data"]["background_variance_share"] < 1.0  # the background dominates
+    assert results["data"]["train_targets"] == results["data"]["train_backgrounds"] == 1_000
+    c, v = results["cvae"], results["vae"]
+    for score in (c["salient_knn_accuracy"], c["background_knn_accuracy"], v["knn_accuracy"]):
+        assert 0.0 <= score <= 1.0
+    assert -1.0 <= c["salient_silhouette"] <= 1.0 and -1.0 <= v["silhouette"] <= 1.0
+    assert v["latent_dim"] == c["salient_dim"] + c["background_dim"]
+    assert c["model"] in results["variants"] and len(results["variants"]) == 4
+    headline = results["variants"][c["model"]]
+    assert headline["s_knn_accuracy"] == c["salient_knn_accuracy"]
+    for bounds in results["likelihood"].values():
+        elbo, iwae = bounds.values()
+        assert iwae <= elbo  # the same samples: log-mean-exp >= mean
+
+
 #: What each chapter's metrics JSON must hold beyond the common record (its issue's contract).
 CONTRACTS = {
     "01_mlp_cnn_tuning": _chapter_01,
     "02_pixel_permutation": _chapter_02,
     "03_clock_reading": _chapter_03,
     "04_vae": _chapter_04,
+    "05_contrastive_vae": _chapter_05,
 }
 
 

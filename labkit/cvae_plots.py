@@ -1,0 +1,69 @@
+"""Chapter 05's figures: codes coloured by digit, and the salient/background swap grid."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .plots import _bare
+
+__all__ = ["codes_by_digit", "swap_grid"]
+
+
+def codes_by_digit(
+    codes: Mapping[str, np.ndarray], labels: np.ndarray, *, points: int = 2_000
+) -> plt.Figure:
+    """One panel per code (title: its key): the codes' first two principal components (the
+    codes themselves when 2-d), each point coloured by its image's digit. At most ``points``
+    images are drawn, the same ones in every panel."""
+    from sklearn.decomposition import PCA
+
+    if not codes:
+        raise ValueError("codes_by_digit needs at least one code")
+    labels = np.asarray(labels)[:points]
+    fig, axes = plt.subplots(1, len(codes), figsize=(3.6 * len(codes), 3.6), squeeze=False)
+    for ax, (name, values) in zip(axes[0], codes.items(), strict=True):
+        values = np.asarray(values, float)[:points]
+        xy = values if values.shape[1] <= 2 else PCA(2).fit_transform(values)
+        if xy.shape[1] == 1:
+            xy = np.column_stack([xy[:, 0], np.zeros(len(xy))])
+        dots = ax.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", s=3, alpha=0.6)
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0, -1].legend(
+        *dots.legend_elements(), fontsize="x-small", title="digit", loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+    )  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+def swap_grid(
+    grid: np.ndarray, salient_sources: np.ndarray, background_sources: np.ndarray
+) -> plt.Figure:
+    """``grid[i, j]`` (images on 0..1) decoded from the salient code of
+    ``salient_sources[i]`` and the background code of ``background_sources[j]``; the sources
+    are drawn along the left column and the top row."""
+    grid = np.asarray(grid)
+    rows, cols = grid.shape[:2]
+    if (len(salient_sources), len(background_sources)) != (rows, cols):
+        raise ValueError(
+            f"a {rows} x {cols} grid needs {rows} salient and {cols} background sources, got "
+            f"{len(salient_sources)} and {len(background_sources)}"
+        )
+    fig, axes = plt.subplots(rows + 1, cols + 1, figsize=(1.1 * (cols + 1), 1.1 * (rows + 1)))
+    for ax in axes.flat:
+        _bare(ax)
+    axes[0, 0].axis("off")
+    axes[0, 0].text(0.5, 0.5, "s from row,\nz from column", ha="center", va="center", fontsize=7)
+    for j, image in enumerate(background_sources):
+        axes[0, j + 1].imshow(image, cmap="gray", vmin=0, vmax=1)
+    for i, image in enumerate(salient_sources):
+        axes[i + 1, 0].imshow(image, cmap="gray", vmin=0, vmax=1)
+        for j in range(cols):
+            axes[i + 1, j + 1].imshow(grid[i, j], cmap="gray", vmin=0, vmax=1)
+    fig.tight_layout(pad=0.3)
+    return fig
