@@ -14,8 +14,9 @@ weighted bound all come from :func:`labkit.vae_model.negative_elbo` and
   and one decoder p(x | s, z). A target image is explained by (s, z); a background image by z
   alone, with s = 0. Options: their total-correlation penalty (a discriminator tells (s, z)
   from pairs whose s and z come from different images; the encoders are trained to fool it),
-  and the moment-matching penalties of MM-cVAE (Weinberger et al., 2022): an MMD between the
-  targets' and the backgrounds' z, and between the backgrounds' s and 0.
+  the moment-matching penalties of MM-cVAE (Weinberger et al., 2022): an MMD between the
+  targets' and the backgrounds' z, and between the backgrounds' s and 0; and a background
+  encoder that learns from the background images only (this workbook's variant).
 * :func:`separation`: how well a code separates the digits, by k-nearest-neighbour accuracy
   and silhouette score (scikit-learn).
 """
@@ -131,7 +132,7 @@ class GaussianVAE(_GaussianDecoder, keras.Model):
     """A plain VAE for grey-level images: MLP encoder to q(z | x)'s mean and log variance, MLP
     decoder (mirrored widths) to pixel means on 0..1, Gaussian likelihood with a learned
     standard deviation ``decoder_sd`` (or a fixed one). ``beta`` weights the KL in training
-    (1 = the ELBO)."""
+    (1 = the ELBO). With ``conv`` the encoder starts with two strided convolutions."""
 
     def __init__(
         self,
@@ -192,8 +193,8 @@ class GaussianVAE(_GaussianDecoder, keras.Model):
 @keras.saving.register_keras_serializable(package="labkit")
 class ContrastiveVAE(_GaussianDecoder, keras.Model):
     """The contrastive VAE: salient s (``salient_dim``) and background z (``background_dim``),
-    each from its own MLP encoder, one decoder p(x | s, z) (Gaussian, as in
-    :class:`GaussianVAE`).
+    each from its own MLP encoder (convolutional with ``conv``), one decoder p(x | s, z)
+    (Gaussian, as in :class:`GaussianVAE`).
 
     ``fit(x=(targets, backgrounds))`` (two arrays of the same length) minimises, per batch,
 

@@ -22,14 +22,6 @@ MEANING: dict[str, str] = {
     "full": "the sizes and runs meant for the headline numbers",
 }
 
-#: Chapter 05's contrastive VAEs: a name per row of its tables, and the model's options.
-_CVAE_VARIANTS: dict[str, dict[str, Any]] = {
-    "cVAE (Abid & Zou)": {},
-    "+ total correlation": {"tc_weight": 100.0},
-    "MM-cVAE": {"mmd_weight": 300.0},
-    "z from backgrounds": {"z_from_backgrounds": True},
-}
-
 _TABLES: dict[str, dict[str, dict[str, Any]]] = {
     "00_data_tour": {
         # stats_samples: training images used for the pixel statistics (None = all 60 000)
@@ -325,7 +317,8 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
     # opacity / gradient: the digit's paint and the uneven light on the textures
     # (cvae_data.composite); salient_dim / background_dim: s and z (the plain VAE gets their
     # sum); hidden: MLP widths; conv: convolutional encoders; epochs / batch: every model's;
-    # variants: name -> ContrastiveVAE options, one model each; headline: the variant the
+    # variants: name -> ContrastiveVAE options, one model each (a literal in every profile:
+    # the runner's fingerprint reads this table as a literal); headline: the variant the
     # metrics' "cvae" block reports (fixed before the run); bound_images / iwae_k: held-out
     # targets scored by vae_model.bounds and importance samples per image.
     "05_contrastive_vae": {
@@ -334,14 +327,19 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "test": 500,
             "opacity": 0.8,
             "gradient": 0.8,
-            "salient_dim": 8,
+            "salient_dim": 16,
             "background_dim": 6,
             "hidden": (256, 128),
             "conv": False,
             "epochs": 2,
             "batch": 128,
-            "variants": _CVAE_VARIANTS,
-            "headline": "z from backgrounds",
+            "variants": {
+                "cVAE (Abid & Zou)": {},
+                "+ total correlation": {"tc_weight": 10.0},
+                "MM-cVAE": {"mmd_weight": 300.0},
+                "z from backgrounds": {"z_from_backgrounds": True},
+            },
+            "headline": "cVAE (Abid & Zou)",
             "bound_images": 100,
             "iwae_k": 10,
         },
@@ -350,30 +348,40 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "test": 2_000,
             "opacity": 0.8,
             "gradient": 0.8,
-            "salient_dim": 8,
+            "salient_dim": 16,
             "background_dim": 6,
             "hidden": (256, 128),
             "conv": False,
             "epochs": 30,
             "batch": 128,
-            "variants": _CVAE_VARIANTS,
-            "headline": "z from backgrounds",
+            "variants": {
+                "cVAE (Abid & Zou)": {},
+                "+ total correlation": {"tc_weight": 10.0},
+                "MM-cVAE": {"mmd_weight": 300.0},
+                "z from backgrounds": {"z_from_backgrounds": True},
+            },
+            "headline": "cVAE (Abid & Zou)",
             "bound_images": 500,
             "iwae_k": 100,
         },
         "full": {
-            "train": 60_000,
+            "train": 30_000,
             "test": 10_000,
             "opacity": 0.8,
             "gradient": 0.8,
-            "salient_dim": 8,
+            "salient_dim": 16,
             "background_dim": 6,
             "hidden": (256, 128),
             "conv": False,
             "epochs": 30,
             "batch": 128,
-            "variants": _CVAE_VARIANTS,
-            "headline": "z from backgrounds",
+            "variants": {
+                "cVAE (Abid & Zou)": {},
+                "+ total correlation": {"tc_weight": 10.0},
+                "MM-cVAE": {"mmd_weight": 300.0},
+                "z from backgrounds": {"z_from_backgrounds": True},
+            },
+            "headline": "cVAE (Abid & Zou)",
             "bound_images": 2_000,
             "iwae_k": 1_000,
         },

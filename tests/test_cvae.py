@@ -240,3 +240,29 @@ def test_separation_scores():
     bad = cvae.separation(mixed[::2], labels[::2], mixed[1::2], labels[1::2])
     assert good["knn_accuracy"] > 0.95 and good["silhouette"] > 0.5
     assert bad["knn_accuracy"] < 0.5 and abs(bad["silhouette"]) < 0.1
+
+
+@pytest.mark.parametrize("stopped", [False, True])
+def test_z_from_backgrounds_stops_the_targets_gradient(stopped):
+    import tensorflow as tf
+
+    model = _tiny(z_from_backgrounds=stopped)
+    variables = model.background_encoder.trainable_variables
+    with tf.GradientTape(persistent=True) as tape:
+        terms = model.loss_terms(BATCH, BACK)
+    from_targets = tape.gradient(terms["target_loss"], variables)
+    from_backgrounds = tape.gradient(terms["background_loss"], variables)
+    reached = any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in from_targets)
+    assert reached is not stopped
+    assert all(g is not None for g in from_backgrounds)
+
+
+def test_convolutional_encoders():
+    model = cvae.ContrastiveVAE(salient_dim=2, background_dim=3, hidden=(16,), conv=True)
+    x = np.random.default_rng(0).random((5, 784)).astype("float32")
+    s_mean, s_log_var, z_mean, z_log_var = (np.asarray(t) for t in model.encode(x))
+    assert s_mean.shape == s_log_var.shape == (5, 2) and z_mean.shape == z_log_var.shape == (5, 3)
+    assert any("conv" in layer.name for layer in model.salient_encoder.layers)
+    assert cvae.GaussianVAE(latent_dim=2, hidden=(8,), conv=True).encode(x)[0].shape == (5, 2)
+    with pytest.raises(ValueError, match="square"):
+        cvae.GaussianVAE(data_dim=10, latent_dim=2, hidden=(8,), conv=True)
