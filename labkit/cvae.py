@@ -245,6 +245,7 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
             "decoder", salient_dim + background_dim, tuple(reversed(hidden)), data_dim, "sigmoid"
         )
         self.discriminator = _mlp("discriminator", salient_dim + background_dim, (32,), 1)
+        self.discriminator.trainable = tc_weight > 0
         self._init_scale(decoder_sd)
         self.noise = keras.random.SeedGenerator(seed)
         names = ["loss", "target_loss", "background_loss", "tc", "discriminator_loss", "mmd"]
@@ -323,8 +324,9 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
             disc = ops.mean(ops.softplus(-real)) + ops.mean(ops.softplus(fake))
             loss = loss + self.tc_weight * tc
         if self.mmd_weight > 0:
-            bs_mean, bs_log_var, _, _ = self.encode(backgrounds)
-            bs = _sample(bs_mean, bs_log_var, 1, self.noise)[0][0]
+            out = self.salient_encoder(backgrounds)  # the backgrounds' s, for its penalty
+            d = self.salient_dim
+            bs = _sample(out[:, :d], out[:, d:], 1, self.noise)[0][0]
             penalty = mmd(z, bz[0]) + mmd(bs, ops.zeros_like(bs))
             loss = loss + self.mmd_weight * penalty
         return {
@@ -347,17 +349,21 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         (targets, backgrounds), _, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape(persistent=True) as tape:
             terms = self.loss_terms(targets, backgrounds)
+        # One optimizer, each variable stepped on its own loss, always in the order of
+        # trainable_variables (the discriminator's only with tc_weight > 0), so a run restored
+        # from a backup finds the optimizer's moments where it left them.
+        variables = self.trainable_variables
         disc_vars = self.discriminator.trainable_variables
         disc_ids = {id(v) for v in disc_vars}
-        model_vars = [v for v in self.trainable_variables if id(v) not in disc_ids]
-        grads = tape.gradient(terms["loss"], model_vars)
-        pairs = list(zip(grads, model_vars, strict=True))
-        if self.tc_weight > 0:
+        model_vars = [v for v in variables if id(v) not in disc_ids]
+        model_grads = tape.gradient(terms["loss"], model_vars)
+        grads = dict(zip(map(id, model_vars), model_grads, strict=True))
+        if disc_vars:
             disc_grads = tape.gradient(terms["discriminator_loss"], disc_vars)
-            pairs += list(zip(disc_grads, disc_vars, strict=True))
+            grads.update(zip(map(id, disc_vars), disc_grads, strict=True))
         del tape
-        pairs = [(g, v) for g, v in pairs if g is not None]
-        self.optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
+        grads = [ops.zeros_like(v) if grads[id(v)] is None else grads[id(v)] for v in variables]
+        self.optimizer.apply(grads, variables)
         return self._record(terms)
 
     def test_step(self, data):
@@ -390,16 +396,21 @@ def train(
     targets: np.ndarray,
     backgrounds: np.ndarray | None = None,
     *,
-    validation: tuple[np.ndarray, ...] | None = None,
+    validation: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None,
     epochs: int,
     batch_size: int = 128,
     learning_rate: float = 1e-3,
+    backup_dir: str | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
 ) -> dict[str, list[float]]:
     """Fit ``model`` with Adam; returns the history (``val_*`` with ``validation``).
 
-    A :class:`GaussianVAE` takes ``targets`` only; a :class:`ContrastiveVAE` takes ``targets``
-    and ``backgrounds`` (rows of the same count) and a ``validation`` pair of the same kind.
+    A :class:`GaussianVAE` takes ``targets`` only (``validation``: rows of targets); a
+    :class:`ContrastiveVAE` takes ``targets`` and as many ``backgrounds`` (``validation``: a
+    (targets, backgrounds) pair). With ``backup_dir`` an interrupted fit resumes from its last
+    finished epoch (``keras.callbacks.BackupAndRestore``), and the history holds the epochs
+    run since. ``callbacks`` are passed on to ``fit`` after the backup.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -409,13 +420,17 @@ def train(
     if not contrastive and backgrounds is not None:
         raise ValueError("a GaussianVAE trains on targets only; pass no backgrounds")
     x = (targets, backgrounds) if contrastive else targets
-    model(x if contrastive else targets[:1])  # build the weights
+    model((targets[:1], backgrounds[:1]) if contrastive else targets[:1])  # build the weights
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    if validation is not None:
+        validation = (tuple(validation),) if contrastive else (validation,)
+    backup = [keras.callbacks.BackupAndRestore(backup_dir)] if backup_dir else []
     history = model.fit(
         x=x,
         epochs=epochs,
         batch_size=batch_size,
-        validation_data=(tuple(validation),) if validation is not None else None,
+        validation_data=validation,
+        callbacks=backup + list(callbacks),
         shuffle=True,
         verbose=verbose,
     )

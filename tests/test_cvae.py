@@ -3,6 +3,8 @@ its bounds against log p(x) integrated on a grid, and the separation scores."""
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -266,3 +268,34 @@ def test_convolutional_encoders():
     assert cvae.GaussianVAE(latent_dim=2, hidden=(8,), conv=True).encode(x)[0].shape == (5, 2)
     with pytest.raises(ValueError, match="square"):
         cvae.GaussianVAE(data_dim=10, latent_dim=2, hidden=(8,), conv=True)
+
+
+class _Stop(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise RuntimeError("interrupted")
+
+
+@pytest.mark.parametrize("tc_weight", [0.0, 1.0])
+def test_an_interrupted_training_resumes_and_validates(tmp_path, tc_weight):
+    targets, backgrounds, _ = _two_kinds(256, seed=1)
+    backup = tmp_path / "backup"
+    model = cvae.ContrastiveVAE(
+        data_dim=8, salient_dim=1, background_dim=1, hidden=(4,), tc_weight=tc_weight
+    )
+    with pytest.raises(RuntimeError, match="interrupted"):
+        cvae.train(
+            model, targets, backgrounds, epochs=4, backup_dir=str(backup), callbacks=[_Stop()]
+        )
+    assert any(backup.iterdir())  # the backup after epoch 1 is on disk
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # "Skipping variable loading for optimizer"
+        history = cvae.train(
+            model, targets, backgrounds, epochs=4, backup_dir=str(backup),
+            validation=(targets[:64], backgrounds[:64]),
+        )  # fmt: skip
+    assert len(history["loss"]) == len(history["val_target_loss"]) == 2  # epochs 2 and 3
+    assert not backup.exists()
+    plain = cvae.GaussianVAE(data_dim=8, latent_dim=1, hidden=(4,))
+    history = cvae.train(plain, targets, validation=targets[:64], epochs=2)
+    assert len(history["val_loss"]) == 2
