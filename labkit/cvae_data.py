@@ -87,9 +87,17 @@ def texture_crops(
         raise ValueError(f"n must be >= 0 and size >= 1, got n={n}, size={size}")
     if not (0 < zoom[0] <= zoom[1]) or not (0 <= contrast[0] <= contrast[1]):
         raise ValueError(f"zoom and contrast must be (low, high) ranges, got {zoom}, {contrast}")
+    if gradient < 0:
+        raise ValueError(f"gradient must be >= 0, got {gradient}")
     names = list(textures)
     for name in names:
         texture(name)  # a bad name fails here, before any work
+    side = min(texture(name).shape[0] for name in names)
+    if zoom[1] * size * np.sqrt(2) >= side - 1:
+        raise ValueError(
+            f"a crop of {size} pixels zoomed {zoom[1]} times does not fit in the {side}-pixel "
+            f"textures at every angle; the largest zoom is {(side - 1) / (size * np.sqrt(2)):.1f}"
+        )
     rng = np.random.default_rng(seed)
     kind = rng.integers(len(names), size=n)
     factor = np.exp(rng.uniform(np.log(zoom[0]), np.log(zoom[1]), size=n))
@@ -99,7 +107,6 @@ def texture_crops(
     light = rng.uniform(0, 2 * np.pi, size=n)
     rise = rng.uniform(0, gradient, size=n)
     half = factor * size / 2 * np.sqrt(2)  # the turned crop's reach from its centre
-    side = texture(names[0]).shape[0]
     centre = rng.uniform(half[:, None], side - 1 - half[:, None], size=(n, 2))
     grid = (np.arange(size) - (size - 1) / 2).astype(np.float64)
     gy, gx = np.meshgrid(grid, grid, indexing="ij")  # (size, size) output offsets

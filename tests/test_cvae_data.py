@@ -81,6 +81,28 @@ def test_composite_rejects_bad_input():
         cvae_data.composite(digits, labels[:3])
     with pytest.raises(ValueError, match="zoom"):
         cvae_data.texture_crops(3, seed=0, zoom=(2.0, 1.0))
+    with pytest.raises(ValueError, match="largest zoom is 12.9"):
+        cvae_data.texture_crops(3, seed=0, zoom=(2.0, 20.0))
+    with pytest.raises(ValueError, match="gradient"):
+        cvae_data.texture_crops(3, seed=0, gradient=-0.5)
+
+
+def test_uneven_light_is_a_linear_ramp():
+    calm = {"contrast": (0.2, 0.2), "brightness": (0.0, 0.0)}  # nothing clipped
+    flat, _ = cvae_data.texture_crops(20, seed=5, **calm)
+    lit, _ = cvae_data.texture_crops(20, seed=5, gradient=0.6, **calm)
+    assert flat.min() > 0.05 and flat.max() < 0.95
+    grid = np.arange(28) - 13.5
+    gy, gx = np.meshgrid(grid, grid, indexing="ij")
+    design = np.column_stack([gy.ravel(), gx.ravel(), np.ones(784)])
+    rises = []
+    for a, b in zip(flat, lit, strict=True):
+        diff = (b - a).ravel()
+        coef, *_ = np.linalg.lstsq(design, diff, rcond=None)
+        assert np.abs(design @ coef - diff).max() < 1e-5  # a plane
+        assert abs(coef[2]) < 1e-5  # centred: the mean brightness is unchanged
+        rises.append(np.hypot(coef[0], coef[1]) * 27)
+    assert 0 <= min(rises) and max(rises) <= 0.6 + 1e-5 and np.ptp(rises) > 0.2
 
 
 def test_variance_share():
