@@ -26,6 +26,8 @@ __all__ = [
     "VAE",
     "LogWeights",
     "negative_elbo",
+    "reparameterize",
+    "kl_to_prior",
     "flatten",
     "binarize",
     "Bounds",
@@ -73,6 +75,18 @@ class LogWeights:
     log_w: object
     log_lik: object
     kl: object | None = None
+
+
+def reparameterize(mean, log_var, k: int, seed):
+    """k draws z = mean + sd * eps per row, (k, n, d), and their noise eps ~ N(0, I), drawn
+    with ``seed`` (a ``keras.random.SeedGenerator``)."""
+    eps = keras.random.normal((k, *ops.shape(mean)), seed=seed)
+    return mean + ops.exp(0.5 * log_var) * eps, eps
+
+
+def kl_to_prior(mean, log_var):
+    """KL(N(mean, diag exp(log_var)) || N(0, I)) in closed form, summed over the last axis."""
+    return 0.5 * ops.sum(ops.exp(log_var) + mean**2 - 1.0 - log_var, axis=-1)
 
 
 def negative_elbo(lw: LogWeights):
@@ -131,14 +145,13 @@ class VAE(keras.Model):
         samples z = mean + sd * eps per image; ``seed`` (a ``keras.random.SeedGenerator``)
         draws eps, by default the model's own generator."""
         mean, log_var = self.encode(x)
-        eps = keras.random.normal((k, *ops.shape(mean)), seed=self.noise if seed is None else seed)
-        z = mean + ops.exp(0.5 * log_var) * eps  # (k, n, d)
+        z, eps = reparameterize(mean, log_var, k, self.noise if seed is None else seed)
         logits = self.decoder(ops.reshape(z, (-1, self.latent_dim)))
         logits = ops.reshape(logits, (k, -1, self.data_dim))
         log_lik = _bernoulli_log_lik(ops.expand_dims(x, 0), logits)  # (k, n)
         log_prior = -0.5 * ops.sum(z**2 + _LOG_2PI, axis=-1)
         log_q = -0.5 * ops.sum(eps**2 + log_var + _LOG_2PI, axis=-1)
-        kl = 0.5 * ops.sum(ops.exp(log_var) + mean**2 - 1.0 - log_var, axis=-1)
+        kl = kl_to_prior(mean, log_var)
         return LogWeights(log_w=log_lik + log_prior - log_q, log_lik=log_lik, kl=kl)
 
     def call(self, x, training=None):
