@@ -29,7 +29,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .vae_model import LogWeights, negative_elbo
+from .vae_model import LogWeights, kl_to_prior, negative_elbo, reparameterize
 
 __all__ = [
     "GaussianVAE",
@@ -79,20 +79,9 @@ def _gaussian_log_lik(x, mean, log_sd):
     )
 
 
-def _kl(mean, log_var):
-    """KL(N(mean, diag exp(log_var)) || N(0, I)) summed over the last axis."""
-    return 0.5 * ops.sum(ops.exp(log_var) + ops.square(mean) - 1.0 - log_var, axis=-1)
-
-
 def _loss(lw: LogWeights, beta: float):
     """Mean over images of chapter 04's negative ELBO with the KL weighted by ``beta``."""
     return ops.mean(negative_elbo(lw) + (beta - 1.0) * lw.kl)
-
-
-def _sample(mean, log_var, k: int, seed):
-    """k reparameterised draws (k, n, d) and their standard-normal noise."""
-    eps = keras.random.normal((k, *ops.shape(mean)), seed=seed)
-    return mean + ops.exp(0.5 * log_var) * eps, eps
 
 
 def _log_prior_minus_q(sample, eps, log_var):
@@ -113,7 +102,8 @@ def mmd(a, b, scales: Sequence[float] = (0.5, 1.0, 2.0)):
 
 
 class _GaussianDecoder:
-    """Mixin: the decoder's pixel means and one log standard deviation for all pixels."""
+    """Mixin: the Gaussian decoder's one log standard deviation for all pixels (learned, or
+    fixed at ``decoder_sd``)."""
 
     def _init_scale(self, decoder_sd: float | None) -> None:
         if decoder_sd is not None and decoder_sd <= 0:
@@ -164,13 +154,13 @@ class GaussianVAE(_GaussianDecoder, keras.Model):
     def log_weights(self, x, k: int = 1, seed=None) -> LogWeights:
         """Importance log-weights (k, n) of rows ``x`` for k samples z ~ q(z | x) per image."""
         mean, log_var = self.encode(x)
-        z, eps = _sample(mean, log_var, k, self.noise if seed is None else seed)
+        z, eps = reparameterize(mean, log_var, k, self.noise if seed is None else seed)
         pixels = ops.reshape(
             self.decoder(ops.reshape(z, (-1, self.latent_dim))), (k, -1, self.data_dim)
         )
         log_lik = _gaussian_log_lik(ops.expand_dims(x, 0), pixels, self.log_sd)
         log_w = log_lik + _log_prior_minus_q(z, eps, log_var)
-        return LogWeights(log_w=log_w, log_lik=log_lik, kl=_kl(mean, log_var))
+        return LogWeights(log_w=log_w, log_lik=log_lik, kl=kl_to_prior(mean, log_var))
 
     def call(self, x, training=None):
         lw = self.log_weights(x, k=1)
@@ -257,9 +247,17 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
 
     def encode(self, x):
         """(s mean, s log variance, z mean, z log variance) of rows ``x``."""
-        s, z = self.salient_encoder(x), self.background_encoder(x)
-        d, e = self.salient_dim, self.background_dim
-        return s[:, :d], s[:, d:], z[:, :e], z[:, e:]
+        return (*self._salient(x), *self._background(x))
+
+    def _salient(self, x):
+        """q(s | x)'s mean and log variance."""
+        out = self.salient_encoder(x)
+        return out[:, : self.salient_dim], out[:, self.salient_dim :]
+
+    def _background(self, x):
+        """q(z | x)'s mean and log variance."""
+        out = self.background_encoder(x)
+        return out[:, : self.background_dim], out[:, self.background_dim :]
 
     def _pixels(self, s, z):
         """Decoder means for samples s (k, n, ds) and z (k, n, dz): (k, n, data_dim)."""
@@ -274,21 +272,21 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         s_mean, s_log_var, z_mean, z_log_var = self.encode(x)
         if self.z_from_backgrounds:
             z_mean, z_log_var = ops.stop_gradient(z_mean), ops.stop_gradient(z_log_var)
-        s, s_eps = _sample(s_mean, s_log_var, k, seed)
-        z, z_eps = _sample(z_mean, z_log_var, k, seed)
+        s, s_eps = reparameterize(s_mean, s_log_var, k, seed)
+        z, z_eps = reparameterize(z_mean, z_log_var, k, seed)
         log_lik = _gaussian_log_lik(ops.expand_dims(x, 0), self._pixels(s, z), self.log_sd)
         log_w = log_lik + _log_prior_minus_q(s, s_eps, s_log_var)
         log_w = log_w + _log_prior_minus_q(z, z_eps, z_log_var)
-        kl = _kl(s_mean, s_log_var) + _kl(z_mean, z_log_var)
+        kl = kl_to_prior(s_mean, s_log_var) + kl_to_prior(z_mean, z_log_var)
         return LogWeights(log_w, log_lik, kl), s, z
 
     def _backgrounds(self, x, k: int, seed):
-        _, _, z_mean, z_log_var = self.encode(x)
-        z, z_eps = _sample(z_mean, z_log_var, k, self.noise if seed is None else seed)
+        z_mean, z_log_var = self._background(x)  # s = 0: the salient encoder is not needed
+        z, z_eps = reparameterize(z_mean, z_log_var, k, self.noise if seed is None else seed)
         s = ops.repeat(ops.zeros_like(z[..., :1]), self.salient_dim, axis=-1)
         log_lik = _gaussian_log_lik(ops.expand_dims(x, 0), self._pixels(s, z), self.log_sd)
         log_w = log_lik + _log_prior_minus_q(z, z_eps, z_log_var)
-        return LogWeights(log_w, log_lik, _kl(z_mean, z_log_var)), z
+        return LogWeights(log_w, log_lik, kl_to_prior(z_mean, z_log_var)), z
 
     def log_weights(self, x, k: int = 1, seed=None) -> LogWeights:
         """Targets' importance log-weights (k, n) for k samples (s, z) ~ q(s | x) q(z | x)."""
@@ -324,9 +322,7 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
             disc = ops.mean(ops.softplus(-real)) + ops.mean(ops.softplus(fake))
             loss = loss + self.tc_weight * tc
         if self.mmd_weight > 0:
-            out = self.salient_encoder(backgrounds)  # the backgrounds' s, for its penalty
-            d = self.salient_dim
-            bs = _sample(out[:, :d], out[:, d:], 1, self.noise)[0][0]
+            bs = reparameterize(*self._salient(backgrounds), 1, self.noise)[0][0]
             penalty = mmd(z, bz[0]) + mmd(bs, ops.zeros_like(bs))
             loss = loss + self.mmd_weight * penalty
         return {
