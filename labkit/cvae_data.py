@@ -29,6 +29,8 @@ __all__ = [
     "TEXTURES",
     "Composite",
     "composite",
+    "shading_modes",
+    "shading_mode_orders",
     "texture",
     "texture_crops",
     "variance_share",
@@ -72,6 +74,8 @@ def texture_crops(
     contrast: tuple[float, float] = (0.6, 1.6),
     brightness: tuple[float, float] = (-0.25, 0.25),
     gradient: float = 0.0,
+    shading: float = 0.0,
+    shading_order: int = 4,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` random ``size`` x ``size`` crops of the textures, float32 on 0..1, and which
     texture each came from (indices into ``textures``).
@@ -81,14 +85,23 @@ def texture_crops(
     half the zoom factor before bilinear sampling; then its grey levels are stretched about their
     mean by a factor drawn from ``contrast``, shifted by one from ``brightness``, lit by a linear
     ramp (uneven light: a random direction, a rise across the crop drawn from 0 to
-    ``gradient``), and clipped to 0..1. Deterministic in ``seed``.
+    ``gradient``), shaded by a smooth random light field (see below), and clipped to 0..1.
+    Deterministic in ``seed``.
+
+    ``shading`` > 0 adds soft light and shadow: a sum of the 2-D cosine modes
+    cos(pi u (r + 1/2) / size) cos(pi v (c + 1/2) / size) with 1 <= u + v <= ``shading_order``
+    (14 modes for order 4), each with a normal coefficient of standard deviation
+    ``shading`` / (u + v). Each mode is a separate smooth factor of the background, so a model
+    that describes the backgrounds needs a latent dimension for each.
     """
     if n < 0 or size < 1:
         raise ValueError(f"n must be >= 0 and size >= 1, got n={n}, size={size}")
     if not (0 < zoom[0] <= zoom[1]) or not (0 <= contrast[0] <= contrast[1]):
         raise ValueError(f"zoom and contrast must be (low, high) ranges, got {zoom}, {contrast}")
-    if gradient < 0:
-        raise ValueError(f"gradient must be >= 0, got {gradient}")
+    if gradient < 0 or shading < 0:
+        raise ValueError(f"gradient and shading must be >= 0, got {gradient}, {shading}")
+    if shading_order < 1:
+        raise ValueError(f"shading_order must be >= 1, got {shading_order}")
     names = list(textures)
     for name in names:
         texture(name)  # a bad name fails here, before any work
@@ -108,6 +121,8 @@ def texture_crops(
     rise = rng.uniform(0, gradient, size=n)
     half = factor * size / 2 * np.sqrt(2)  # the turned crop's reach from its centre
     centre = rng.uniform(half[:, None], side - 1 - half[:, None], size=(n, 2))
+    modes = shading_modes(size, shading_order)  # (m, size, size), drawn last: adding shading
+    weights = rng.normal(size=(n, len(modes))) if shading > 0 else None  # keeps the rest
     grid = (np.arange(size) - (size - 1) / 2).astype(np.float64)
     gy, gx = np.meshgrid(grid, grid, indexing="ij")  # (size, size) output offsets
     cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
@@ -126,7 +141,24 @@ def texture_crops(
     out = mean + gain[:, None, None] * (out - mean) + shift[:, None, None]
     ramp = np.cos(light)[:, None, None] * gy + np.sin(light)[:, None, None] * gx  # (n, s, s)
     out = out + rise[:, None, None] * ramp / (size - 1)
+    if weights is not None:
+        scale = shading / shading_mode_orders(shading_order)
+        out = out + np.tensordot(weights * scale, modes, axes=1)
     return np.clip(out, 0.0, 1.0).astype(np.float32), kind
+
+
+def shading_mode_orders(order: int) -> np.ndarray:
+    """u + v of each shading mode (see :func:`shading_modes`), in the same order."""
+    return np.array([u + v for total in range(1, order + 1) for u in range(total + 1)
+                     for v in [total - u]], dtype=np.float64)  # fmt: skip
+
+
+def shading_modes(size: int, order: int) -> np.ndarray:
+    """The 2-D cosine modes cos(pi u (r + 1/2) / size) cos(pi v (c + 1/2) / size) for
+    1 <= u + v <= ``order``, as a (modes, size, size) stack (low orders first)."""
+    pos = (np.arange(size) + 0.5) / size
+    pairs = [(u, total - u) for total in range(1, order + 1) for u in range(total + 1)]
+    return np.stack([np.outer(np.cos(np.pi * u * pos), np.cos(np.pi * v * pos)) for u, v in pairs])
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,10 @@ def test_composite_rejects_bad_input():
         cvae_data.texture_crops(3, seed=0, zoom=(2.0, 20.0))
     with pytest.raises(ValueError, match="gradient"):
         cvae_data.texture_crops(3, seed=0, gradient=-0.5)
+    with pytest.raises(ValueError, match="shading"):
+        cvae_data.texture_crops(3, seed=0, shading=-0.1)
+    with pytest.raises(ValueError, match="shading_order"):
+        cvae_data.texture_crops(3, seed=0, shading=0.1, shading_order=0)
 
 
 def test_uneven_light_is_a_linear_ramp():
@@ -103,6 +107,25 @@ def test_uneven_light_is_a_linear_ramp():
         assert abs(coef[2]) < 1e-5  # centred: the mean brightness is unchanged
         rises.append(np.hypot(coef[0], coef[1]) * 27)
     assert 0 <= min(rises) and max(rises) <= 0.6 + 1e-5 and np.ptp(rises) > 0.2
+
+
+def test_shading_is_a_sum_of_smooth_cosine_modes():
+    modes = cvae_data.shading_modes(28, 4)
+    assert modes.shape == (14, 28, 28)  # u + v = 1..4: 2 + 3 + 4 + 5 modes
+    gram = modes.reshape(14, -1) @ modes.reshape(14, -1).T
+    assert np.allclose(gram, np.diag(np.diag(gram)), atol=1e-9)  # orthogonal
+    assert np.allclose(np.diag(gram), 784 / 4 * np.where(np.diag(gram) > 250, 2, 1))
+    assert np.allclose(modes.reshape(14, -1).sum(axis=1), 0, atol=1e-9)  # mean unchanged
+    assert list(cvae_data.shading_mode_orders(4)) == [1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4]
+    calm = {"contrast": (0.2, 0.2), "brightness": (0.0, 0.0)}  # nothing clipped
+    flat, _ = cvae_data.texture_crops(400, seed=5, **calm)
+    shaded, _ = cvae_data.texture_crops(400, seed=5, shading=0.05, **calm)
+    assert flat.min() > 0.05 and flat.max() < 0.95 and 0 < shaded.min() and shaded.max() < 1
+    diff = (shaded - flat).reshape(400, -1)
+    coef, *_ = np.linalg.lstsq(modes.reshape(14, -1).T, diff.T, rcond=None)
+    assert np.abs(modes.reshape(14, -1).T @ coef - diff.T).max() < 1e-5  # in the modes' span
+    sd = coef.std(axis=1)  # each mode's coefficient: sd 0.05 / (u + v)
+    assert np.allclose(sd * cvae_data.shading_mode_orders(4), 0.05, rtol=0.2)
 
 
 def test_variance_share():
