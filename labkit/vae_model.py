@@ -10,6 +10,10 @@ prior, trained on dynamically binarised MNIST and scored in nats.
   implementing ``log_weights``.
 * ``compile(optimizer)`` + ``fit(x)`` train it; in training each batch is binarised afresh
   (pixel ~ Bernoulli(intensity)): "dynamic binarisation".
+* With ``autoregressive=True`` the decoder's logit for pixel j also gets a linear term in the
+  pixels before it (raster order): p(x | z) = prod_j Bernoulli(x_j | sigmoid(f_j(z) +
+  sum_{i<j} W_ij x_i)). Still a normalised p(x | z), so the ELBO and the bounds are unchanged;
+  pictures come from :func:`sample` (pixel by pixel) instead of :func:`decode`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ __all__ = [
     "bounds",
     "train",
     "decode",
+    "sample",
     "encode",
     "traverse",
 ]
@@ -104,7 +109,10 @@ class VAE(keras.Model):
     ``hidden`` are the encoder's layer widths; the decoder mirrors them. The loss is the
     negative ELBO in nats per image, -E_q[log p(x | z)] + KL(q(z | x) || N(0, I)), from
     :meth:`log_weights` with one sample. ``dynamic_binarization`` draws binary pixels afresh
-    for every training batch.
+    for every training batch. ``autoregressive`` adds to each pixel's logit a learned linear
+    function of the pixels before it (a strictly upper-triangular ``data_dim`` x ``data_dim``
+    matrix, starting at zero): the decoder then models how neighbouring pixels go together
+    (strokes are continuous), which the factorised decoder leaves to z.
     """
 
     def __init__(
@@ -113,6 +121,7 @@ class VAE(keras.Model):
         latent_dim: int = 16,
         hidden: Sequence[int] = (512, 256),
         dynamic_binarization: bool = True,
+        autoregressive: bool = False,
         seed: int = 0,
         **kwargs,
     ) -> None:
@@ -121,6 +130,7 @@ class VAE(keras.Model):
             raise ValueError("data_dim, latent_dim and every hidden width must be >= 1")
         self.data_dim, self.latent_dim, self.hidden = data_dim, latent_dim, tuple(hidden)
         self.dynamic_binarization, self.seed = dynamic_binarization, seed
+        self.autoregressive = autoregressive
         self.encoder = keras.Sequential(
             [keras.Input((data_dim,))]
             + [layers.Dense(h, activation="relu") for h in hidden]
@@ -133,12 +143,22 @@ class VAE(keras.Model):
             + [layers.Dense(data_dim)],
             name="decoder",
         )
+        if autoregressive:
+            self.ar_kernel = self.add_weight(
+                shape=(data_dim, data_dim), initializer="zeros", name="ar_kernel"
+            )
         self.noise = keras.random.SeedGenerator(seed)
 
     def encode(self, x):
         """q(z | x)'s mean and log variance, each (n, latent_dim)."""
         out = self.encoder(x)
         return out[:, : self.latent_dim], out[:, self.latent_dim :]
+
+    def ar_weights(self):
+        """The autoregressive term's weights W (data_dim, data_dim) with W_ij = 0 unless i < j:
+        pixel j's logit gets sum_i x_i W_ij from the pixels before it."""
+        mask = np.triu(np.ones((self.data_dim, self.data_dim), "float32"), k=1)
+        return self.ar_kernel * mask
 
     def log_weights(self, x, k: int = 1, seed=None) -> LogWeights:
         """Importance log-weights of binary rows ``x`` (n, data_dim) for ``k`` reparameterised
@@ -148,6 +168,8 @@ class VAE(keras.Model):
         z, eps = reparameterize(mean, log_var, k, self.noise if seed is None else seed)
         logits = self.decoder(ops.reshape(z, (-1, self.latent_dim)))
         logits = ops.reshape(logits, (k, -1, self.data_dim))
+        if self.autoregressive:  # the same for every z: computed once per image
+            logits = logits + ops.expand_dims(ops.matmul(x, self.ar_weights()), 0)
         log_lik = _bernoulli_log_lik(ops.expand_dims(x, 0), logits)  # (k, n)
         log_prior = -0.5 * ops.sum(z**2 + _LOG_2PI, axis=-1)
         log_q = -0.5 * ops.sum(eps**2 + log_var + _LOG_2PI, axis=-1)
@@ -168,6 +190,7 @@ class VAE(keras.Model):
             "latent_dim": self.latent_dim,
             "hidden": list(self.hidden),
             "dynamic_binarization": self.dynamic_binarization,
+            "autoregressive": self.autoregressive,
             "seed": self.seed,
         }
 
@@ -180,11 +203,16 @@ def train(
     epochs: int,
     batch_size: int = 128,
     learning_rate: float = 1e-3,
+    cosine_decay: bool = False,
     backup_dir: str | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
 ) -> dict[str, list[float]]:
     """Fit ``model`` with Adam on 0..1 rows ``x_train`` (binarised per batch); returns the history.
+
+    With ``cosine_decay`` the learning rate falls from ``learning_rate`` to 0 along a half
+    cosine over the ``epochs`` (``keras.optimizers.schedules.CosineDecay``, by step); otherwise
+    it stays at ``learning_rate``.
 
     ``x_val`` (already binary) gives ``val_loss``, the validation negative ELBO per image.
     With ``backup_dir`` an interrupted fit resumes from its last finished epoch
@@ -195,7 +223,11 @@ def train(
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     if not model.built:
         model(x_train[:1])  # BackupAndRestore needs the weights to exist before fit
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    rate = learning_rate
+    if cosine_decay:  # by step; a resumed fit restores the optimizer's step count
+        steps = epochs * -(-len(x_train) // batch_size)
+        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    model.compile(optimizer=keras.optimizers.Adam(rate))
     backup = [keras.callbacks.BackupAndRestore(backup_dir)] if backup_dir else []
     history = model.fit(
         x_train,
@@ -221,10 +253,34 @@ def encode(model: VAE, x: np.ndarray, batch_size: int = 2_000) -> tuple[np.ndarr
 
 
 def decode(model: VAE, z: np.ndarray) -> np.ndarray:
-    """The decoder's pixel probabilities for codes ``z``, as (n, 28, 28) images on 0..255."""
+    """The decoder's pixel probabilities for codes ``z``, as (n, 28, 28) images on 0..255.
+    (An autoregressive decoder has no such picture: each pixel's probability depends on the
+    pixels before it; use :func:`sample`.)"""
+    if model.autoregressive:
+        raise ValueError("an autoregressive decoder's pixels depend on each other: use sample")
     logits = ops.convert_to_numpy(model.decoder(ops.convert_to_tensor(np.asarray(z, "float32"))))
     side = int(round(np.sqrt(model.data_dim)))
     return (255.0 * expit(logits)).reshape(len(logits), side, side)
+
+
+def sample(model: VAE, z: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Binary images drawn from p(x | z) for codes ``z``, (n, 28, 28) on 0..255 (rows if not
+    square). A factorised
+    decoder draws every pixel at once; an autoregressive one pixel by pixel in raster order,
+    each given the pixels drawn before it."""
+    rng = np.random.default_rng(seed)
+    z = ops.convert_to_tensor(np.asarray(z, "float32"))
+    logits = ops.convert_to_numpy(model.decoder(z)).astype(np.float64)
+    if not model.autoregressive:
+        x = (rng.random(logits.shape) < expit(logits)).astype(np.float64)
+    else:
+        weights = ops.convert_to_numpy(model.ar_weights()).astype(np.float64)
+        x = np.zeros_like(logits)
+        for j in range(model.data_dim):
+            p = expit(logits[:, j] + x[:, :j] @ weights[:j, j])
+            x[:, j] = rng.random(len(x)) < p
+    side = int(round(np.sqrt(model.data_dim)))
+    return 255.0 * (x.reshape(len(x), side, side) if side * side == model.data_dim else x)
 
 
 def traverse(

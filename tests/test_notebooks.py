@@ -114,6 +114,10 @@ def _chapter_04(results: dict) -> None:
     assert v["test_elbo_nats"] == pytest.approx(
         v["test_reconstruction_nats"] + v["test_kl_nats"], abs=1.0
     )
+    h = results["headline"]  # the VAE with the autoregressive decoder term
+    assert (h["iwae_k"], h["latent_dim"], h["epochs"]) == (10, 32, 2)
+    assert 0 < h["test_iwae_nats"] <= h["test_elbo_nats"] < 784 * math.log(2)
+    assert h["test_images"] == v["test_images"] and h["train_seconds"] > 0
     d = results["derivation"]
     assert d["bayes_rule_max_error"] < 1e-9 and d["elbo_identity_max_error"] < 1e-9
     assert min(d["estimator_variance_ratio"]) > 1

@@ -232,3 +232,87 @@ def test_an_interrupted_training_resumes_from_its_last_epoch(tmp_path):
     hist = vae_model.train(model, x, epochs=4, backup_dir=str(backup))
     assert len(hist["loss"]) == 2  # epochs 2 and 3 only
     assert not backup.exists()  # a finished fit removes its backup
+
+
+class _Rates(keras.callbacks.Callback):
+    """Records the optimizer's learning rate at the end of every epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rates: list[float] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        opt = self.model.optimizer
+        self.rates.append(float(keras.ops.convert_to_numpy(opt.learning_rate)))
+
+
+def test_cosine_decay_falls_to_zero_and_resumes_on_schedule(tmp_path):
+    x = _binary(512, seed=3)  # 4 steps an epoch at batch 128
+    model = vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=0)
+    first = _Rates()
+    with pytest.raises(RuntimeError, match="interrupted"):
+        vae_model.train(
+            model, x, epochs=4, learning_rate=0.01, cosine_decay=True,
+            backup_dir=str(tmp_path / "b"), callbacks=[first, _Interrupt(1)],
+        )  # fmt: skip
+    rest = _Rates()
+    vae_model.train(
+        model, x, epochs=4, learning_rate=0.01, cosine_decay=True,
+        backup_dir=str(tmp_path / "b"), callbacks=[rest],
+    )  # fmt: skip
+    expected = [0.005 * (1 + np.cos(np.pi * step / 16)) for step in (4, 8, 12, 16)]
+    np.testing.assert_allclose(first.rates + rest.rates, expected, atol=1e-7)
+    assert rest.rates[-1] == pytest.approx(0.0, abs=1e-9)
+
+
+def _autoregressive_tiny() -> vae_model.VAE:
+    keras.utils.set_random_seed(3)
+    model = vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), autoregressive=True, seed=0)
+    model(np.zeros((1, 6), "float32"))
+    rng = np.random.default_rng(3)
+    model.ar_kernel.assign((2 * rng.standard_normal((6, 6))).astype("float32"))
+    return model
+
+
+def test_the_autoregressive_decoder_is_normalised_and_sampled_by_it():
+    model = _autoregressive_tiny()
+    weights = keras.ops.convert_to_numpy(model.ar_weights())
+    assert np.all(weights[np.tril_indices(6)] == 0)  # only earlier pixels feed a pixel
+    assert np.count_nonzero(weights) == 15
+    every = ((np.arange(64)[:, None] >> np.arange(6)) & 1).astype("float32")  # all 2^6 images
+    noise = keras.random.SeedGenerator(0)
+    log_lik = keras.ops.convert_to_numpy(model.log_weights(every, k=1, seed=noise).log_lik)[0]
+    # with k = 1 each image has its own z; fix one z by decoding it directly instead
+    z = np.array([[0.3, -1.2]], "float32")
+    base = keras.ops.convert_to_numpy(model.decoder(z)).astype(float)[0]
+    logits = base + every @ weights  # pixel j's logit given the pixels before it
+    by_hand = (every * logits - np.logaddexp(0, logits)).sum(axis=1)
+    assert np.exp(by_hand).sum() == pytest.approx(1.0, abs=1e-6)  # a distribution over x
+    assert np.isfinite(log_lik).all() and np.ptp(by_hand) > 1.0
+    draws = vae_model.sample(model, np.repeat(z, 20_000, axis=0), seed=1).reshape(-1, 6)
+    codes = (draws / 255 @ (1 << np.arange(6))).astype(int)
+    freq = np.bincount(codes, minlength=64) / len(codes)
+    np.testing.assert_allclose(freq, np.exp(by_hand), atol=0.012)  # samples follow p(x | z)
+    with pytest.raises(ValueError, match="use sample"):
+        vae_model.decode(model, z)
+
+
+def test_the_autoregressive_log_weights_match_a_hand_computation():
+    model = _autoregressive_tiny()
+    x = _binary(4, seed=5)
+    noise = keras.random.SeedGenerator(2)
+    lw = model.log_weights(keras.ops.convert_to_tensor(x), k=3, seed=noise)
+    mean, log_var = vae_model.encode(model, x)
+    eps = keras.ops.convert_to_numpy(
+        keras.random.normal((3, 4, 2), seed=keras.random.SeedGenerator(2))
+    )
+    z = mean + np.exp(0.5 * log_var) * eps
+    base = keras.ops.convert_to_numpy(model.decoder(z.reshape(-1, 2).astype("float32")))
+    logits = base.reshape(3, 4, 6) + x @ keras.ops.convert_to_numpy(model.ar_weights())
+    by_hand = (x * logits - np.logaddexp(0, logits)).sum(axis=-1)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(lw.log_lik), by_hand, rtol=1e-5)
+    config = model.get_config()
+    assert config["autoregressive"] is True
+    clone = vae_model.VAE.from_config(config)
+    clone(x[:1])
+    assert clone.autoregressive and clone.ar_kernel.shape == (6, 6)
