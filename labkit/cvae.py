@@ -199,7 +199,11 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
       MMD^2(targets' z, backgrounds' z) + MMD^2(backgrounds' s, 0);
     * with ``z_from_backgrounds`` (not in either paper), the background encoder learns from the
       background images only: the targets' loss reaches it with its gradient stopped, so it
-      cannot learn features that only the targets have.
+      cannot learn features that only the targets have;
+    * with ``salient_from_residual`` (not in either paper), the salient encoder reads the
+      target minus the background that z's mean draws (the decoder at s = 0, its gradient
+      stopped): what the background code cannot explain. q(s | x) is still a function of x
+      alone, so the ELBO is unchanged.
     """
 
     def __init__(
@@ -213,12 +217,14 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         tc_weight: float = 0.0,
         mmd_weight: float = 0.0,
         z_from_backgrounds: bool = False,
+        salient_from_residual: bool = False,
         conv: bool = False,
         seed: int = 0,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.z_from_backgrounds = z_from_backgrounds
+        self.salient_from_residual = salient_from_residual
         if min(data_dim, salient_dim, background_dim) < 1 or (hidden and min(hidden) < 1):
             raise ValueError("data_dim, salient_dim, background_dim and widths must be >= 1")
         if min(beta, tc_weight, mmd_weight) < 0:
@@ -247,10 +253,22 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
 
     def encode(self, x):
         """(s mean, s log variance, z mean, z log variance) of rows ``x``."""
-        return (*self._salient(x), *self._background(x))
+        z_mean, z_log_var = self._background(x)
+        return (*self._salient(x, z_mean), z_mean, z_log_var)
 
-    def _salient(self, x):
-        """q(s | x)'s mean and log variance."""
+    def background_image(self, z):
+        """The decoder's image for background codes ``z`` (n, background_dim) with s = 0."""
+        s = ops.zeros((ops.shape(z)[0], self.salient_dim), dtype=z.dtype)
+        return self.decoder(ops.concatenate([s, z], axis=-1))
+
+    def _salient(self, x, z_mean=None):
+        """q(s | x)'s mean and log variance. With ``salient_from_residual`` the salient encoder
+        reads x minus the background drawn from q(z | x)'s mean (``z_mean``, computed when not
+        given), with that image's gradient stopped."""
+        if self.salient_from_residual:
+            if z_mean is None:
+                z_mean = self._background(x)[0]
+            x = x - ops.stop_gradient(self.background_image(z_mean))
         out = self.salient_encoder(x)
         return out[:, : self.salient_dim], out[:, self.salient_dim :]
 
@@ -383,6 +401,7 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
             "tc_weight": self.tc_weight,
             "mmd_weight": self.mmd_weight,
             "z_from_backgrounds": self.z_from_backgrounds,
+            "salient_from_residual": self.salient_from_residual,
             "seed": self.seed,
         }
 

@@ -199,7 +199,10 @@ def _two_kinds(n: int, seed: int):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("options", [{}, {"tc_weight": 1.0}, {"mmd_weight": 10.0}])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"tc_weight": 1.0}, {"mmd_weight": 10.0}, {"salient_from_residual": True}],
+)
 def test_training_puts_the_digit_in_the_salient_latent(options):
     targets, backgrounds, labels = _two_kinds(2_000, seed=0)
     keras.utils.set_random_seed(0)
@@ -257,6 +260,27 @@ def test_z_from_backgrounds_stops_the_targets_gradient(stopped):
     reached = any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in from_targets)
     assert reached is not stopped
     assert all(g is not None for g in from_backgrounds)
+
+
+def test_the_salient_encoder_can_read_the_residual():
+    import tensorflow as tf
+
+    model = _tiny(salient_from_residual=True)
+    s_mean, _, z_mean, _ = (keras.ops.convert_to_numpy(t) for t in model.encode(BATCH))
+    dec = model.decoder.layers[-1]
+    background = expit(_dense(dec, np.stack([np.zeros_like(z_mean[:, 0]), z_mean[:, 0]], 1)))
+    by_hand = _dense(model.salient_encoder.layers[-1], BATCH - background)[:, 0]
+    np.testing.assert_allclose(s_mean[:, 0], by_hand, rtol=1e-5, atol=1e-6)
+    plain = _tiny()  # the same weights (same seed) reading x itself
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(plain.encode(BATCH)[0])[:, 0],
+        _dense(plain.salient_encoder.layers[-1], BATCH)[:, 0], rtol=1e-5, atol=1e-6,
+    )  # fmt: skip
+    with tf.GradientTape() as tape:
+        s_only = model.encode(BATCH)[0]
+    grads = tape.gradient(s_only, model.decoder.trainable_variables)
+    assert all(g is None for g in grads)  # the background image's gradient is stopped
+    assert model.get_config()["salient_from_residual"] is True
 
 
 def test_convolutional_encoders():
