@@ -198,6 +198,11 @@ def _bench_clocks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say(line: str) -> None:
+    """A progress line, flushed at once (a long run's log is read with ``tail``)."""
+    print(line, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     from . import runner
@@ -224,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: --seed must be a non-negative integer", file=sys.stderr)
         return 2
     try:
-        runner.run_all(args.notebooks, args.profile, args.seed, force=args.force)
+        runner.run_all(args.notebooks, args.profile, args.seed, force=args.force, echo=_say)
     except runner.RunError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

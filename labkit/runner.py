@@ -273,6 +273,64 @@ def fingerprint(notebook: Path, profile: str, seed: int, package_dir: Path | Non
     return h.hexdigest()
 
 
+def sections(nb: dict) -> dict[int, str]:
+    """Where a chapter's sections start: the index of the first code cell after each markdown
+    heading (``#``, ``##`` or ``###``), mapped to the heading's text."""
+    starts: dict[int, str] = {}
+    heading = None
+    for i, cell in enumerate(nb.get("cells", [])):
+        src = cell.get("source", "")
+        src = src if isinstance(src, str) else "".join(src)
+        if cell.get("cell_type") == "markdown":
+            for line in src.splitlines():
+                if line.startswith(("# ", "## ", "### ")):
+                    heading = line.lstrip("#").strip()
+        elif cell.get("cell_type") == "code" and heading is not None:
+            starts[i], heading = heading, None
+    return starts
+
+
+def _clock(seconds: float) -> str:
+    """``75.2`` -> ``1:15``; ``3725`` -> ``1:02:05``."""
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class _SectionEngine:
+    """papermill's nbclient engine that also calls ``progress`` with one line per section
+    as its first cell starts (registered as the ``labkit`` engine on first use)."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, progress=None, **kwargs):
+        if progress is not None:
+            starts, t0 = sections(nb_man.nb), time.perf_counter()
+            code = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"]
+            start = nb_man.cell_start
+
+            def cell_start(cell, cell_index=None, **kw):
+                if cell_index in starts:
+                    done = sum(i < cell_index for i in code)
+                    progress(
+                        f"{_clock(time.perf_counter() - t0)} in, cell {done + 1}/{len(code)}: "
+                        f"{starts[cell_index]}"
+                    )
+                return start(cell, cell_index, **kw)
+
+            nb_man.cell_start = cell_start
+        return cls.base.execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+
+def _engine() -> str:
+    """The name of :class:`_SectionEngine` in papermill's registry (registered once)."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    if "labkit" not in papermill_engines._engines:
+        engine = type("LabkitEngine", (_SectionEngine, NBClientEngine), {"base": NBClientEngine})
+        papermill_engines.register("labkit", engine)
+    return "labkit"
+
+
 def _paths(notebook: Path, profile: str, reports: Path) -> tuple[Path, Path, Path]:
     out_dir = reports / profile
     logs = out_dir / "logs"
@@ -298,8 +356,12 @@ def run_notebook(
     seed: int = 0,
     reports: Path | None = None,
     timeout: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Execute one notebook with papermill into ``<reports>/<profile>/<stem>.ipynb``."""
+    """Execute one notebook with papermill into ``<reports>/<profile>/<stem>.ipynb``.
+
+    ``progress``, when given, gets a line as each section of the chapter starts (elapsed time,
+    cell number, the section's heading)."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -323,6 +385,8 @@ def run_notebook(
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=timeout,
+                engine_name=_engine(),
+                progress=progress,
             )
     except PapermillExecutionError as e:
         raise RunError(
@@ -348,9 +412,12 @@ def run_all(
     echo: Callable[[str], None] = print,
     force: bool = False,
 ) -> list[RunResult]:
-    """Run the chosen notebooks (all when ``names`` is empty) in order, one progress line each.
+    """Run the chosen notebooks (all when ``names`` is empty) in order: a line as each chapter
+    starts, an indented line as each of its sections starts, a line when it ends.
 
-    Chapters unchanged since their last successful run are skipped unless ``force``.
+    Chapters unchanged since their last successful run are skipped unless ``force``; an
+    interrupted chapter runs again from its start, its finished experiment runs and tuner
+    trials read back from ``reports/<profile>/`` rather than trained again.
     """
     profiles.check_profile(profile)
     reports = metrics.reports_root(reports)
@@ -364,8 +431,9 @@ def run_all(
             results.append(RunResult(path.stem, output, 0.0, skipped=True))
             continue
         t0 = time.perf_counter()
+        echo(f"{prefix}: running")
         try:
-            res = run_notebook(path, profile, seed, reports)
+            res = run_notebook(path, profile, seed, reports, progress=lambda s: echo(f"    {s}"))
         except RunError:
             echo(f"{prefix}: FAILED after {time.perf_counter() - t0:.1f} s")
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -101,9 +102,44 @@ def test_run_all_prints_progress_and_names_the_failure(tmp_path, monkeypatch):
     lines: list[str] = []
     with pytest.raises(runner.RunError, match="boom"):
         runner.run_all([], "smoke", reports=tmp_path / "reports", echo=lines.append)
-    assert lines[0].startswith("[1/2] 01_good (profile=smoke, seed=0): ok in")
-    assert lines[1].startswith("[2/2] 02_bad (profile=smoke, seed=0): FAILED")
+    assert lines[0] == "[1/2] 01_good (profile=smoke, seed=0): running"
+    assert lines[1].startswith("[1/2] 01_good (profile=smoke, seed=0): ok in")
+    assert lines[2] == "[2/2] 02_bad (profile=smoke, seed=0): running"
+    assert lines[3].startswith("[2/2] 02_bad (profile=smoke, seed=0): FAILED")
     assert good.exists() and bad.exists()
+
+
+def test_sections_start_at_the_first_code_cell_under_each_heading():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# 07 · A chapter\nwhat it does"),
+        nbformat.v4.new_code_cell("profile = 'quick'"),
+        nbformat.v4.new_markdown_cell("text without a heading"),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_markdown_cell("## Training\n\n### The loss"),
+        nbformat.v4.new_markdown_cell("more text"),
+        nbformat.v4.new_code_cell("y = 2"),
+        nbformat.v4.new_code_cell("z = 3"),
+    ])  # fmt: skip
+    assert runner.sections(nb) == {1: "07 · A chapter", 6: "The loss"}
+
+
+@pytest.mark.slow
+def test_each_section_is_announced_while_the_chapter_runs(tmp_path, monkeypatch):
+    nb = nbformat.read(_notebook(tmp_path / "01_parts.ipynb", "x = 1", "y = 2"), as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell("## Data"))
+    nb.cells.insert(3, nbformat.v4.new_markdown_cell("## Training"))
+    nbformat.write(nb, tmp_path / "01_parts.ipynb")
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: tmp_path)
+    lines: list[str] = []
+    runner.run_all([], "smoke", reports=tmp_path / "reports", echo=lines.append)
+    assert (
+        lines[0].endswith(": running")
+        and lines[-1].startswith("[1/1] 01_parts")
+        and "ok in" in lines[-1]
+    )
+    assert len(lines) == 4, lines
+    assert re.fullmatch(r"    0:\d\d in, cell 3/5: Data", lines[1]), lines  # + papermill's cell
+    assert re.fullmatch(r"    0:\d\d in, cell 4/5: Training", lines[2]), lines
 
 
 @pytest.mark.slow
