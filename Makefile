@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # What the PDF needs (xelatex, pandoc) and its test (pdftotext); labkit/report.py names the same.
 TEX_PACKAGES := texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc poppler-utils
 
-.PHONY: help setup tex test lint run report lab clean-reports
+.PHONY: help setup tex browser test lint run report lab clean-reports
 
 help:
 	@echo "make report PROFILE=quick SEED=0 run every chapter, then write reports/<profile>/workbook.pdf"
@@ -25,12 +25,32 @@ help:
 	@echo "make lab                        JupyterLab on the workbook's kernel"
 	@echo "make lint                       ruff on labkit/, tests/ and notebooks/"
 	@echo "make tex                        check (as root: install) xelatex, pandoc, pdftotext for the PDF and its tests"
+	@echo "make browser                    check (as root: install) chromium for the JupyterLab test"
+	@echo "make setup GPU=1                TensorFlow with CUDA instead of the CPU wheel (Linux, NVIDIA)"
 
-# The stamp is rebuilt when pyproject.toml changes.
+# GPU=1 (Linux, NVIDIA): TensorFlow with CUDA (the `gpu` extra) in place of tensorflow-cpu; the
+# choice sticks to .venv (.venv/.gpu) until .venv is removed.
+GPU ?=
+GPU_MARK := $(VENV)/.gpu
+ifneq ($(GPU),)
+$(VENV)/.installed: $(GPU_MARK)
+$(GPU_MARK):
+	mkdir -p $(VENV) && touch $@
+endif
+
+# The stamp is rebuilt when pyproject.toml changes. With the GPU mark, tensorflow-cpu is removed
+# after the `gpu` extra is in and tensorflow reinstalled over the files the two wheels share.
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	if [ -f $(GPU_MARK) ]; then \
+	  $(PY) -m pip install --quiet -e '.[dev,gpu]' && \
+	  $(PY) -m pip uninstall --quiet -y tensorflow-cpu && \
+	  $(PY) -m pip install --quiet --force-reinstall --no-deps \
+	    "tensorflow==$$($(PY) -m pip show tensorflow | sed -n 's/^Version: //p')" && \
+	  $(PY) -c 'import tensorflow as tf; print("GPUs:", tf.config.list_physical_devices("GPU"))'; \
+	fi
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (labkit workbook)"
 	touch $@
 
@@ -51,8 +71,23 @@ tex:
 	  exit 1; \
 	fi
 
-# The tests need the PDF tools too (nothing is skipped for a tool make can install).
-test: setup tex
+# The browser test drives Debian's chromium through playwright (no browser download).
+browser:
+	@if command -v chromium >/dev/null; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium for the JupyterLab browser test (about 1 min)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+	  echo "the JupyterLab browser test needs chromium; install it with:"; \
+	  echo "  sudo apt-get install -y chromium"; \
+	  exit 1; \
+	fi
+
+# The tests need the PDF tools and the browser too (nothing is skipped for a tool make can
+# install).
+test: setup tex browser
 	$(PY) -m ruff check labkit tests notebooks
 	$(PY) -m pytest
 
