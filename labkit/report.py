@@ -28,7 +28,7 @@ from nbconvert.exporters.pdf import LatexFailed
 from nbconvert.filters import escape_latex
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from . import PACKAGE_DIR, metrics, profiles, runner
+from . import PACKAGE_DIR, headlines, metrics, profiles, runner
 
 TITLE = "Deep-learning course workbook"
 TEMPLATES = PACKAGE_DIR / "templates"
@@ -59,6 +59,7 @@ class Chapter:
     executed: Path
     notebook: nbformat.NotebookNode
     record: dict[str, Any]
+    stale: bool = False  # the notebook, its labkit code or the libraries changed since it ran
 
     @property
     def stem(self) -> str:
@@ -131,8 +132,9 @@ def collect(
         elif record is None:
             missing.append(f"{source.stem}: the metrics JSON {record_path} is not readable")
         else:
-            chapters.append(Chapter(source, executed, notebook, record))
-            if not runner.is_done(source, profile, record.get("seed", 0), reports):
+            current = runner.is_done(source, profile, record.get("seed", 0), reports)
+            chapters.append(Chapter(source, executed, notebook, record, stale=not current))
+            if not current:
                 stale.append(source.stem)
     if missing:
         stems = " ".join(line.split(":")[0] for line in missing)
@@ -254,7 +256,9 @@ def titlepage(chapters: Sequence[Chapter], profile: str, built: datetime | None 
     ]
     lib_rows = [_row(k, v) for k, v in versions.items() if k != "platform"]
     chapter_rows = [
-        f"{c.number:02d} & {escape_latex(c.stem)} & {float(c.record.get('seconds', 0)):.0f} s \\\\"
+        f"{c.number:02d} & {escape_latex(c.stem)} & {float(c.record.get('seconds', 0)):.0f} s & "
+        + (r"\textit{run with an earlier version}" if c.stale else "current")
+        + r" \\"
         for c in chapters
     ]
     return "\n".join(
@@ -276,19 +280,83 @@ def titlepage(chapters: Sequence[Chapter], profile: str, built: datetime | None 
             r"\bottomrule",
             r"\end{tabularx}",
             r"\par\vspace{1.2cm}",
-            r"\begin{tabular}{@{}rlr@{}}",
+            r"\begin{tabular}{@{}rlrl@{}}",
             r"\toprule",
-            r"chapter & notebook & run time \\",
+            r"chapter & notebook & run time & code \\",
             r"\midrule",
             *chapter_rows,
             r"\bottomrule",
             r"\end{tabular}",
+            *(
+                [
+                    r"\par\smallskip{\small\textit{run with an earlier version}: the chapter's "
+                    r"notebook or labkit code changed after this run; its pages show that run.\par}"
+                ]
+                if any(c.stale for c in chapters)
+                else []
+            ),  # fmt: skip
             r"\vfill",
             r"{\small\begin{tabular}{@{}ll@{}}",
             r"\multicolumn{2}{@{}l}{\textbf{Library versions}} \\",
             *lib_rows,
             r"\end{tabular}\par}",
             r"\end{titlepage}",
+        ]
+    )
+
+
+def _title(chapter: Chapter) -> str:
+    """``"01 · MLPs and CNNs ..."``: the chapter's first heading, else its stem."""
+    for cell in chapter.notebook.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            return cell.source.splitlines()[0][2:].strip()
+    return chapter.stem
+
+
+def summary_page(chapters: Sequence[Chapter], profile: str) -> str:
+    """The LaTeX of the page after the title: each headline number beside the reference
+    report's and the public anchors' (:mod:`labkit.headlines`), with its runs and time."""
+    rows = headlines.headlines({c.stem: c.record for c in chapters})
+    if not rows:
+        return ""
+    stale = {c.stem for c in chapters if c.stale}
+    titles = {c.stem: _title(c) for c in chapters}
+    body, last = [], None
+    for r in rows:
+        if r.chapter != last:
+            if last is not None:
+                body.append(r"\midrule")
+            note = r" \textit{(run with an earlier version)}" if r.chapter in stale else ""
+            title = escape_latex(titles[r.chapter])
+            body.append(rf"\multicolumn{{6}}{{@{{}}l}}{{\textbf{{{title}}}{note}}} \\")
+            last = r.chapter
+        runs = ", ".join(filter(None, (r.runs, r.time)))
+        cells = (r.what, r.ours, r.reference, r.anchors, r.target, runs)
+        body.append(" & ".join(escape_latex(c) for c in cells) + r" \\")
+    sources = [rf"\item[{escape_latex(k)}] {escape_latex(v)}" for k, v in headlines.SOURCES.items()]
+    return "\n".join(
+        [
+            r"\chapter*{Headline numbers}",
+            r"\addcontentsline{toc}{chapter}{Headline numbers}",
+            "Ours are read from the metrics of the executed chapters in this PDF (profile "
+            rf"\texttt{{{escape_latex(profile)}}}); the reference report's numbers and the "
+            "public anchors are as published. Clock reading: ours on generated clocks, theirs "
+            "on the course's real photos, so those rows are anchors, not a ranking. Times are "
+            "training times on this machine, as each chapter measured them.",
+            r"\par\medskip",
+            r"{\footnotesize\setlength{\tabcolsep}{3pt}",
+            r"\begin{tabularx}{\linewidth}{@{}>{\raggedright\arraybackslash}X r"
+            r" >{\raggedright\arraybackslash}p{2.1cm} >{\raggedright\arraybackslash}p{2.8cm}"
+            r" l >{\raggedright\arraybackslash}p{2.4cm}@{}}",
+            r"\toprule",
+            r"measured & ours & reference report & anchors & target & runs, time \\",
+            r"\midrule",
+            *body,
+            r"\bottomrule",
+            r"\end{tabularx}}",
+            r"\par\medskip{\footnotesize\begin{description}",
+            *sources,
+            r"\end{description}}",
         ]
     )
 
@@ -334,7 +402,10 @@ def make_resources(chapters: Sequence[Chapter], profile: str) -> dict[str, Any]:
         "metadata": {"name": "workbook"},
         # the chapter-number cells are LaTeX raw cells, which a PDF export skips by default
         "raw_mimetypes": ["text/latex"],
-        "labkit": {"pdf_title": TITLE, "titlepage": titlepage(chapters, profile)},
+        "labkit": {
+            "pdf_title": TITLE,
+            "titlepage": titlepage(chapters, profile) + "\n" + summary_page(chapters, profile),
+        },
     }
 
 

@@ -1,0 +1,218 @@
+"""The workbook's headline numbers beside the reference report's and the public anchors'.
+
+One source for the PDF's summary page (:mod:`labkit.report`) and the README's results table
+(``python -m labkit readme``): every number of ours is read from a chapter's metrics JSON
+(``reports/<profile>/metrics/NN_*.json``); the references are published numbers, cited in
+:data:`SOURCES`. A chapter without metrics simply has no rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import metrics
+
+#: Where the reference and anchor numbers come from.
+SOURCES = {
+    "report": "the course's reference report (Tasks 1-3)",
+    "keras-io": "keras-io `mnist_convnet`, its own account of the test accuracy",
+    "fashion": "the Fashion-MNIST benchmark table (Xiao et al., 2017, and its repository)",
+    "peers": "public solutions of the course's clock task (hour class + minute sin/cos)",
+    "iwae": "Burda, Grosse and Salakhutdinov, Importance Weighted Autoencoders (ICLR 2016)",
+    "cvae": "Abid and Zou, Contrastive Variational Autoencoder (2019): MNIST over grass",
+}
+
+NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion"}
+KINDS = {"mlp": "MLP", "cnn": "CNN"}
+#: Public anchors for chapter 01's test accuracies, per (dataset, model).
+TASK1_ANCHORS = {
+    ("mnist", "cnn"): "keras-io mnist_convnet 0.9922",
+    ("fashion_mnist", "mlp"): "benchmark MLP 256-128-100 0.883",
+    ("fashion_mnist", "cnn"): "benchmark 2-3 conv CNNs 0.916-0.934",
+}
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One row: what was measured, our number, the reference report's, anchors and target,
+    with how many runs and how long they took."""
+
+    chapter: str
+    what: str
+    ours: str
+    reference: str = ""
+    anchors: str = ""
+    target: str = ""
+    runs: str = ""
+    time: str = ""
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def _seeds(record: Mapping[str, Any], n: int = 1) -> str:
+    first = int(record.get("seed", 0))
+    if n == 1:
+        return f"seed {first}, 1 run"
+    return f"{n} seeds ({first}-{first + n - 1})"
+
+
+def _task1(record: Mapping[str, Any]) -> list[Headline]:
+    rows, res = [], record["results"]
+    for name in NAMES:
+        for kind in KINDS:
+            block = res.get(name, {}).get(kind, {})
+            if "selected" not in block:
+                continue
+            rows.append(
+                Headline(
+                    "01_mlp_cnn_tuning",
+                    f"{NAMES[name]} {KINDS[kind]}: test accuracy",
+                    f"{block['selected']['test_accuracy']:.4f}",
+                    f"{block.get('report', {}).get('selected', '')}",
+                    TASK1_ANCHORS.get((name, kind), ""),
+                    f"{block['target']:.3f}" if "target" in block else "",
+                    _seeds(record),
+                    f"{_minutes(block['selected']['seconds'])} training",
+                )
+            )
+    return rows
+
+
+def _task2(record: Mapping[str, Any]) -> list[Headline]:
+    rows, res = [], record["results"]
+    n = int(res.get("settings", {}).get("seeds", 1))
+    for name in NAMES:
+        for kind in KINDS:
+            block = res.get(name, {}).get(kind, {})
+            if "difference" not in block:
+                continue
+            d = block["difference"]
+            seconds = sum(
+                r["seconds"] for r in res.get("runs", [])
+                if r.get("dataset") == name and r.get("model") == kind
+            )  # fmt: skip
+            rows.append(
+                Headline(
+                    "02_pixel_permutation",
+                    f"{NAMES[name]} {KINDS[kind]}: permuted - original accuracy",
+                    f"{d['mean']:+.4f} ± {d['sd']:.4f}",
+                    f"{block['report_difference']:+.3f} (one run)",
+                    runs=_seeds(record, n) + " per arm",
+                    time=f"{_minutes(seconds)} training",
+                )
+            )
+    return rows
+
+
+def _task3(record: Mapping[str, Any]) -> list[Headline]:
+    final = record["results"].get("final")
+    if not final:
+        return []
+    return [
+        Headline(
+            "03_clock_reading",
+            f"clock reading: common-sense error, generated {final['difficulty']} clocks (min)",
+            f"{final['cse_minutes']:.1f}",
+            "1.89 on real photos",
+            "peers 7.61 on real photos",
+            "1.0",
+            _seeds(record),
+            f"{_minutes(final['train_seconds'])} training",
+        )
+    ]
+
+
+def _vae(record: Mapping[str, Any]) -> list[Headline]:
+    res, rows = record["results"], []
+    for key, label in (("headline", "VAE + autoregressive decoder"), ("vae", "VAE as derived")):
+        block = res.get(key)
+        if not block:
+            continue
+        rows.append(
+            Headline(
+                "04_vae",
+                f"{label}: test -log p(x) <= (nats, k = {block['iwae_k']})",
+                f"{block['test_iwae_nats']:.2f}",
+                anchors="IWAE paper: VAE 86.76, IWAE 84.78",
+                target="86.5" if key == "headline" else "",
+                runs=_seeds(record),
+                time=f"{_minutes(block['train_seconds'])} training",
+            )
+        )
+    return rows
+
+
+def _cvae(record: Mapping[str, Any]) -> list[Headline]:
+    res = record["results"]
+    cvae, vae = res.get("cvae"), res.get("vae")
+    if not (cvae and vae):
+        return []
+    k = res.get("knn_k", 5)
+    return [
+        Headline(
+            "05_contrastive_vae",
+            f"contrastive VAE ({cvae['model']}): digit kNN accuracy (k = {k}), salient code",
+            f"{cvae['salient_knn_accuracy']:.3f}",
+            anchors="Abid & Zou: digits separate (MNIST over grass)",
+            target=">= 0.85",
+            runs=_seeds(record),
+            time=f"{_minutes(cvae['train_seconds'])} training",
+        ),
+        Headline(
+            "05_contrastive_vae",
+            "... its background code",
+            f"{cvae['background_knn_accuracy']:.3f}",
+            target="<= 0.3",
+            runs=_seeds(record),
+        ),
+        Headline(
+            "05_contrastive_vae",
+            "... a plain VAE's code",
+            f"{vae['knn_accuracy']:.3f}",
+            target="<= 0.6",
+            runs=_seeds(record),
+            time=f"{_minutes(vae['train_seconds'])} training",
+        ),
+    ]
+
+
+ROWS: dict[str, Callable[[Mapping[str, Any]], list[Headline]]] = {
+    "01_mlp_cnn_tuning": _task1,
+    "02_pixel_permutation": _task2,
+    "03_clock_reading": _task3,
+    "04_vae": _vae,
+    "05_contrastive_vae": _cvae,
+}
+
+
+def headlines(records: Mapping[str, Mapping[str, Any]]) -> list[Headline]:
+    """The headline rows of every chapter in ``records`` (stem -> metrics record), in order."""
+    rows: list[Headline] = []
+    for stem, make in ROWS.items():
+        if stem in records:
+            rows.extend(make(records[stem]))
+    return rows
+
+
+def load(profile: str, reports: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The metrics records of ``profile`` that exist, by chapter stem."""
+    paths = {stem: metrics.metrics_path(stem, profile, reports) for stem in ROWS}
+    return {stem: json.loads(p.read_text()) for stem, p in paths.items() if p.exists()}
+
+
+COLUMNS = ("what", "ours", "reference report", "anchors", "target", "runs", "time")
+
+
+def markdown(rows: list[Headline]) -> str:
+    """The rows as a Markdown table (the README's)."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for r in rows:
+        cells = (r.what, f"**{r.ours}**", r.reference, r.anchors, r.target, r.runs, r.time)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,62 @@
+"""The headline rows (PDF summary page, README table) come from the chapters' metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+
+from labkit import headlines, project_root, report
+
+FULL = project_root() / "reports" / "full" / "metrics"
+
+
+def _committed() -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in FULL.glob("*.json")}
+
+
+def test_rows_carry_the_committed_full_numbers():
+    records = _committed()
+    rows = headlines.headlines(records)
+    assert [r.chapter for r in rows].count("01_mlp_cnn_tuning") == 4
+    assert [r.chapter for r in rows].count("02_pixel_permutation") == 4
+    by_what = {r.what: r for r in rows}
+    cnn = records["01_mlp_cnn_tuning"]["results"]["mnist"]["cnn"]
+    row = by_what["MNIST CNN: test accuracy"]
+    assert row.ours == f"{cnn['selected']['test_accuracy']:.4f}"
+    assert row.reference == str(cnn["report"]["selected"]) and "0.9922" in row.anchors
+    assert row.runs == "seed 0, 1 run"
+    clock = next(r for r in rows if r.chapter == "03_clock_reading")
+    final = records["03_clock_reading"]["results"]["final"]
+    assert clock.ours == f"{final['cse_minutes']:.1f}" and "real photos" in clock.reference
+    vae = next(r for r in rows if r.chapter == "04_vae")
+    assert vae.ours == f"{records['04_vae']['results']['headline']['test_iwae_nats']:.2f}"
+    perm = next(r for r in rows if r.chapter == "02_pixel_permutation")
+    assert perm.runs.startswith("3 seeds") and "±" in perm.ours
+
+
+def test_a_chapter_without_metrics_has_no_rows_and_the_table_has_one_line_per_row():
+    records = _committed()
+    records.pop("03_clock_reading")
+    rows = headlines.headlines(records)
+    assert "03_clock_reading" not in {r.chapter for r in rows}
+    table = headlines.markdown(rows).splitlines()
+    assert len(table) == 2 + len(rows) and table[0].startswith("| what | ours |")
+    assert headlines.headlines({}) == []
+
+
+def test_the_summary_page_marks_a_chapter_run_with_an_earlier_version(tmp_path: Path):
+    records = _committed()
+
+    def chapter(stem: str, stale: bool) -> report.Chapter:
+        src = project_root() / "notebooks" / f"{stem}.ipynb"
+        return report.Chapter(src, src, nbformat.v4.new_notebook(), records[stem], stale=stale)
+
+    chapters = [chapter("01_mlp_cnn_tuning", True), chapter("04_vae", False)]
+    page = report.summary_page(chapters, "full")
+    assert r"\chapter*{Headline numbers}" in page
+    assert page.count("run with an earlier version") == 1
+    assert f"{records['04_vae']['results']['headline']['test_iwae_nats']:.2f}" in page
+    title = report.titlepage(chapters, "full")
+    assert "run with an earlier version" in title and "current" in title
