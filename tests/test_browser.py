@@ -1,0 +1,234 @@
+"""The workbook as a student meets it: JupyterLab in a real (headless) browser.
+
+JupyterLab starts on 127.0.0.1 with a token; Debian's ``chromium``, driven by ``playwright``,
+opens a chapter set to ``smoke`` (papermill's ``prepare_only`` injects the parameters without
+running anything), runs every cell from the Run menu, then moves a slider of each widget panel
+and waits for the figure under it to change. Screenshots go to ``reports/browser/``. The server
+(with its kernels) and the browser are stopped however the test ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import skip_or_fail
+
+from labkit import project_root
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = project_root() / "reports" / "browser"
+CHAPTERS = ["00_data_tour", "03_clock_reading"]
+RUN_LIMIT = 420  # seconds for a chapter's cells at smoke, in the browser
+REDRAW_LIMIT = 60  # seconds for a panel's figure to change after its slider moved
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _kernelspec(root: Path) -> Path:
+    """A ``labkit`` kernelspec running this interpreter (found first via ``JUPYTER_PATH``), so
+    the chapters' kernel is this environment whether or not ``make setup`` installed one."""
+    spec = root / "kernels" / "labkit"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = {"argv": argv, "display_name": "Python (labkit workbook)", "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    return root
+
+
+def _settings(root: Path) -> Path:
+    """JupyterLab user settings: every cell kept in the page (no windowing), so the test sees
+    each prompt and output; no news prompt."""
+    notebook = root / "@jupyterlab" / "notebook-extension"
+    notebook.mkdir(parents=True)
+    (notebook / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    news = root / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    return root
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, data_root) -> Iterator[tuple[str, Path]]:
+    """A JupyterLab server over a folder with the chapters set to ``smoke``: (base URL with
+    token, the folder). Stopped, kernels and all, when the module's tests end."""
+    import papermill as pm
+
+    if not CHROMIUM.exists():
+        skip_or_fail(f"no {CHROMIUM}; `make browser` installs it (as root: apt-get install -y "
+                     "chromium)")  # fmt: skip
+    root = tmp_path_factory.mktemp("lab")
+    folder = root / "notebooks"
+    folder.mkdir()
+    for stem in CHAPTERS:
+        pm.execute_notebook(
+            str(project_root() / "notebooks" / f"{stem}.ipynb"),
+            str(folder / f"{stem}.ipynb"),
+            parameters={"profile": "smoke", "seed": 0},
+            prepare_only=True,
+        )
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "JUPYTER_PATH": str(_kernelspec(root / "jupyter")),
+        "JUPYTERLAB_SETTINGS_DIR": str(_settings(root / "settings")),
+        "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
+        "LABKIT_REPORTS_DIR": str(root / "reports"),  # the chapters' metrics stay in the tmp dir
+        "LABKIT_DATA_DIR": str(data_root),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    env.pop("LABKIT_HEADLESS", None)
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+           f"--port={port}", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={folder}"]  # fmt: skip
+    if os.geteuid() == 0:  # CI's container runs as root
+        cmd.append("--allow-root")
+    log = (root / "lab.log").open("w")
+    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
+                              start_new_session=True)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        t0 = time.monotonic()
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, (root / "lab.log").read_text()
+                assert time.monotonic() - t0 < 60, "JupyterLab did not answer within 60 s"
+                time.sleep(0.3)
+        yield f"{base}/lab/tree/{{}}?token={token}", root
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)  # the server shuts its kernels down
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Debian chromium through playwright (no browser download); closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _ready(page) -> None:
+    """Wait until the chapter's kernel is idle, answering JupyterLab's "Select Kernel" dialog
+    (which it may show for a notebook it has not opened before) with the preselected kernel,
+    the workbook's, as a student would."""
+    t0, quiet = time.monotonic(), 0
+    while quiet < 3:  # three quiet seconds in a row: idle, no dialog
+        assert time.monotonic() - t0 < 90, "the kernel did not become idle within 90 s"
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count() and "Select Kernel" in dialog.first.inner_text():
+            dialog.first.locator(".jp-mod-accept").click()
+            quiet = 0
+        elif page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count():
+            quiet += 1
+        else:
+            quiet = 0
+        time.sleep(1)
+    status = page.locator(".jp-StatusBar-Widget", has_text="Idle").first.inner_text()
+    assert "Python (labkit workbook)" in status, status
+
+
+# The code cells whose prompt shows no execution count yet ([*] queued or running, [ ] not
+# run): the first line of each.
+_UNFINISHED = """() => [...document.querySelectorAll('.jp-CodeCell')]
+    .filter(c => !/\\[\\d+\\]/.test(c.querySelector('.jp-InputPrompt').textContent))
+    .map(c => c.querySelector('.jp-InputArea-editor').textContent.split('\\n')[0])"""
+
+
+def _run_all(page) -> None:
+    """Run > Run All Cells, as a student would, and wait until every cell has run."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    t0 = time.monotonic()
+    time.sleep(1)
+    while unfinished := page.evaluate(_UNFINISHED):
+        errors = page.locator(".jp-OutputArea-output[data-mime-type*='error']")
+        if errors.count():
+            raise AssertionError(f"a cell failed:\n{errors.first.inner_text()[:3000]}")
+        assert time.monotonic() - t0 < RUN_LIMIT, f"cells not run in time: {unfinished[:5]}"
+        time.sleep(1)
+
+
+def _figure(panel) -> str:
+    """The ``src`` of the panel's figure (a PNG data URL), or '' while it has none."""
+    img = panel.locator(".widget-output img, .jupyter-widgets-output-area img")
+    return img.first.get_attribute("src") or "" if img.count() else ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_a_chapter_runs_in_jupyterlab_and_its_sliders_redraw(lab, browser, stem):
+    url, root = lab
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob(f"{stem}-*.png"):  # an earlier run's
+        old.unlink()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(url.format(f"{stem}.ipynb"))
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        _ready(page)
+        _run_all(page)
+        page.screenshot(path=SHOTS / f"{stem}-ran.png")
+        panels = page.locator(".jp-OutputArea-output:has(.widget-slider)")  # one per panel
+        panels = [panels.nth(i) for i in range(panels.count())]
+        assert panels, "no widget panel with a slider is shown"
+        for i, panel in enumerate(panels, 1):
+            panel.scroll_into_view_if_needed()
+            t0 = time.monotonic()
+            while not (before := _figure(panel)):
+                assert time.monotonic() - t0 < REDRAW_LIMIT, f"panel {i} shows no figure"
+                time.sleep(0.5)
+            slider = panel.locator(".widget-slider").first
+            label = slider.locator(".widget-label").inner_text()
+            readout = slider.locator(".widget-readout")
+            value = readout.inner_text()
+            slider.locator(".noUi-handle").first.focus()
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")
+            t0 = time.monotonic()
+            while _figure(panel) in ("", before):
+                assert time.monotonic() - t0 < REDRAW_LIMIT, (
+                    f"panel {i}: the figure did not change after {label!r} moved "
+                    f"from {value} to {readout.inner_text()}"
+                )
+                time.sleep(0.5)
+            assert readout.inner_text() != value
+            panel.screenshot(path=SHOTS / f"{stem}-panel{i}.png")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=SHOTS / f"{stem}-failed.png")
+        shutil.copy(root / "lab.log", SHOTS / "lab.log")
+        raise
+    finally:
+        page.close()
