@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
         help="the PDF to write (default: reports/<profile>/workbook.pdf)",
     )
     sub.add_parser("list", help="list the chapter notebooks")
+    sub.add_parser(
+        "readme",
+        help="the README's pictures (docs/NN_*.png) and results table from the full runs",
+    )
     _tune_parser(sub)
     bench = sub.add_parser(
         "bench-clocks", help="time the clock generator (no cache): images per second"
@@ -211,6 +215,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "list":
         for path in runner.discover():
             print(path.stem)
+        return 0
+    if args.command == "readme":
+        from . import readme
+
+        try:
+            for path in readme.write_figures("full"):
+                print(f"wrote {path}")
+            print(f"wrote the results table of {readme.write_table('full')}")
+        except readme.ReadmeError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "bench-clocks":
         return _bench_clocks(args)

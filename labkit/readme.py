@@ -1,0 +1,97 @@
+"""The README's pictures and results table, from the committed full runs:
+``python -m labkit readme``.
+
+One picture per chapter: the first PNG output of a chosen cell (named by a piece of its source
+in :data:`FIGURES`) of ``reports/full/NN_*.ipynb``, shrunk to at most :data:`WIDTH` pixels wide
+into ``docs/NN_*.png``. The results table is :func:`labkit.headlines.markdown` of the same
+runs' metrics, written between the README's ``<!-- headlines:start -->`` and
+``<!-- headlines:end -->`` lines. Nothing is run; nothing is invented.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+from . import headlines, metrics, project_root
+
+#: Per chapter: a piece of the source of the cell whose first figure is the chapter's picture.
+FIGURES = {
+    "00_data_tour": "for name, ((x_train, y_train), _) in datasets.items():",
+    "01_mlp_cnn_tuning": 'experiment("regularization"',
+    "02_pixel_permutation": "permutation.plot(runs",
+    "03_clock_reading": "ladder = {d: [clocks.spec(",
+    "04_vae": "busiest = np.argsort(",
+    "05_contrastive_vae": "salient_from = x_test[:6]",
+}
+WIDTH = 720
+START, END = "<!-- headlines:start -->", "<!-- headlines:end -->"
+
+
+class ReadmeError(RuntimeError):
+    """A figure or the README's table markers cannot be found."""
+
+
+def figure(notebook: Path, marker: str) -> bytes:
+    """The first PNG output of the first code cell of ``notebook`` whose source holds
+    ``marker``."""
+    nb = json.loads(Path(notebook).read_text())
+    for cell in nb["cells"]:
+        src = cell.get("source", "")
+        if cell["cell_type"] != "code" or marker not in (
+            src if isinstance(src, str) else "".join(src)
+        ):
+            continue
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            if png:
+                return base64.b64decode(png if isinstance(png, str) else "".join(png))
+        raise ReadmeError(f"{notebook}: the cell with {marker!r} has no figure; was it run?")
+    raise ReadmeError(f"{notebook}: no code cell holds {marker!r} (update readme.FIGURES)")
+
+
+def shrink(png: bytes, width: int = WIDTH) -> bytes:
+    """``png`` at most ``width`` pixels wide (aspect kept), as an optimised PNG."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    if image.width > width:
+        image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def write_figures(profile: str = "full", docs: Path | None = None) -> list[Path]:
+    """One picture per chapter into ``docs/`` (default: the project's), from ``profile``'s
+    executed notebooks; the paths written."""
+    docs = Path(docs or project_root() / "docs")
+    docs.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem, marker in FIGURES.items():
+        notebook = metrics.reports_dir(profile) / f"{stem}.ipynb"
+        if not notebook.exists():
+            raise ReadmeError(f"no executed {notebook}; `make run PROFILE={profile}` writes it")
+        path = docs / f"{stem}.png"
+        path.write_bytes(shrink(figure(notebook, marker)))
+        written.append(path)
+    return written
+
+
+def with_table(readme: str, table: str) -> str:
+    """``readme`` with the text between its headline markers replaced by ``table``."""
+    if readme.count(START) != 1 or readme.count(END) != 1:
+        raise ReadmeError(f"the README needs one {START} line and one {END} line")
+    head, rest = readme.split(START)
+    _, tail = rest.split(END)
+    return f"{head}{START}\n{table}{END}{tail}"
+
+
+def write_table(profile: str = "full", readme: Path | None = None) -> Path:
+    """Rewrite the README's results table from ``profile``'s metrics."""
+    readme = Path(readme or project_root() / "README.md")
+    table = headlines.markdown(headlines.headlines(headlines.load(profile)))
+    readme.write_text(with_table(readme.read_text(), table))
+    return readme

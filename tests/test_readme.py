@@ -1,0 +1,59 @@
+"""The README's pictures and results table come from the committed full runs."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from labkit import headlines, project_root, readme
+
+
+def _notebook(path: Path, png: bytes) -> Path:
+    cells = [
+        {"cell_type": "code", "source": "x = 1", "outputs": [], "metadata": {}},
+        {"cell_type": "code", "source": ["fig = draw()\n", "plt.show()"], "metadata": {},
+         "outputs": [{"output_type": "display_data", "metadata": {},
+                      "data": {"image/png": base64.b64encode(png).decode(), "text/plain": "F"}}]},
+    ]  # fmt: skip
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4}))
+    return path
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_chapter_picture_is_its_cell_figure_shrunk(tmp_path):
+    nb = _notebook(tmp_path / "07_x.ipynb", _png(1440, 300))
+    small = Image.open(io.BytesIO(readme.shrink(readme.figure(nb, "fig = draw()"))))
+    assert small.size == (readme.WIDTH, 150)
+    with pytest.raises(readme.ReadmeError, match="no code cell holds 'nope'"):
+        readme.figure(nb, "nope")
+    with pytest.raises(readme.ReadmeError, match="has no figure"):
+        readme.figure(nb, "x = 1")
+
+
+def test_the_table_goes_between_the_markers_and_nowhere_else():
+    text = f"intro\n{readme.START}\nold\n{readme.END}\nafter\n"
+    assert (
+        readme.with_table(text, "| new |\n")
+        == f"intro\n{readme.START}\n| new |\n{readme.END}\nafter\n"
+    )
+    with pytest.raises(readme.ReadmeError, match="needs one"):
+        readme.with_table("no markers", "| t |\n")
+
+
+def test_the_readme_shows_the_committed_full_runs():
+    text = (project_root() / "README.md").read_text()
+    table = headlines.markdown(headlines.headlines(headlines.load("full")))
+    assert readme.with_table(text, table) == text, "run `python -m labkit readme`"
+    for stem in readme.FIGURES:
+        assert (project_root() / "docs" / f"{stem}.png").is_file(), stem
+        assert f"docs/{stem}.png" in text, stem
