@@ -28,7 +28,7 @@ from nbconvert.exporters.pdf import LatexFailed
 from nbconvert.filters import escape_latex
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from . import PACKAGE_DIR, headlines, metrics, profiles, runner
+from . import PACKAGE_DIR, headlines, metrics, profiles, project_root, runner
 
 TITLE = "Deep-learning course workbook"
 TEMPLATES = PACKAGE_DIR / "templates"
@@ -153,8 +153,9 @@ def collect(
 
 
 class ReaderOutputs(Preprocessor):
-    """Keep what a reader of the PDF needs: drop stderr streams and widget views, and show
-    progress bars redrawn with carriage returns in their final state only.
+    """Keep what a reader of the PDF needs: drop stderr streams and widget views, show
+    progress bars redrawn with carriage returns in their final state only, and paths under
+    the checkout relative to it.
 
     An output that carried a widget view is dropped whole (its ``text/plain`` is only the
     widget's repr, such as ``VBox(children=...)``); the static figure a headless
@@ -166,7 +167,8 @@ class ReaderOutputs(Preprocessor):
             cell.outputs = [out for out in cell.outputs if _keep(out)]
             for out in cell.outputs:
                 if out.get("output_type") == "stream":
-                    out.text = as_terminal_shows(out.text)
+                    # paths under the checkout read as the reader's own: reports/..., data/...
+                    out.text = as_terminal_shows(out.text).replace(f"{project_root()}/", "")
         return cell, resources
 
 
@@ -200,9 +202,22 @@ def _chapter_cells(chapter: Chapter) -> list[Any]:
             # "# 00 · A tour of the data" -> "# A tour of the data": LaTeX numbers the chapter.
             cell.source = _NUMBER_PREFIX.sub(r"\1", cell.source, count=1)
             first_heading = False
+        elif cell.cell_type == "markdown" and not first_heading:
+            cell.source = demote_titles(cell.source)
         cells.append(cell)
     counter.id = f"ch{chapter.number:02d}-start"
     return cells
+
+
+def demote_titles(markdown: str) -> str:
+    """A chapter's later top-level headings (``# Part two``) as sections (``## Part two``), so
+    one notebook stays one numbered chapter of the PDF; code blocks are left alone."""
+    lines, fenced = [], False
+    for line in markdown.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        lines.append("#" + line if not fenced and line.startswith("# ") else line)
+    return "\n".join(lines)
 
 
 def merge(chapters: Sequence[Chapter]) -> nbformat.NotebookNode:
@@ -336,7 +351,8 @@ def summary_page(chapters: Sequence[Chapter], profile: str) -> str:
     sources = [rf"\item[{escape_latex(k)}] {escape_latex(v)}" for k, v in headlines.SOURCES.items()]
     return "\n".join(
         [
-            r"\chapter*{Headline numbers}",
+            r"\clearpage",
+            r"{\LARGE\bfseries Headline numbers\par}\medskip",
             r"\addcontentsline{toc}{chapter}{Headline numbers}",
             "Ours are read from the metrics of the executed chapters in this PDF (profile "
             rf"\texttt{{{escape_latex(profile)}}}); the reference report's numbers and the "

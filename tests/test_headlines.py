@@ -55,8 +55,15 @@ def test_the_summary_page_marks_a_chapter_run_with_an_earlier_version(tmp_path: 
 
     chapters = [chapter("01_mlp_cnn_tuning", True), chapter("04_vae", False)]
     page = report.summary_page(chapters, "full")
-    assert r"\chapter*{Headline numbers}" in page
+    assert r"\addcontentsline{toc}{chapter}{Headline numbers}" in page
     assert page.count("run with an earlier version") == 1
     assert f"{records['04_vae']['results']['headline']['test_iwae_nats']:.2f}" in page
     title = report.titlepage(chapters, "full")
     assert "run with an earlier version" in title and "current" in title
+
+
+def test_a_chapters_later_titles_become_sections_outside_code():
+    text = "# Part two\ntext\n```python\n# a comment\n```\n## Already a section"
+    assert report.demote_titles(text) == (
+        "## Part two\ntext\n```python\n# a comment\n```\n## Already a section"
+    )
