@@ -115,7 +115,7 @@ def collect(
         sources = runner.resolve(names)
     except runner.RunError as e:
         raise ReportError(str(e)) from e
-    chapters, missing, stale = [], [], []
+    chapters, missing, stale, versions = [], [], [], []
     for source in sources:
         executed = metrics.reports_dir(profile, reports) / source.name
         record_path = metrics.metrics_path(source.stem, profile, reports)
@@ -132,10 +132,13 @@ def collect(
         elif record is None:
             missing.append(f"{source.stem}: the metrics JSON {record_path} is not readable")
         else:
-            current = runner.is_done(source, profile, record.get("seed", 0), reports)
+            seed = record.get("seed", 0)
+            current = runner.code_is_current(source, profile, seed, reports)
             chapters.append(Chapter(source, executed, notebook, record, stale=not current))
             if not current:
                 stale.append(source.stem)
+            elif not runner.is_done(source, profile, seed, reports):
+                versions.append(source.stem)
     if missing:
         stems = " ".join(line.split(":")[0] for line in missing)
         raise ReportError(
@@ -146,9 +149,12 @@ def collect(
         )
     for stem in stale:
         echo(
-            f"warning: {stem} changed since it ran (notebook, labkit code or libraries); "
-            f"the PDF shows its last run; `make run PROFILE={profile}` refreshes it"
+            f"warning: {stem}'s notebook or labkit code changed since it ran; the PDF shows "
+            f"its last run, marked 'run with an earlier version'; "
+            f"`make run PROFILE={profile}` refreshes it"
         )
+    for stem in versions:
+        echo(f"note: {stem} ran with other library versions or on another platform")
     return chapters
 
 

@@ -256,10 +256,16 @@ def _own_profile_table(source: bytes, stem: str, profile: str) -> bytes:
     return source
 
 
-def fingerprint(notebook: Path, profile: str, seed: int, package_dir: Path | None = None) -> str:
+def fingerprint(
+    notebook: Path,
+    profile: str,
+    seed: int,
+    package_dir: Path | None = None,
+    with_versions: bool = True,
+) -> str:
     """A hash of what a run depends on: the notebook, profile, seed, the labkit modules the
     chapter imports (:func:`labkit_sources`; of ``profiles.py`` only this chapter's sizes under
-    this profile) and the library versions."""
+    this profile) and, unless ``with_versions`` is false, the library versions and platform."""
     package_dir = Path(package_dir or PACKAGE_DIR)
     h = hashlib.sha256()
     h.update(Path(notebook).read_bytes())
@@ -269,7 +275,8 @@ def fingerprint(notebook: Path, profile: str, seed: int, package_dir: Path | Non
         if py == package_dir / "profiles.py":
             source = _own_profile_table(source, Path(notebook).stem, profile)
         h.update(py.relative_to(package_dir).as_posix().encode() + b"\0" + source)
-    h.update(json.dumps(repro.versions(), sort_keys=True).encode())
+    if with_versions:
+        h.update(json.dumps(repro.versions(), sort_keys=True).encode())
     return h.hexdigest()
 
 
@@ -346,8 +353,31 @@ def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = 
         output.exists()
         and metrics.metrics_path(notebook.stem, profile, reports).exists()
         and done.exists()
-        and done.read_text().strip() == fingerprint(notebook, profile, seed)
+        and _stamps(done)[0] == fingerprint(notebook, profile, seed)
     )
+
+
+def _stamps(done: Path) -> list[str]:
+    """The lines of a ``.done`` file: the run's fingerprint, then (since issue 26) the same
+    without the library versions."""
+    return done.read_text().split() or [""]
+
+
+def code_is_current(
+    notebook: Path, profile: str, seed: int = 0, reports: Path | None = None
+) -> bool:
+    """True when ``notebook``'s last successful run used the chapter's present notebook and
+    labkit code, whatever the library versions or platform (another machine reading committed
+    runs); :func:`is_done` also asks for the same versions."""
+    reports = metrics.reports_root(reports)
+    notebook = Path(notebook)
+    _, _, done = _paths(notebook, profile, reports)
+    if not done.exists():
+        return False
+    stamps = _stamps(done)
+    if len(stamps) < 2:  # written before the code-only line existed
+        return is_done(notebook, profile, seed, reports)
+    return stamps[1] == fingerprint(notebook, profile, seed, with_versions=False)
 
 
 def run_notebook(
@@ -372,6 +402,7 @@ def run_notebook(
     output.parent.mkdir(parents=True, exist_ok=True)
     done.unlink(missing_ok=True)
     stamp = fingerprint(notebook, profile, seed)
+    code_stamp = fingerprint(notebook, profile, seed, with_versions=False)
     t0 = time.perf_counter()
     try:
         env = {**KERNEL_ENV, "LABKIT_REPORTS_DIR": str(reports.resolve())}
@@ -400,7 +431,7 @@ def run_notebook(
             f"{notebook.stem} stopped: {type(e).__name__}: {e}\n"
             f"  partial output: {output}; kernel log: {log}"
         ) from e
-    done.write_text(stamp + "\n")
+    done.write_text(f"{stamp}\n{code_stamp}\n")
     return RunResult(notebook.stem, output, time.perf_counter() - t0)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import nbformat
 
-from labkit import headlines, project_root, report
+from labkit import headlines, project_root, report, runner
 
 FULL = project_root() / "reports" / "full" / "metrics"
 
@@ -67,3 +68,22 @@ def test_a_chapters_later_titles_become_sections_outside_code():
     assert report.demote_titles(text) == (
         "## Part two\ntext\n```python\n# a comment\n```\n## Already a section"
     )
+
+
+def test_the_committed_pdf_shows_the_committed_full_runs(require_tools):
+    """reports/full/workbook.pdf was built from the committed full runs: its summary page
+    carries their numbers, and a chapter is marked as run with an earlier version exactly
+    when its code changed since (then rebuild it: `python -m labkit report --profile full`)."""
+    require_tools("pdftotext")
+    pdf = project_root() / "reports" / "full" / "workbook.pdf"
+    front = subprocess.run(["pdftotext", "-layout", "-l", "3", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout  # fmt: skip
+    for row in headlines.headlines(_committed()):
+        if row.ours.replace(".", "").isdigit():
+            assert row.ours in front, row
+    title = front.split("Headline numbers")[0]
+    for notebook in runner.discover():
+        current = runner.code_is_current(notebook, "full", 0)
+        line = next(ln for ln in title.splitlines() if notebook.stem.replace("_", " ") in
+                    ln.replace("_", " "))  # fmt: skip
+        assert line.rstrip().endswith("current" if current else "earlier version"), line

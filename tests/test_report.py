@@ -109,7 +109,8 @@ def test_a_stale_chapter_is_used_with_a_warning(isolated):
     said = []
     chapters = report.collect([], "smoke", echo=said.append)
     assert [c.stem for c in chapters] == ["03_fake"]
-    assert said and "03_fake changed since it ran" in said[0]
+    assert said and "03_fake's notebook or labkit code changed since it ran" in said[0]
+    assert chapters[0].stale
 
 
 def test_missing_tools_give_the_install_command(isolated, monkeypatch):

@@ -265,3 +265,25 @@ def test_editing_a_module_a_chapter_does_not_import_keeps_it_skipped(tmp_path, m
     assert runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
     (pkg / "data.py").write_text((pkg / "data.py").read_text() + "\n# an edit\n")
     assert not runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
+
+
+def test_other_library_versions_leave_a_runs_code_current(tmp_path, monkeypatch):
+    nb = _notebook(tmp_path / "01_v.ipynb", "x = 1")
+    reports = tmp_path / "reports"
+    output, _, done = runner._paths(nb, "smoke", reports)
+    done.parent.mkdir(parents=True)
+    output.write_text("{}")
+    (reports / "smoke" / "metrics").mkdir()
+    (reports / "smoke" / "metrics" / "01_v.json").write_text("{}")
+    stamps = [runner.fingerprint(nb, "smoke", 0, with_versions=v) for v in (True, False)]
+    done.write_text("\n".join(stamps) + "\n")  # what run_notebook writes
+    assert runner.is_done(nb, "smoke", 0, reports) and runner.code_is_current(
+        nb, "smoke", 0, reports
+    )
+    monkeypatch.setattr(runner.repro, "versions", lambda: {"keras": "9.9"})  # another machine
+    assert not runner.is_done(nb, "smoke", 0, reports)
+    assert runner.code_is_current(nb, "smoke", 0, reports)
+    _notebook(nb, "x = 2")  # the chapter changed
+    assert not runner.code_is_current(nb, "smoke", 0, reports)
+    done.write_text(stamps[0] + "\n")  # an older .done, one line: versions count again
+    assert not runner.code_is_current(nb, "smoke", 0, reports)
