@@ -59,7 +59,7 @@ class Chapter:
     executed: Path
     notebook: nbformat.NotebookNode
     record: dict[str, Any]
-    stale: bool = False  # the notebook, its labkit code or the libraries changed since it ran
+    stale: bool = False  # its notebook or labkit code changed since it ran
 
     @property
     def stem(self) -> str:

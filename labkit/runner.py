@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -328,13 +329,13 @@ class _SectionEngine:
         return cls.base.execute_managed_notebook(nb_man, kernel_name, **kwargs)
 
 
+@functools.cache
 def _engine() -> str:
     """The name of :class:`_SectionEngine` in papermill's registry (registered once)."""
     from papermill.engines import NBClientEngine, papermill_engines
 
-    if "labkit" not in papermill_engines._engines:
-        engine = type("LabkitEngine", (_SectionEngine, NBClientEngine), {"base": NBClientEngine})
-        papermill_engines.register("labkit", engine)
+    engine = type("LabkitEngine", (_SectionEngine, NBClientEngine), {"base": NBClientEngine})
+    papermill_engines.register("labkit", engine)
     return "labkit"
 
 
@@ -358,8 +359,8 @@ def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = 
 
 
 def _stamps(done: Path) -> list[str]:
-    """The lines of a ``.done`` file: the run's fingerprint, then (since issue 26) the same
-    without the library versions."""
+    """The lines of a ``.done`` file: the run's fingerprint, then the same without the library
+    versions (older files hold only the first)."""
     return done.read_text().split() or [""]
 
 
