@@ -33,6 +33,7 @@ SHOTS = project_root() / "reports" / "browser"
 CHAPTERS = ["00_data_tour", "03_clock_reading"]
 RUN_LIMIT = 420  # seconds for a chapter's cells at smoke, in the browser
 REDRAW_LIMIT = 60  # seconds for a panel's figure to change after its slider moved
+SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on screen, not another tab
 
 
 def _free_port() -> int:
@@ -114,7 +115,8 @@ def lab(tmp_path_factory, data_root) -> Iterator[tuple[str, Path]]:
                 assert server.poll() is None, (root / "lab.log").read_text()
                 assert time.monotonic() - t0 < 60, "JupyterLab did not answer within 60 s"
                 time.sleep(0.3)
-        yield f"{base}/lab/tree/{{}}?token={token}", root
+        # a workspace of its own per chapter: JupyterLab does not reopen an earlier chapter
+        yield f"{base}/lab/workspaces/{{0}}/tree/{{0}}.ipynb?token={token}", root
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGTERM)  # the server shuts its kernels down
@@ -150,7 +152,7 @@ def _ready(page) -> None:
         if dialog.count() and "Select Kernel" in dialog.first.inner_text():
             dialog.first.locator(".jp-mod-accept").click()
             quiet = 0
-        elif page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count():
+        elif page.locator(f"{SHOWN} .jp-Notebook-ExecutionIndicator[data-status='idle']").count():
             quiet += 1
         else:
             quiet = 0
@@ -161,7 +163,7 @@ def _ready(page) -> None:
 
 # The code cells whose prompt shows no execution count yet ([*] queued or running, [ ] not
 # run): the first line of each.
-_UNFINISHED = """() => [...document.querySelectorAll('.jp-CodeCell')]
+_UNFINISHED = f"""() => [...document.querySelectorAll('{SHOWN} .jp-CodeCell')]
     .filter(c => !/\\[\\d+\\]/.test(c.querySelector('.jp-InputPrompt').textContent))
     .map(c => c.querySelector('.jp-InputArea-editor').textContent.split('\\n')[0])"""
 
@@ -173,7 +175,7 @@ def _run_all(page) -> None:
     t0 = time.monotonic()
     time.sleep(1)
     while unfinished := page.evaluate(_UNFINISHED):
-        errors = page.locator(".jp-OutputArea-output[data-mime-type*='error']")
+        errors = page.locator(f"{SHOWN} .jp-OutputArea-output[data-mime-type*='error']")
         if errors.count():
             raise AssertionError(f"a cell failed:\n{errors.first.inner_text()[:3000]}")
         assert time.monotonic() - t0 < RUN_LIMIT, f"cells not run in time: {unfinished[:5]}"
@@ -195,12 +197,12 @@ def test_a_chapter_runs_in_jupyterlab_and_its_sliders_redraw(lab, browser, stem)
         old.unlink()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(url.format(f"{stem}.ipynb"))
-        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        page.goto(url.format(stem))
+        page.locator(f"{SHOWN} .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
         _ready(page)
         _run_all(page)
         page.screenshot(path=SHOTS / f"{stem}-ran.png")
-        panels = page.locator(".jp-OutputArea-output:has(.widget-slider)")  # one per panel
+        panels = page.locator(f"{SHOWN} .jp-OutputArea-output:has(.widget-slider)")  # one each
         panels = [panels.nth(i) for i in range(panels.count())]
         assert panels, "no widget panel with a slider is shown"
         for i, panel in enumerate(panels, 1):
