@@ -56,34 +56,29 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# xelatex, pandoc and pdftotext: installed from Debian's packages when missing and run as root,
-# otherwise the exact command is printed.
-tex:
-	@if command -v xelatex >/dev/null && command -v pandoc >/dev/null && command -v pdftotext >/dev/null; then \
+# $(call apt_need,PROGRAMS,PACKAGES,WHAT): nothing when every program is on the PATH; run as
+# root with apt-get, the Debian packages are installed; otherwise the command is printed.
+define apt_need
+	@if (for p in $(1); do command -v $$p >/dev/null || exit 1; done); then \
 	  :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing LaTeX, pandoc and poppler-utils for the PDF (about 1 min)"; \
+	  echo "installing $(2) for $(3) (about 1 min)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(2) >/dev/null; \
 	else \
-	  echo "the PDF needs xelatex, pandoc and pdftotext; install them with:"; \
-	  echo "  sudo apt-get install -y $(TEX_PACKAGES)"; \
+	  echo "$(3) needs $(1); install them with:"; \
+	  echo "  sudo apt-get install -y $(2)"; \
 	  exit 1; \
 	fi
+endef
+
+# xelatex, pandoc and pdftotext for the PDF and its tests.
+tex:
+	$(call apt_need,xelatex pandoc pdftotext,$(TEX_PACKAGES),the PDF)
 
 # The browser test drives Debian's chromium through playwright (no browser download).
 browser:
-	@if command -v chromium >/dev/null; then \
-	  :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing chromium for the JupyterLab browser test (about 1 min)"; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
-	else \
-	  echo "the JupyterLab browser test needs chromium; install it with:"; \
-	  echo "  sudo apt-get install -y chromium"; \
-	  exit 1; \
-	fi
+	$(call apt_need,chromium,chromium,the JupyterLab browser test)
 
 # The tests need the PDF tools and the browser too (nothing is skipped for a tool make can
 # install).

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from pathlib import Path
+
+import nbformat
 
 from . import headlines, metrics, project_root
 
@@ -37,17 +38,13 @@ class ReadmeError(RuntimeError):
 def figure(notebook: Path, marker: str) -> bytes:
     """The first PNG output of the first code cell of ``notebook`` whose source holds
     ``marker``."""
-    nb = json.loads(Path(notebook).read_text())
-    for cell in nb["cells"]:
-        src = cell.get("source", "")
-        if cell["cell_type"] != "code" or marker not in (
-            src if isinstance(src, str) else "".join(src)
-        ):
+    for cell in nbformat.read(notebook, as_version=4).cells:  # sources and outputs as strings
+        if cell.cell_type != "code" or marker not in cell.source:
             continue
-        for out in cell.get("outputs", []):
+        for out in cell.outputs:
             png = out.get("data", {}).get("image/png")
             if png:
-                return base64.b64decode(png if isinstance(png, str) else "".join(png))
+                return base64.b64decode(png)
         raise ReadmeError(f"{notebook}: the cell with {marker!r} has no figure; was it run?")
     raise ReadmeError(f"{notebook}: no code cell holds {marker!r} (update readme.FIGURES)")
 

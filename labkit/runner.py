@@ -152,6 +152,12 @@ def _stderr_to(log: Path) -> Iterator[None]:
             os.close(saved)
 
 
+def _source(cell: dict) -> str:
+    """A cell's source as one string (a notebook file may store it as a list of lines)."""
+    src = cell.get("source", "")
+    return src if isinstance(src, str) else "".join(src)
+
+
 def _parse(source: str) -> ast.AST | None:
     """A cell's or module's syntax tree; IPython magics and shell lines are left out."""
     lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!", "?"))]
@@ -208,8 +214,7 @@ def labkit_sources(notebook: Path, package_dir: Path | None = None) -> list[Path
     todo: set[str] = {package}
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
-            src = cell.get("source", "")
-            tree = _parse(src if isinstance(src, str) else "".join(src))
+            tree = _parse(_source(cell))
             if tree is not None:
                 todo |= _imported(tree, package, None)
     seen: dict[Path, str] = {}
@@ -287,10 +292,8 @@ def sections(nb: dict) -> dict[int, str]:
     starts: dict[int, str] = {}
     heading = None
     for i, cell in enumerate(nb.get("cells", [])):
-        src = cell.get("source", "")
-        src = src if isinstance(src, str) else "".join(src)
         if cell.get("cell_type") == "markdown":
-            for line in src.splitlines():
+            for line in _source(cell).splitlines():
                 if line.startswith(("# ", "## ", "### ")):
                     heading = line.lstrip("#").strip()
         elif cell.get("cell_type") == "code" and heading is not None:
