@@ -15,7 +15,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import skip_or_fail
+from conftest import free_port, skip_or_fail
 
 from labkit import project_root
 
@@ -34,12 +33,6 @@ CHAPTERS = ["00_data_tour", "03_clock_reading"]
 RUN_LIMIT = 420  # seconds for a chapter's cells at smoke, in the browser
 REDRAW_LIMIT = 60  # seconds for a panel's figure to change after its slider moved
 SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on screen, not another tab
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _kernelspec(root: Path) -> Path:
@@ -84,7 +77,7 @@ def lab(tmp_path_factory, data_root) -> Iterator[tuple[str, Path]]:
             parameters={"profile": "smoke", "seed": 0},
             prepare_only=True,
         )
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
         "JUPYTER_PATH": str(_kernelspec(root / "jupyter")),

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 from labkit import distributed
 
@@ -19,12 +20,6 @@ from labkit import distributed
 TINY = ["--profile", "smoke", "--dataset", "mnist", "--model", "mlp", "--subset", "400",
         "--coarse-trials", "4", "--fine-trials", "2", "--epochs", "1"]  # fmt: skip
 LIMIT = 100  # seconds: the whole cluster is stopped after this, whatever happens
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _nobody_listens(port: int) -> bool:
@@ -40,7 +35,7 @@ class Cluster:
     still running is killed on exit, so a failing test leaves nothing behind."""
 
     def __init__(self, root: Path, data_root: Path) -> None:
-        self.root, self.port = root, _free_port()
+        self.root, self.port = root, free_port()
         self.env = {**os.environ, "LABKIT_DATA_DIR": str(data_root), "PYTHONUNBUFFERED": "1",
                     "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}  # fmt: skip
         for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
