@@ -15,8 +15,10 @@ weighted bound all come from :func:`labkit.vae_model.negative_elbo` and
   alone, with s = 0. Options: their total-correlation penalty (a discriminator tells (s, z)
   from pairs whose s and z come from different images; the encoders are trained to fool it),
   the moment-matching penalties of MM-cVAE (Weinberger et al., 2022): an MMD between the
-  targets' and the backgrounds' z, and between the backgrounds' s and 0; and a background
-  encoder that learns from the background images only (this workbook's variant).
+  targets' and the backgrounds' z, and between the backgrounds' s and 0; and this workbook's
+  variants: a background encoder that learns from the background images only, a salient
+  encoder that reads what the background code leaves, and a layered decoder that paints a
+  foreground drawn from s over a background drawn from z.
 * :func:`separation`: how well a code separates the digits, by k-nearest-neighbour accuracy
   and silhouette score (scikit-learn).
 """
@@ -201,9 +203,14 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
       background images only: the targets' loss reaches it with its gradient stopped, so it
       cannot learn features that only the targets have;
     * with ``salient_from_residual`` (not in either paper), the salient encoder reads the
-      target minus the background that z's mean draws (the decoder at s = 0, its gradient
-      stopped): what the background code cannot explain. q(s | x) is still a function of x
-      alone, so the ELBO is unchanged.
+      target minus the background that z's mean draws (:meth:`background_image`, its
+      gradient stopped): what the background code cannot explain. q(s | x) is still a
+      function of x alone, so the ELBO is unchanged.
+    * with ``layered`` (not in either paper; the way the data are made), the decoder draws two
+      layers: a background image b(z) from z alone and, from s alone, a foreground's opacity
+      a(s) and colour c(s) per pixel, composited as b (1 - a) + a c. A background image is
+      b(z) alone (no foreground, where the unlayered model decodes s = 0), so s can only
+      explain targets by painting over the background, and z cannot reach the foreground.
     """
 
     def __init__(
@@ -219,6 +226,7 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         z_from_backgrounds: bool = False,
         salient_from_residual: bool = False,
         conv: bool = False,
+        layered: bool = False,
         seed: int = 0,
         **kwargs,
     ) -> None:
@@ -232,14 +240,19 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         self.data_dim, self.hidden = data_dim, tuple(hidden)
         self.salient_dim, self.background_dim = salient_dim, background_dim
         self.beta, self.tc_weight, self.mmd_weight, self.seed = beta, tc_weight, mmd_weight, seed
-        self.conv = conv
+        self.conv, self.layered = conv, layered
         self.salient_encoder = _encoder("salient_encoder", data_dim, hidden, 2 * salient_dim, conv)
         self.background_encoder = _encoder(
             "background_encoder", data_dim, hidden, 2 * background_dim, conv
         )
-        self.decoder = _mlp(
-            "decoder", salient_dim + background_dim, tuple(reversed(hidden)), data_dim, "sigmoid"
-        )
+        widths = tuple(reversed(hidden))
+        if layered:  # b(z); a(s) and c(s), each on 0..1
+            self.decoder = _mlp("decoder", background_dim, widths, data_dim, "sigmoid")
+            self.foreground = _mlp("foreground", salient_dim, widths, 2 * data_dim, "sigmoid")
+        else:
+            self.decoder = _mlp(
+                "decoder", salient_dim + background_dim, widths, data_dim, "sigmoid"
+            )
         self.discriminator = _mlp("discriminator", salient_dim + background_dim, (32,), 1)
         self.discriminator.trainable = tc_weight > 0
         self._init_scale(decoder_sd)
@@ -257,9 +270,21 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         return (*self._salient(x, z_mean), z_mean, z_log_var)
 
     def background_image(self, z):
-        """The decoder's image for background codes ``z`` (n, background_dim) with s = 0."""
+        """The decoder's background for codes ``z`` (n, background_dim): its image at s = 0,
+        or with ``layered`` the background layer b(z)."""
+        if self.layered:
+            return self.decoder(z)
         s = ops.zeros((ops.shape(z)[0], self.salient_dim), dtype=z.dtype)
         return self.decoder(ops.concatenate([s, z], axis=-1))
+
+    def draw(self, s, z):
+        """The decoder's pixel means for codes ``s`` (n, salient_dim) and ``z`` (n,
+        background_dim): with ``layered`` the foreground a(s), c(s) painted over b(z)."""
+        if not self.layered:
+            return self.decoder(ops.concatenate([s, z], axis=-1))
+        paint = self.foreground(s)
+        opacity, colour = paint[:, : self.data_dim], paint[:, self.data_dim :]
+        return self.decoder(z) * (1.0 - opacity) + opacity * colour
 
     def _salient(self, x, z_mean=None):
         """q(s | x)'s mean and log variance. With ``salient_from_residual`` the salient encoder
@@ -278,12 +303,15 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         return out[:, : self.background_dim], out[:, self.background_dim :]
 
     def _pixels(self, s, z):
-        """Decoder means for samples s (k, n, ds) and z (k, n, dz): (k, n, data_dim)."""
+        """Decoder means for samples s (k, n, ds) and z (k, n, dz): (k, n, data_dim); the
+        background alone (:meth:`background_image`) when ``s`` is None."""
         k = ops.shape(z)[0]
-        codes = ops.reshape(
-            ops.concatenate([s, z], axis=-1), (-1, self.salient_dim + self.background_dim)
-        )
-        return ops.reshape(self.decoder(codes), (k, -1, self.data_dim))
+        z = ops.reshape(z, (-1, self.background_dim))
+        if s is None:
+            pixels = self.background_image(z)
+        else:
+            pixels = self.draw(ops.reshape(s, (-1, self.salient_dim)), z)
+        return ops.reshape(pixels, (k, -1, self.data_dim))
 
     def _targets(self, x, k: int, seed):
         seed = self.noise if seed is None else seed
@@ -299,10 +327,9 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         return LogWeights(log_w, log_lik, kl), s, z
 
     def _backgrounds(self, x, k: int, seed):
-        z_mean, z_log_var = self._background(x)  # s = 0: the salient encoder is not needed
+        z_mean, z_log_var = self._background(x)  # no s: the salient encoder is not needed
         z, z_eps = reparameterize(z_mean, z_log_var, k, self.noise if seed is None else seed)
-        s = ops.repeat(ops.zeros_like(z[..., :1]), self.salient_dim, axis=-1)
-        log_lik = _gaussian_log_lik(ops.expand_dims(x, 0), self._pixels(s, z), self.log_sd)
+        log_lik = _gaussian_log_lik(ops.expand_dims(x, 0), self._pixels(None, z), self.log_sd)
         log_w = log_lik + _log_prior_minus_q(z, z_eps, z_log_var)
         return LogWeights(log_w, log_lik, kl_to_prior(z_mean, z_log_var)), z
 
@@ -311,7 +338,8 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         return self._targets(x, k, seed)[0]
 
     def background_log_weights(self, x, k: int = 1, seed=None) -> LogWeights:
-        """Backgrounds' importance log-weights (k, n): z ~ q(z | x), s = 0 in the decoder."""
+        """Backgrounds' importance log-weights (k, n): z ~ q(z | x), decoded by
+        :meth:`background_image` (s = 0, or the background layer alone)."""
         return self._backgrounds(x, k, seed)[0]
 
     def loss_terms(self, targets, backgrounds) -> dict:
@@ -402,6 +430,7 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
             "mmd_weight": self.mmd_weight,
             "z_from_backgrounds": self.z_from_backgrounds,
             "salient_from_residual": self.salient_from_residual,
+            "layered": self.layered,
             "seed": self.seed,
         }
 
@@ -467,17 +496,16 @@ def codes(model: GaussianVAE | ContrastiveVAE, x: np.ndarray, batch_size: int = 
 
 def decode(model: GaussianVAE | ContrastiveVAE, z: np.ndarray, s: np.ndarray | None = None):
     """Decoder means as (n, 28, 28) images on 0..1 (rows if not square): from codes ``z``
-    (plain VAE), or from salient ``s`` (zeros when ``None``: the background alone) and
-    background ``z``."""
-    z = np.asarray(z, "float32")
-    if isinstance(model, ContrastiveVAE):
-        s = (
-            np.zeros((len(z), model.salient_dim), "float32")
-            if s is None
-            else np.asarray(s, "float32")
-        )
-        z = np.concatenate([s, z], axis=-1)
-    pixels = ops.convert_to_numpy(model.decoder(ops.convert_to_tensor(z)))
+    (plain VAE), or from salient ``s`` and background ``z`` (``s`` None: the background alone,
+    :meth:`ContrastiveVAE.background_image`)."""
+    z = ops.convert_to_tensor(np.asarray(z, "float32"))
+    if not isinstance(model, ContrastiveVAE):
+        pixels = model.decoder(z)
+    elif s is None:
+        pixels = model.background_image(z)
+    else:
+        pixels = model.draw(ops.convert_to_tensor(np.asarray(s, "float32")), z)
+    pixels = ops.convert_to_numpy(pixels)
     side = int(round(np.sqrt(model.data_dim)))
     return pixels.reshape(len(pixels), side, side) if side * side == model.data_dim else pixels
 

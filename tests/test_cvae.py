@@ -82,6 +82,28 @@ def test_beta_weights_the_kl_terms():
     assert float(terms["loss"]) == pytest.approx(target + background, rel=1e-5)
 
 
+def test_the_layered_decoder_paints_a_foreground_over_the_background_by_hand():
+    model = _tiny(layered=True)
+    _certain(model)
+    terms = {k: float(v) for k, v in model.loss_terms(BATCH, BACK).items()}
+    s = _dense(model.salient_encoder.layers[-1], BATCH)[:, :1]
+    z = _dense(model.background_encoder.layers[-1], BATCH)[:, :1]
+    paint = expit(_dense(model.foreground.layers[-1], s))  # opacity, then colour, per pixel
+    opacity, colour = paint[:, :3], paint[:, 3:]
+    drawn = expit(_dense(model.decoder.layers[-1], z)) * (1 - opacity) + opacity * colour
+    target = np.mean(_kl_certain(s[:, 0]) + _kl_certain(z[:, 0]) - _log_normal(BATCH, drawn))
+    bz = _dense(model.background_encoder.layers[-1], BACK)[:, :1]
+    alone = expit(_dense(model.decoder.layers[-1], bz))  # a background: no foreground at all
+    background = np.mean(_kl_certain(bz[:, 0]) - _log_normal(BACK, alone))
+    assert terms["target_loss"] == pytest.approx(target, rel=1e-5)
+    assert terms["background_loss"] == pytest.approx(background, rel=1e-5)
+    np.testing.assert_allclose(cvae.decode(model, z, s=s), drawn, rtol=1e-5)
+    np.testing.assert_allclose(cvae.decode(model, z), expit(_dense(model.decoder.layers[-1], z)),
+                               rtol=1e-5)  # fmt: skip
+    assert model.get_config()["layered"] is True
+    assert model.decoder.input_shape == (None, 1)  # b(z) never sees s
+
+
 def test_the_total_correlation_term_by_hand():
     model = _tiny(tc_weight=2.0)
     _certain(model)
@@ -201,7 +223,13 @@ def _two_kinds(n: int, seed: int):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "options",
-    [{}, {"tc_weight": 1.0}, {"mmd_weight": 10.0}, {"salient_from_residual": True}],
+    [
+        {},
+        {"tc_weight": 1.0},
+        {"mmd_weight": 10.0},
+        {"salient_from_residual": True},
+        {"layered": True},
+    ],
 )
 def test_training_puts_the_digit_in_the_salient_latent(options):
     targets, backgrounds, labels = _two_kinds(2_000, seed=0)
