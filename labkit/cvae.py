@@ -444,11 +444,14 @@ def train(
     epochs: int,
     batch_size: int = 128,
     learning_rate: float = 1e-3,
+    cosine_decay: bool = False,
     backup_dir: str | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
 ) -> dict[str, list[float]]:
     """Fit ``model`` with Adam; returns the history (``val_*`` with ``validation``).
+    With ``cosine_decay`` the learning rate falls from ``learning_rate`` to 0 along a half
+    cosine over the ``epochs``, by step, as in :func:`labkit.vae_model.train`.
 
     A :class:`GaussianVAE` takes ``targets`` only (``validation``: rows of targets); a
     :class:`ContrastiveVAE` takes ``targets`` and as many ``backgrounds`` (``validation``: a
@@ -465,7 +468,11 @@ def train(
         raise ValueError("a GaussianVAE trains on targets only; pass no backgrounds")
     x = (targets, backgrounds) if contrastive else targets
     model((targets[:1], backgrounds[:1]) if contrastive else targets[:1])  # build the weights
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    rate = learning_rate
+    if cosine_decay:  # by step; a resumed fit restores the optimizer's step count
+        steps = epochs * -(-len(targets) // batch_size)
+        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    model.compile(optimizer=keras.optimizers.Adam(rate))
     if validation is not None:
         validation = (tuple(validation),) if contrastive else (validation,)
     backup = [keras.callbacks.BackupAndRestore(backup_dir)] if backup_dir else []

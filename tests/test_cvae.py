@@ -351,3 +351,35 @@ def test_an_interrupted_training_resumes_and_validates(tmp_path, tc_weight):
     plain = cvae.GaussianVAE(data_dim=8, latent_dim=1, hidden=(4,))
     history = cvae.train(plain, targets, validation=targets[:64], epochs=2)
     assert len(history["val_loss"]) == 2
+
+
+class _Rates(keras.callbacks.Callback):
+    """The optimizer's learning rate at the end of each epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+
+def test_cosine_decay_falls_to_zero_and_resumes_on_schedule(tmp_path):
+    targets, backgrounds, _ = _two_kinds(512, seed=2)  # 4 steps an epoch at batch 128
+    model = cvae.ContrastiveVAE(data_dim=8, salient_dim=1, background_dim=1, hidden=(4,))
+    first, rest = _Rates(), _Rates()
+    with pytest.raises(RuntimeError, match="interrupted"):
+        cvae.train(
+            model, targets, backgrounds, epochs=4, learning_rate=0.01, cosine_decay=True,
+            backup_dir=str(tmp_path / "b"), callbacks=[first, _Stop()],
+        )  # fmt: skip
+    cvae.train(
+        model, targets, backgrounds, epochs=4, learning_rate=0.01, cosine_decay=True,
+        backup_dir=str(tmp_path / "b"), callbacks=[rest],
+    )  # fmt: skip
+    expected = [0.005 * (1 + np.cos(np.pi * step / 16)) for step in (4, 8, 12, 16)]
+    np.testing.assert_allclose(first.rates + rest.rates, expected, atol=1e-7)
+    plain = cvae.GaussianVAE(data_dim=8, latent_dim=1, hidden=(4,))
+    steady = _Rates()
+    cvae.train(plain, targets, epochs=2, learning_rate=0.01, callbacks=[steady])
+    assert steady.rates == pytest.approx([0.01, 0.01])
