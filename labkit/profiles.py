@@ -326,7 +326,8 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
     # opacity / gradient / shading / contrast / brightness: the digit's paint and the textures'
     # linear light, soft light and shadow, contrast and brightness (cvae_data.composite);
     # salient_dim / background_dim: s and z (the plain VAE gets their sum); hidden: MLP
-    # widths; conv: convolutional encoders; epochs / batch: every model's; variants: name ->
+    # widths; conv: convolutional encoders; epochs / batch / learning_rate / cosine_decay:
+    # every model's (cvae.train); variants: name ->
     # ContrastiveVAE options, one model each (a literal in every profile: the runner's
     # fingerprint reads this table as a literal); headline: the variant the metrics' "cvae"
     # block reports (fixed before the full run, from probes on seed 0); bound_images /
@@ -335,7 +336,7 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
         "smoke": {
             "train": 1_000,
             "test": 500,
-            "opacity": 0.8,
+            "opacity": 0.6,
             "gradient": 0.0,
             "shading": 0.45,
             "contrast": (0.1, 0.4),
@@ -346,21 +347,23 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "conv": False,
             "epochs": 2,
             "batch": 128,
+            "learning_rate": 2e-3,
+            "cosine_decay": True,
             "variants": {
                 "cVAE (Abid & Zou)": {},
                 "+ total correlation": {"tc_weight": 10.0},
                 "MM-cVAE": {"mmd_weight": 300.0},
-                "z from backgrounds": {"z_from_backgrounds": True},
-                "s from the residual": {"salient_from_residual": True},
+                "layered decoder": {"layered": True},
+                "layered, s from the residual": {"layered": True, "salient_from_residual": True},
             },
-            "headline": "s from the residual",
+            "headline": "layered, s from the residual",
             "bound_images": 100,
             "iwae_k": 10,
         },
         "quick": {
             "train": 10_000,
             "test": 2_000,
-            "opacity": 0.8,
+            "opacity": 0.6,
             "gradient": 0.0,
             "shading": 0.45,
             "contrast": (0.1, 0.4),
@@ -371,21 +374,23 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "conv": False,
             "epochs": 30,
             "batch": 128,
+            "learning_rate": 2e-3,
+            "cosine_decay": True,
             "variants": {
                 "cVAE (Abid & Zou)": {},
                 "+ total correlation": {"tc_weight": 10.0},
                 "MM-cVAE": {"mmd_weight": 300.0},
-                "z from backgrounds": {"z_from_backgrounds": True},
-                "s from the residual": {"salient_from_residual": True},
+                "layered decoder": {"layered": True},
+                "layered, s from the residual": {"layered": True, "salient_from_residual": True},
             },
-            "headline": "s from the residual",
+            "headline": "layered, s from the residual",
             "bound_images": 500,
             "iwae_k": 100,
         },
         "full": {
             "train": 30_000,
             "test": 10_000,
-            "opacity": 0.8,
+            "opacity": 0.6,
             "gradient": 0.0,
             "shading": 0.45,
             "contrast": (0.1, 0.4),
@@ -396,14 +401,16 @@ _TABLES: dict[str, dict[str, dict[str, Any]]] = {
             "conv": False,
             "epochs": 30,
             "batch": 128,
+            "learning_rate": 2e-3,
+            "cosine_decay": True,
             "variants": {
                 "cVAE (Abid & Zou)": {},
                 "+ total correlation": {"tc_weight": 10.0},
                 "MM-cVAE": {"mmd_weight": 300.0},
-                "z from backgrounds": {"z_from_backgrounds": True},
-                "s from the residual": {"salient_from_residual": True},
+                "layered decoder": {"layered": True},
+                "layered, s from the residual": {"layered": True, "salient_from_residual": True},
             },
-            "headline": "s from the residual",
+            "headline": "layered, s from the residual",
             "bound_images": 2_000,
             "iwae_k": 1_000,
         },
