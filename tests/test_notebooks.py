@@ -131,7 +131,7 @@ def _chapter_05(results: dict) -> None:
         assert 0.0 <= score <= 1.0
     assert -1.0 <= c["salient_silhouette"] <= 1.0 and -1.0 <= v["silhouette"] <= 1.0
     assert v["latent_dim"] == c["salient_dim"] + c["background_dim"]
-    assert c["model"] in results["variants"] and len(results["variants"]) == 5
+    assert c["model"] in results["variants"] and len(results["variants"]) == 4
     headline = results["variants"][c["model"]]
     assert headline["s_knn_accuracy"] == c["salient_knn_accuracy"]
     for bounds in results["likelihood"].values():
