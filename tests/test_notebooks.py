@@ -124,7 +124,11 @@ def _chapter_04(results: dict) -> None:
 
 
 def _chapter_05(results: dict) -> None:
-    assert 0.5 < results["data"]["background_variance_share"] < 1.0  # the background dominates
+    # the background dominates; a layer's share can pass 1 (the paint hides the texture, so the
+    # two layers are negatively correlated)
+    data = results["data"]
+    assert data["background_variance_share"] > max(0.5, data["digit_variance_share"])
+    assert data["background_variance_share"] < 2.0 and data["digit_variance_share"] > 0.0
     assert results["data"]["train_targets"] == results["data"]["train_backgrounds"] == 1_000
     c, v = results["cvae"], results["vae"]
     for score in (c["salient_knn_accuracy"], c["background_knn_accuracy"], v["knn_accuracy"]):
