@@ -31,7 +31,15 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .vae_model import LogWeights, kl_to_prior, negative_elbo, reparameterize
+from . import store
+from .vae_model import (
+    LOG_2PI,
+    LogWeights,
+    fit_resumable,
+    kl_to_prior,
+    negative_elbo,
+    reparameterize,
+)
 
 __all__ = [
     "GaussianVAE",
@@ -43,8 +51,6 @@ __all__ = [
     "swaps",
     "separation",
 ]
-
-_LOG_2PI = float(np.log(2 * np.pi))
 
 
 def _mlp(name: str, inputs: int, hidden: Sequence[int], outputs: int, activation=None):
@@ -77,7 +83,7 @@ def _encoder(name: str, inputs: int, hidden: Sequence[int], outputs: int, conv: 
 def _gaussian_log_lik(x, mean, log_sd):
     """sum_j log N(x_j; mean_j, sd^2) over the last axis."""
     return -0.5 * ops.sum(
-        ops.square(x - mean) * ops.exp(-2.0 * log_sd) + 2.0 * log_sd + _LOG_2PI, axis=-1
+        ops.square(x - mean) * ops.exp(-2.0 * log_sd) + 2.0 * log_sd + LOG_2PI, axis=-1
     )
 
 
@@ -456,8 +462,9 @@ def train(
     A :class:`GaussianVAE` takes ``targets`` only (``validation``: rows of targets); a
     :class:`ContrastiveVAE` takes ``targets`` and as many ``backgrounds`` (``validation``: a
     (targets, backgrounds) pair). With ``backup_dir`` an interrupted fit resumes from its last
-    finished epoch (``keras.callbacks.BackupAndRestore``), and the history holds the epochs
-    run since. ``callbacks`` are passed on to ``fit`` after the backup.
+    finished epoch, kept in a folder under it named by the code, model, settings and data
+    (:func:`labkit.vae_model.fit_resumable`); the history holds the epochs run since.
+    ``callbacks`` are passed on to ``fit`` after the backup.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -468,24 +475,17 @@ def train(
         raise ValueError("a GaussianVAE trains on targets only; pass no backgrounds")
     x = (targets, backgrounds) if contrastive else targets
     model((targets[:1], backgrounds[:1]) if contrastive else targets[:1])  # build the weights
-    rate = learning_rate
-    if cosine_decay:  # by step; a resumed fit restores the optimizer's step count
-        steps = epochs * -(-len(targets) // batch_size)
-        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-    model.compile(optimizer=keras.optimizers.Adam(rate))
     if validation is not None:
         validation = (tuple(validation),) if contrastive else (validation,)
-    backup = [keras.callbacks.BackupAndRestore(backup_dir)] if backup_dir else []
-    history = model.fit(
-        x=x,
-        epochs=epochs,
-        batch_size=batch_size,
-        validation_data=validation,
-        callbacks=backup + list(callbacks),
-        shuffle=True,
-        verbose=verbose,
-    )
-    return {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    return fit_resumable(
+        model, x, validation, rows=len(targets), code=CODE, epochs=epochs,
+        batch_size=batch_size, learning_rate=learning_rate, cosine_decay=cosine_decay,
+        backup_dir=backup_dir, callbacks=callbacks, verbose=verbose,
+    )  # fmt: skip
+
+
+#: The code a model's fit runs (this module and the VAE's, which it builds on), as imported.
+CODE = store.code_digest(__name__)
 
 
 def codes(model: GaussianVAE | ContrastiveVAE, x: np.ndarray, batch_size: int = 2_000) -> dict:

@@ -361,7 +361,8 @@ class Split:
         return f"Split({sizes}, digest={self.digest[:8]})"
 
 
-def _digest(*arrays: np.ndarray) -> str:
+def digest(*arrays: np.ndarray) -> str:
+    """A hash of arrays' shapes, dtypes and values (what a stored result was computed on)."""
     h = hashlib.sha256()
     for a in arrays:
         a = np.ascontiguousarray(a)
@@ -454,4 +455,4 @@ def split(
         }
     cut = {k: (images[i], labels[i]) for k, i in parts.items()}
     hashed = [a for k in ("train", "val", "test") if len(parts[k]) for a in cut[k]]
-    return Split(cut["train"], cut["val"], cut["test"], parts, _digest(*hashed))
+    return Split(cut["train"], cut["val"], cut["test"], parts, digest(*hashed))

@@ -6,15 +6,12 @@ same split, and the test set is never touched here (it is for the chapter's fina
 
 A run's result can be kept in a JSON-lines *store*: a rerun of an interrupted experiment then
 trains only the runs that are missing. A run is keyed by everything that determines it (model
-kind and options, seed, epochs, batch size, the split's data and the source of
-:mod:`labkit.models`), so a changed setting never reuses an old number.
+kind and options, seed, epochs, batch size, the split's data and the code that trains it,
+:data:`CODE`), so a changed setting or a changed function never reuses an old number.
 """
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import models
+from . import store as _store
 from .data import Split, stratified_subset
 
 __all__ = [
@@ -109,45 +107,17 @@ def fit(
     return model, {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
 
-#: The source of the model builders as loaded (read once: an edit made while a chapter runs
-#: must not change the keys of its later runs).
-_MODELS_SOURCE = hashlib.sha256(inspect.getsource(models).encode()).hexdigest()
+#: The code a run runs (this module, the model builders and everything they import), as
+#: imported: an edit made while a chapter runs does not change the keys of its later runs, and a
+#: run stored by other code is trained again.
+CODE = _store.code_digest(__name__)
 
 
 def _key(kind: str, options: Mapping[str, Any], data: Split, seed: int, **settings: Any) -> str:
-    spec = {
-        "kind": kind,
-        "options": dict(options),
-        "seed": seed,
-        "data": data.digest,
-        "models": _MODELS_SOURCE,
+    return _store.key(
+        kind=kind, options=dict(options), seed=seed, data=data.digest, code=CODE, length=64,
         **settings,
-    }
-    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _read_store(store: Path | None) -> dict[str, dict]:
-    if store is None or not store.exists():
-        return {}
-    done = {}
-    for line in store.read_text().splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:  # a line cut short by an interruption: run it again
-            continue
-        done[row.pop("key")] = row
-    return done
-
-
-def _append(store: Path, row: dict[str, Any]) -> None:
-    """Add one JSON line, starting a new line if an interrupted write left a partial one."""
-    store.parent.mkdir(parents=True, exist_ok=True)
-    with store.open("a+b") as f:
-        if f.tell() > 0:
-            f.seek(-1, 2)
-            if f.read(1) != b"\n":
-                f.write(b"\n")
-        f.write((json.dumps(row) + "\n").encode())
+    )  # fmt: skip
 
 
 def run(
@@ -170,7 +140,7 @@ def run(
     if not configs or not seeds:
         raise ValueError("an experiment needs at least one configuration and one seed")
     store = Path(store) if store is not None else None
-    done = _read_store(store)
+    done = _store.read_rows(store)
     rows = []
     for label, options in configs.items():
         for seed in seeds:
@@ -202,7 +172,7 @@ def run(
             }
             rows.append(row)
             if store is not None:
-                _append(store, {**row, "key": key})
+                _store.append_row(store, {**row, "key": key})
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["config"] = pd.Categorical(frame["config"], categories=list(configs), ordered=True)
     return frame

@@ -15,8 +15,6 @@ a JSON-lines store, so an interrupted run trains only what is missing.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -27,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from . import experiments, models
-from .data import stratified_subset
+from . import store as _store
+from .data import digest, stratified_subset
 
 __all__ = [
     "ARMS",
@@ -134,11 +133,9 @@ def _arm(arm: str, images: np.ndarray, perm: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown arm {arm!r}: must be one of {', '.join(ARMS)}")
 
 
-def _digest(*arrays: np.ndarray) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(str(a.shape).encode() + np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()
+#: The code an arm's run runs (this module, the experiments' fit, the model builders and what
+#: they import), as imported.
+CODE = _store.code_digest(__name__)
 
 
 def _fit_arm(
@@ -226,7 +223,7 @@ def compare(
     perm = _check(perm)
     store = Path(store) if store is not None else None
     kernels = Path(kernels) if kernels is not None else None
-    done = experiments._read_store(store)  # the experiments' store format
+    done = _store.read_rows(store)
     kept = dict(np.load(kernels)) if kernels is not None and kernels.exists() else {}
     rows = []
     for arm in arms:
@@ -241,17 +238,16 @@ def compare(
                 "kind": kind,
                 "options": dict(options),
                 "arm": arm,
-                "perm": hashlib.sha256(perm.tobytes()).hexdigest(),
+                "perm": digest(perm),
                 "seed": int(seed),
                 "epochs": epochs,
                 "batch_size": batch_size,
-                "data": _digest(x, y, x_test, y_test),
-                "models": experiments._MODELS_SOURCE,
+                "data": digest(x, y, x_test, y_test),
+                "code": CODE,
             }
             if bn_momentum is not None:  # None (Keras' default) keeps the keys of earlier runs
                 spec["bn_momentum"] = bn_momentum
-            key = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode())
-            key = key.hexdigest()
+            key = _store.key(**spec, length=64)
             want_kernel = kernels is not None and seed == seeds[0]
             if key in done and (not want_kernel or arm in kept):
                 rows.append({"arm": arm, "seed": int(seed), **done[key]})
@@ -269,7 +265,7 @@ def compare(
                 kernels.parent.mkdir(parents=True, exist_ok=True)
                 np.savez(kernels, **kept)
             if store is not None:
-                experiments._append(store, {**row, "key": key})
+                _store.append_row(store, {**row, "key": key})
     frame = pd.DataFrame(rows)
     frame["arm"] = pd.Categorical(frame["arm"], categories=list(arms), ordered=True)
     return frame

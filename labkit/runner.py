@@ -10,7 +10,6 @@ kept in ``reports/<profile>/logs/``.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import functools
 import hashlib
@@ -23,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import PACKAGE_DIR, metrics, profiles, project_root, repro
+from . import metrics, profiles, project_root, repro, store
 
 HEADLESS_KERNEL = "labkit-headless-runner"
 
@@ -158,108 +157,42 @@ def _source(cell: dict) -> str:
     return src if isinstance(src, str) else "".join(src)
 
 
-def _parse(source: str) -> ast.AST | None:
-    """A cell's or module's syntax tree; IPython magics and shell lines are left out."""
-    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!", "?"))]
-    try:
-        return ast.parse("\n".join(lines))
-    except SyntaxError:
-        return None
-
-
-def _imported(tree: ast.AST, package: str, current: str | None) -> set[str]:
-    """Dotted names of ``package``'s modules (or their attributes) imported in ``tree``.
-
-    ``current`` is the dotted name of the package holding the code (for relative imports), or
-    None for a notebook. ``from labkit import data`` gives ``labkit.data``; whether that is a
-    module or an attribute of ``labkit`` is settled by :func:`_module_file`.
-    """
-    names: set[str] = set()
-    for node in ast.walk(tree):  # every import, also those inside functions
-        if isinstance(node, ast.Import):
-            names |= {a.name for a in node.names if a.name.split(".")[0] == package}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                if current is None:
-                    continue
-                parts = current.split(".")
-                base = ".".join(parts[: len(parts) - node.level + 1])
-                base = f"{base}.{node.module}" if node.module else base
-            else:
-                base = node.module or ""
-            if base.split(".")[0] != package:
-                continue
-            names.add(base)
-            names |= {f"{base}.{a.name}" for a in node.names if a.name != "*"}
-    return names
-
-
-def _module_file(dotted: str, package_dir: Path) -> Path | None:
-    """The source file of ``dotted`` (``labkit.clocks.draw``) under ``package_dir``, if any."""
-    rel = Path(*dotted.split(".")[1:])
-    for candidate in (package_dir / rel / "__init__.py", (package_dir / rel).with_suffix(".py")):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def labkit_sources(notebook: Path, package_dir: Path | None = None) -> list[Path]:
-    """The labkit source files a chapter runs: the modules its code cells import, the modules
-    those import (transitively, lazy imports inside functions included) and their packages'
-    ``__init__.py`` files. This is what :func:`fingerprint` hashes, so editing a module a
-    chapter does not use leaves the chapter's last run valid."""
-    package_dir = Path(package_dir or PACKAGE_DIR)
-    package = package_dir.name
+    """The labkit source files a chapter runs: the modules its code cells import and those they
+    import, transitively (:func:`labkit.store.sources`). Their code is part of the chapter's
+    :func:`fingerprint`, so editing a module a chapter does not use leaves its last run valid.
+    The profile tables are not among them (:mod:`labkit.profiles` imports a chapter's table by
+    name): the settings the chapter receives count instead."""
     nb = json.loads(Path(notebook).read_text())
-    todo: set[str] = {package}
+    names = {"labkit"}
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
-            tree = _parse(_source(cell))
-            if tree is not None:
-                todo |= _imported(tree, package, None)
-    seen: dict[Path, str] = {}
-    while todo:
-        dotted = todo.pop()
-        # an attribute (``labkit.project_root``) resolves to the longest module prefix
-        parts = dotted.split(".")
-        while parts and _module_file(".".join(parts), package_dir) is None:
-            parts.pop()
-        for i in range(1, len(parts) + 1):  # importing a.b.c runs a, a.b and a.b.c
-            name = ".".join(parts[:i])
-            path = _module_file(name, package_dir)
-            if path is None or path in seen:
-                continue
-            seen[path] = name
-            current = name if path.name == "__init__.py" else name.rpartition(".")[0]
-            tree = _parse(path.read_text())
-            if tree is not None:
-                todo |= _imported(tree, package, current) - set(seen.values())
-    return sorted(seen)
+            names |= store.imported_by(_source(cell))
+    return store.sources(names, package_dir)
 
 
-def _own_profile_table(source: bytes, stem: str, profile: str) -> bytes:
-    """``profiles.py``'s source with its ``_TABLES`` reduced to chapter ``stem``'s sizes under
-    ``profile``, so adding or editing another chapter's sizes, or this chapter's sizes under
-    another profile, leaves this run valid (the rest of the module, its functions, still
-    counts). The source itself when it holds no literal ``_TABLES`` dict."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return source
-    for node in tree.body:
-        target = getattr(node, "target", None) or next(iter(getattr(node, "targets", [])), None)
-        if getattr(target, "id", None) == "_TABLES" and isinstance(node.value, ast.Dict):
-            try:
-                tables = ast.literal_eval(node.value)
-            except ValueError:
-                return source
-            lines = source.splitlines(keepends=True)  # ast's offsets count UTF-8 bytes
-            value = node.value
-            start = sum(map(len, lines[: value.lineno - 1])) + value.col_offset
-            end = sum(map(len, lines[: value.end_lineno - 1])) + value.end_col_offset
-            own = {stem: {profile: tables.get(stem, {}).get(profile)}}
-            return source[:start] + repr(own).encode() + source[end:]
-    return source
+def chapter_code(nb: dict) -> str:
+    """What a notebook runs: its code cells' syntax trees (no comments, no layout) and their
+    magic and shell lines, in order. Markdown is not part of it."""
+    parts = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = _source(cell)
+        try:
+            parts.append(store.code_dump(source))
+        except SyntaxError:
+            parts.append(source)
+        magics = [ln.strip() for ln in source.splitlines() if ln.lstrip().startswith(("%", "!"))]
+        parts.append("\n".join(magics))
+    return "\0".join(parts)
+
+
+def settings(stem: str, profile: str) -> dict | None:
+    """The settings chapter ``stem`` receives under ``profile`` (None: it has no table)."""
+    if stem not in profiles.chapters():
+        return None
+    return dict(profiles.get(stem, profile))
 
 
 def fingerprint(
@@ -269,18 +202,16 @@ def fingerprint(
     package_dir: Path | None = None,
     with_versions: bool = True,
 ) -> str:
-    """A hash of what a run depends on: the notebook, profile, seed, the labkit modules the
-    chapter imports (:func:`labkit_sources`; of ``profiles.py`` only this chapter's sizes under
-    this profile) and, unless ``with_versions`` is false, the library versions and platform."""
-    package_dir = Path(package_dir or PACKAGE_DIR)
-    h = hashlib.sha256()
-    h.update(Path(notebook).read_bytes())
-    h.update(f"\0{profile}\0{int(seed)}\0".encode())
-    for py in labkit_sources(notebook, package_dir):
-        source = py.read_bytes()
-        if py == package_dir / "profiles.py":
-            source = _own_profile_table(source, Path(notebook).stem, profile)
-        h.update(py.relative_to(package_dir).as_posix().encode() + b"\0" + source)
+    """A hash of what a run depends on: the notebook's code cells (:func:`chapter_code`), the
+    profile, seed and settings the chapter receives (:func:`settings`), the code of the labkit
+    modules it runs (:func:`labkit_sources`) and, unless ``with_versions`` is false, the library
+    versions and platform. Markdown, comments and docstrings do not count."""
+    notebook = Path(notebook)
+    nb = json.loads(notebook.read_text())
+    h = hashlib.sha256(chapter_code(nb).encode())
+    spec = {"profile": profile, "seed": int(seed), "settings": settings(notebook.stem, profile)}
+    h.update(json.dumps(spec, sort_keys=True, default=str).encode())
+    h.update(store.files_digest(labkit_sources(notebook, package_dir), package_dir).encode())
     if with_versions:
         h.update(json.dumps(repro.versions(), sort_keys=True).encode())
     return h.hexdigest()
@@ -348,6 +279,47 @@ def _paths(notebook: Path, profile: str, reports: Path) -> tuple[Path, Path, Pat
     return out_dir / notebook.name, logs / f"{notebook.stem}.log", logs / f"{notebook.stem}.done"
 
 
+def _commit() -> str:
+    """The checkout's commit (``+dirty`` when files differ from it), or ``unknown``."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty=+dirty", "--abbrev=40"],
+            cwd=project_root(), capture_output=True, text=True, timeout=10, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def read_stamp(done: Path) -> dict[str, str]:
+    """A ``.done`` file: the run's ``fingerprint``, the same without library versions (``code``),
+    the ``commit`` and ``python`` it was made with. Files from before this format hold the two
+    fingerprints as lines."""
+    text = done.read_text()
+    try:
+        stamp = json.loads(text)
+    except json.JSONDecodeError:
+        lines = text.split()
+        stamp = {
+            "fingerprint": lines[0] if lines else "",
+            "code": lines[1] if len(lines) > 1 else "",
+        }
+    return {k: str(v) for k, v in stamp.items()} if isinstance(stamp, dict) else {}
+
+
+def write_stamp(done: Path, notebook: Path, profile: str, seed: int) -> None:
+    """Mark a run finished: its fingerprints (:func:`fingerprint`), commit and Python."""
+    stamp = {
+        "fingerprint": fingerprint(notebook, profile, seed),
+        "code": fingerprint(notebook, profile, seed, with_versions=False),
+        "commit": _commit(),
+        "python": store.PYTHON,
+    }
+    done.write_text(json.dumps(stamp, indent=1) + "\n")
+
+
 def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = None) -> bool:
     """True when ``notebook`` ran successfully with exactly these inputs and its outputs remain."""
     reports = metrics.reports_root(reports)
@@ -357,31 +329,56 @@ def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = 
         output.exists()
         and metrics.metrics_path(notebook.stem, profile, reports).exists()
         and done.exists()
-        and _stamps(done)[0] == fingerprint(notebook, profile, seed)
+        and read_stamp(done).get("fingerprint") == fingerprint(notebook, profile, seed)
     )
-
-
-def _stamps(done: Path) -> list[str]:
-    """The lines of a ``.done`` file: the run's fingerprint, then the same without the library
-    versions (older files hold only the first)."""
-    return done.read_text().split() or [""]
 
 
 def code_is_current(
     notebook: Path, profile: str, seed: int = 0, reports: Path | None = None
 ) -> bool:
-    """True when ``notebook``'s last successful run used the chapter's present notebook and
-    labkit code, whatever the library versions or platform (another machine reading committed
-    runs); :func:`is_done` also asks for the same versions."""
+    """True when ``notebook``'s last successful run used the chapter's present code, settings
+    and labkit code, whatever the library versions or platform (another machine reading
+    committed runs); :func:`is_done` also asks for the same versions."""
     reports = metrics.reports_root(reports)
     notebook = Path(notebook)
     _, _, done = _paths(notebook, profile, reports)
     if not done.exists():
         return False
-    stamps = _stamps(done)
-    if len(stamps) < 2:  # written before the code-only line existed
-        return is_done(notebook, profile, seed, reports)
-    return stamps[1] == fingerprint(notebook, profile, seed, with_versions=False)
+    return read_stamp(done).get("code") == fingerprint(notebook, profile, seed, with_versions=False)
+
+
+_INJECTED = "injected-parameters"
+
+
+def restitch(notebook: Path, output: Path) -> bool:
+    """Carry the notebook's markdown (and its code cells' comments) into its executed copy
+    ``output``, keeping every output, when only those changed since the run; True when
+    ``output`` was rewritten. The code cells must match one to one (the fingerprint says so)."""
+    import nbformat
+
+    source = nbformat.read(notebook, as_version=4)
+    executed = nbformat.read(output, as_version=4)
+    injected = [c for c in executed.cells if _INJECTED in c.metadata.get("tags", [])]
+    ran = [c for c in executed.cells if c.cell_type == "code" and c not in injected]
+    if len(ran) != sum(c.cell_type == "code" for c in source.cells):
+        return False
+    cells, queue = [], iter(ran)
+    for cell in source.cells:
+        if cell.cell_type == "code":
+            done = next(queue)
+            done.source = cell.source
+            cells.append(done)
+            if "parameters" in cell.metadata.get("tags", []):
+                cells += injected
+        else:
+            cells.append(cell)
+    if [(c.cell_type, c.source) for c in cells] == [
+        (c.cell_type, c.source) for c in executed.cells
+    ]:
+        return False
+    executed.cells = cells
+    nbformat.write(executed, output)
+    return True
 
 
 def run_notebook(
@@ -405,8 +402,6 @@ def run_notebook(
     output, log, done = _paths(notebook, profile, reports)
     output.parent.mkdir(parents=True, exist_ok=True)
     done.unlink(missing_ok=True)
-    stamp = fingerprint(notebook, profile, seed)
-    code_stamp = fingerprint(notebook, profile, seed, with_versions=False)
     t0 = time.perf_counter()
     try:
         env = {**KERNEL_ENV, "LABKIT_REPORTS_DIR": str(reports.resolve())}
@@ -435,7 +430,7 @@ def run_notebook(
             f"{notebook.stem} stopped: {type(e).__name__}: {e}\n"
             f"  partial output: {output}; kernel log: {log}"
         ) from e
-    done.write_text(f"{stamp}\n{code_stamp}\n")
+    write_stamp(done, notebook, profile, seed)
     return RunResult(notebook.stem, output, time.perf_counter() - t0)
 
 
@@ -462,7 +457,8 @@ def run_all(
         prefix = f"[{i}/{len(paths)}] {path.stem} (profile={profile}, seed={seed})"
         output = _paths(path, profile, reports)[0]
         if not force and is_done(path, profile, seed, reports):
-            echo(f"{prefix}: unchanged since its last run, skipped (--force reruns) -> {output}")
+            note = ", its new markdown stitched in" if restitch(path, output) else ""
+            echo(f"{prefix}: unchanged, skipped{note} (--force reruns) -> {output}")
             results.append(RunResult(path.stem, output, 0.0, skipped=True))
             continue
         t0 = time.perf_counter()

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import io
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -27,7 +25,7 @@ import keras
 import keras_tuner as kt
 import pandas as pd
 
-from . import models
+from . import models, store
 from .data import Split
 
 __all__ = [
@@ -272,11 +270,16 @@ class SeededRandomSearch(kt.Tuner):
         pass
 
 
+#: The code a trial runs (this module's spaces and builders, the model builders and what they
+#: import), as imported: a search resumed after an edit starts a new project instead of reading
+#: back trials made by other code.
+CODE = store.code_digest(__name__)
+
+
 def _project(name: str, space: Space, data: Split, **settings: Any) -> str:
-    spec = json.dumps(
-        {"space": asdict(space), "data": data.digest, **settings}, sort_keys=True, default=str
-    )
-    return f"{name}-{hashlib.sha256(spec.encode()).hexdigest()[:10]}"
+    """The tuner's project folder: ``name`` and a hash of the space, data, settings and code."""
+    spec = {"space": asdict(space), "data": data.digest, "code": CODE, **settings}
+    return f"{name}-{store.key(**spec, length=10)}"
 
 
 def search(

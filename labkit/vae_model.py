@@ -20,11 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 from keras import layers, ops
 from scipy.special import expit, logsumexp
+
+from . import store
+from .data import digest
+from .vae import LOG_2PI
 
 __all__ = [
     "VAE",
@@ -63,9 +69,6 @@ def binarize(x: np.ndarray, seed: int) -> np.ndarray:
 def _bernoulli_log_lik(x, logits):
     """sum_j [x_j log sigmoid(l_j) + (1 - x_j) log sigmoid(-l_j)] = sum x l - softplus(l)."""
     return ops.sum(x * logits - ops.softplus(logits), axis=-1)
-
-
-_LOG_2PI = float(np.log(2 * np.pi))
 
 
 @dataclass(frozen=True)
@@ -171,8 +174,8 @@ class VAE(keras.Model):
         if self.autoregressive:  # the same for every z: computed once per image
             logits = logits + ops.expand_dims(ops.matmul(x, self.ar_weights()), 0)
         log_lik = _bernoulli_log_lik(ops.expand_dims(x, 0), logits)  # (k, n)
-        log_prior = -0.5 * ops.sum(z**2 + _LOG_2PI, axis=-1)
-        log_q = -0.5 * ops.sum(eps**2 + log_var + _LOG_2PI, axis=-1)
+        log_prior = -0.5 * ops.sum(z**2 + LOG_2PI, axis=-1)
+        log_q = -0.5 * ops.sum(eps**2 + log_var + LOG_2PI, axis=-1)
         kl = kl_to_prior(mean, log_var)
         return LogWeights(log_w=log_lik + log_prior - log_q, log_lik=log_lik, kl=kl)
 
@@ -215,29 +218,81 @@ def train(
     it stays at ``learning_rate``.
 
     ``x_val`` (already binary) gives ``val_loss``, the validation negative ELBO per image.
-    With ``backup_dir`` an interrupted fit resumes from its last finished epoch
-    (``keras.callbacks.BackupAndRestore``), and the history holds the epochs run since.
+    With ``backup_dir`` an interrupted fit resumes from its last finished epoch, kept in a
+    folder under it named by the code, model, settings and data (:func:`fit_resumable`); the
+    history holds the epochs run since.
     ``callbacks`` are passed on to ``fit`` after the backup.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     if not model.built:
         model(x_train[:1])  # BackupAndRestore needs the weights to exist before fit
+    return fit_resumable(
+        model, x_train, (x_val,) if x_val is not None else None, rows=len(x_train),
+        code=CODE, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        cosine_decay=cosine_decay, backup_dir=backup_dir, callbacks=callbacks, verbose=verbose,
+    )  # fmt: skip
+
+
+#: The code a VAE's fit runs (this module), as imported: a backup made by other code is not
+#: resumed.
+CODE = store.code_digest(__name__)
+
+#: The models' settings that name a backup (with the code, the fit's settings and the data).
+_MODEL_SETTINGS = (
+    "data_dim", "latent_dim", "salient_dim", "background_dim", "hidden", "conv", "layered",
+    "autoregressive", "dynamic_binarization", "beta", "tc_weight", "mmd_weight", "seed",
+    "z_from_backgrounds", "salient_from_residual",
+)  # fmt: skip
+
+
+def fit_resumable(
+    model: keras.Model,
+    x: Any,
+    validation: tuple | None,
+    *,
+    rows: int,
+    code: str,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    cosine_decay: bool,
+    backup_dir: str | None,
+    callbacks: Sequence[keras.callbacks.Callback],
+    verbose: int,
+) -> dict[str, list[float]]:
+    """Compile ``model`` with Adam (a constant rate, or a half cosine to 0 over the ``epochs``,
+    by step) and fit it on ``x`` (``rows`` of them); returns the history as floats.
+
+    With ``backup_dir``, Keras' ``BackupAndRestore`` keeps the last finished epoch in a folder
+    under it named by ``code`` (the trainer's :func:`labkit.store.code_digest`), the model's
+    settings, the fit's settings and the data (:func:`labkit.store.backup_dir`), so a fit resumes
+    only into the same code, model, settings and data; the folder goes when the fit ends."""
     rate = learning_rate
     if cosine_decay:  # by step; a resumed fit restores the optimizer's step count
-        steps = epochs * -(-len(x_train) // batch_size)
+        steps = epochs * -(-rows // batch_size)
         rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
     model.compile(optimizer=keras.optimizers.Adam(rate))
-    backup = [keras.callbacks.BackupAndRestore(backup_dir)] if backup_dir else []
+    backup = []
+    if backup_dir:
+        parts = x if isinstance(x, tuple) else (x,)
+        folder = store.backup_dir(
+            backup_dir, type(model).__name__, code=code, epochs=epochs, batch_size=batch_size,
+            learning_rate=learning_rate, cosine_decay=cosine_decay, data=digest(*parts),
+            model={k: getattr(model, k) for k in _MODEL_SETTINGS if hasattr(model, k)},
+        )  # fmt: skip
+        backup = [keras.callbacks.BackupAndRestore(str(folder))]
     history = model.fit(
-        x_train,
+        x=x,
         epochs=epochs,
         batch_size=batch_size,
-        validation_data=(x_val,) if x_val is not None else None,
+        validation_data=validation,
         callbacks=backup + list(callbacks),
         shuffle=True,
         verbose=verbose,
     )
+    if backup_dir and Path(backup_dir).is_dir() and not any(Path(backup_dir).iterdir()):
+        Path(backup_dir).rmdir()  # the fit's own folder went when it ended
     return {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
 

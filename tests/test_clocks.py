@@ -3,9 +3,6 @@ the course-file loader and the split."""
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -252,16 +249,25 @@ def test_caches_drawn_by_older_code_are_removed(tmp_path, monkeypatch):
     assert names == ["leiden-n5-s32-seed2", "leiden-n5-s32-seed3"]
 
 
-def test_the_cache_key_hashes_the_drawing_code_only():
-    """Editing the metric, the split or the loader keeps every cached set; editing how a
-    clock is drawn (designs.py, draw.py) does not."""
-    package = Path(clocks.__file__).parent
-    drawing = hashlib.sha256(
-        (package / "designs.py").read_bytes() + (package / "draw.py").read_bytes()
-    ).hexdigest()[:10]
-    assert clocks.dataset.SOURCE_DIGEST == drawing
-    modules = {p.name for p in package.glob("*.py")}
-    assert {"metric.py", "designs.py", "draw.py", "dataset.py"} <= modules
+def test_the_cache_key_hashes_the_drawing_code_only(tmp_path):
+    """Editing the metric's docstrings, the split, the loader or the reader keeps every cached
+    set; editing how a clock is drawn (draw.py, designs.py, what they run) does not."""
+    import shutil
+
+    from labkit import PACKAGE_DIR, store
+
+    drawing = ("labkit.clocks.draw", "labkit.clocks.designs")
+    assert clocks.dataset.SOURCE_DIGEST == store.code_digest(*drawing)[:10]
+    pkg = tmp_path / "labkit"
+    shutil.copytree(PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    before = store.code_digest(*drawing, package_dir=pkg)
+    for module in ("clocks/training.py", "clocks/dataset.py", "clocks/symmetry.py"):
+        (pkg / module).write_text((pkg / module).read_text() + "\nEDITED = 1\n")
+    draw = pkg / "clocks" / "draw.py"
+    draw.write_text(draw.read_text().replace('"""', '"""Edited. ', 1) + "\n# a comment\n")
+    assert store.code_digest(*drawing, package_dir=pkg) == before
+    draw.write_text(draw.read_text() + "\nEDITED = 1\n")
+    assert store.code_digest(*drawing, package_dir=pkg) != before
 
 
 def test_times_cover_the_dial_uniformly():

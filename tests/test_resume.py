@@ -73,7 +73,7 @@ def test_a_killed_run_resumes_without_redoing_finished_work(tmp_path, data_root)
             os.killpg(second.pid, signal.SIGKILL)
     (log,) = sorted(reports.glob("run-*.log"))[1:]
     text = log.read_text()
-    assert "00_data_tour (profile=smoke, seed=0): unchanged since its last run, skipped" in text
+    assert "00_data_tour (profile=smoke, seed=0): unchanged, skipped" in text
     assert "01_mlp_cnn_tuning (profile=smoke, seed=0): ok in" in text
 
     after = _stores(reports)

@@ -214,23 +214,66 @@ def test_the_fingerprint_changes_only_with_what_the_chapter_imports(tmp_path):
     assert runner.fingerprint(nb, "smoke", 0, pkg) != before
 
 
-def test_only_the_chapters_own_profile_sizes_count_in_the_fingerprint(tmp_path):
+def test_markdown_comments_and_docstrings_leave_the_fingerprint(tmp_path):
     pkg = _package(tmp_path)
-    table = (
-        "_TABLES: dict = {{\n    '01_x': {{'smoke': {{'n': {a}}}, 'full': {{'n': {c}}}}},"
-        "  # é\n    '02_y': {b},\n}}\n"
-    )
-    (pkg / "profiles.py").write_text(table.format(a=1, b=1, c=1) + "def get():\n    pass\n")
-    nb = _notebook(tmp_path / "01_x.ipynb", "from labkit import profiles", metrics=False)
+    nb = _notebook(tmp_path / "01_x.ipynb", "from labkit import a\nx = 1", metrics=False)
     before = runner.fingerprint(nb, "smoke", 0, pkg)
-    (pkg / "profiles.py").write_text(table.format(a=1, b=2, c=1) + "def get():\n    pass\n")
-    assert runner.fingerprint(nb, "smoke", 0, pkg) == before  # another chapter's sizes
-    (pkg / "profiles.py").write_text(table.format(a=1, b=2, c=5) + "def get():\n    pass\n")
-    assert runner.fingerprint(nb, "smoke", 0, pkg) == before  # its sizes under another profile
-    (pkg / "profiles.py").write_text(table.format(a=1, b=2, c=1) + "def get():\n    return 1\n")
-    assert runner.fingerprint(nb, "smoke", 0, pkg) != before  # the module's code
-    (pkg / "profiles.py").write_text(table.format(a=3, b=2, c=1) + "def get():\n    pass\n")
-    assert runner.fingerprint(nb, "smoke", 0, pkg) != before  # its own sizes
+    book = nbformat.read(nb, as_version=4)
+    book.cells.insert(1, nbformat.v4.new_markdown_cell("# A new title\nwith a typo fixed"))
+    book.cells[2].source = "from labkit import a  # a comment\n\nx = 1  # another"
+    nbformat.write(book, nb)
+    (pkg / "b.py").write_text('"""A docstring."""\nimport numpy as np\n\n# a comment\ng = 1\n')
+    assert runner.fingerprint(nb, "smoke", 0, pkg) == before
+    book.cells[2].source = "from labkit import a\nx = 2"  # the chapter's code
+    nbformat.write(book, nb)
+    assert runner.fingerprint(nb, "smoke", 0, pkg) != before
+
+
+def test_a_chapter_fingerprint_holds_its_own_settings_only(tmp_path, monkeypatch):
+    """The settings a chapter receives count; another chapter's, or its own under another
+    profile, do not (each chapter's table is its own module, imported by name)."""
+    from labkit import profiles
+    from labkit.profiles import data_tour, vae
+
+    nb = runner.resolve(["00"])[0]
+    before = runner.fingerprint(nb, "smoke", 0, with_versions=False)
+    monkeypatch.setitem(vae.PROFILES, "smoke", {**vae.PROFILES["smoke"], "epochs": 99})
+    monkeypatch.setitem(data_tour.PROFILES, "full", {"grid_per_class": 3})
+    assert runner.fingerprint(nb, "smoke", 0, with_versions=False) == before
+    own = {**data_tour.PROFILES["smoke"], "grid_per_class": 5}
+    monkeypatch.setitem(data_tour.PROFILES, "smoke", own)
+    assert dict(profiles.get("00_data_tour", "smoke")) == own
+    assert runner.fingerprint(nb, "smoke", 0, with_versions=False) != before
+    sources = {
+        p.relative_to(runner.store.PACKAGE_DIR).as_posix() for p in runner.labkit_sources(nb)
+    }
+    assert "profiles/__init__.py" in sources and "profiles/data_tour.py" not in sources
+
+
+def test_new_markdown_is_stitched_into_the_executed_chapter(tmp_path):
+    nb = _notebook(tmp_path / "01_x.ipynb", "x = 1\nprint(x)", metrics=False)
+    book = nbformat.read(nb, as_version=4)
+    executed = nbformat.read(nb, as_version=4)  # what papermill writes: an injected cell
+    injected = nbformat.v4.new_code_cell('profile = "smoke"')
+    injected.metadata["tags"] = ["injected-parameters"]
+    executed.cells.insert(1, injected)
+    executed.cells[2].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    out = tmp_path / "out.ipynb"
+    nbformat.write(executed, out)
+    assert not runner.restitch(nb, out)  # nothing changed
+    book.cells.insert(1, nbformat.v4.new_markdown_cell("## Now with words"))
+    book.cells[2].source = "x = 1  # one\nprint(x)"
+    nbformat.write(book, nb)
+    assert runner.restitch(nb, out)
+    again = nbformat.read(out, as_version=4)
+    assert [c.cell_type for c in again.cells] == ["code", "code", "markdown", "code"]
+    assert again.cells[1].metadata["tags"] == ["injected-parameters"]
+    assert again.cells[2].source == "## Now with words"
+    assert again.cells[3].source.endswith("# one\nprint(x)")
+    assert again.cells[3].outputs[0]["text"] == "1\n"
+    book.cells.append(nbformat.v4.new_code_cell("y = 2"))  # new code: a rerun, not a stitch
+    nbformat.write(book, nb)
+    assert not runner.restitch(nb, out)
 
 
 def test_real_chapters_hash_only_their_own_modules():
@@ -239,7 +282,7 @@ def test_real_chapters_hash_only_their_own_modules():
     assert {"data.py", "chapter.py", "metrics.py", "widgets.py"} <= tour
     assert not tour & {"vae.py", "vae_model.py", "experiments.py", "dataset.py", "runner.py"}
     clock = {
-        p.relative_to(runner.PACKAGE_DIR).as_posix()
+        p.relative_to(runner.store.PACKAGE_DIR).as_posix()
         for p in runner.labkit_sources(stems["03_clock_reading"])
     }
     assert {"clocks/__init__.py", "clocks/draw.py", "clocks/metric.py"} <= clock
@@ -253,7 +296,7 @@ def test_editing_a_module_a_chapter_does_not_import_keeps_it_skipped(tmp_path, m
 
     pkg = tmp_path / "copy" / "labkit"
     shutil.copytree(runner.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(runner, "PACKAGE_DIR", pkg)
+    monkeypatch.setattr(runner.store, "PACKAGE_DIR", pkg)
     folder = tmp_path / "notebooks"
     folder.mkdir()
     _notebook(folder / "00_tour.ipynb", "from labkit import data\nx = data.TITLES['mnist']")
@@ -261,9 +304,11 @@ def test_editing_a_module_a_chapter_does_not_import_keeps_it_skipped(tmp_path, m
     reports = tmp_path / "reports"
     say: list[str] = []
     assert not runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
-    (pkg / "vae.py").write_text((pkg / "vae.py").read_text() + "\n# an edit\n")
+    (pkg / "vae.py").write_text((pkg / "vae.py").read_text() + "\n_EDITED = 1\n")
     assert runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
-    (pkg / "data.py").write_text((pkg / "data.py").read_text() + "\n# an edit\n")
+    (pkg / "data.py").write_text((pkg / "data.py").read_text() + "\n# a comment\n")
+    assert runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
+    (pkg / "data.py").write_text((pkg / "data.py").read_text() + "\n_EDITED = 1\n")
     assert not runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
 
 
@@ -275,8 +320,9 @@ def test_other_library_versions_leave_a_runs_code_current(tmp_path, monkeypatch)
     output.write_text("{}")
     (reports / "smoke" / "metrics").mkdir()
     (reports / "smoke" / "metrics" / "01_v.json").write_text("{}")
-    stamps = [runner.fingerprint(nb, "smoke", 0, with_versions=v) for v in (True, False)]
-    done.write_text("\n".join(stamps) + "\n")  # what run_notebook writes
+    runner.write_stamp(done, nb, "smoke", 0)  # what run_notebook writes
+    stamp = runner.read_stamp(done)
+    assert stamp["python"] == runner.store.PYTHON and len(stamp["commit"]) >= 7
     assert runner.is_done(nb, "smoke", 0, reports) and runner.code_is_current(
         nb, "smoke", 0, reports
     )
@@ -285,5 +331,5 @@ def test_other_library_versions_leave_a_runs_code_current(tmp_path, monkeypatch)
     assert runner.code_is_current(nb, "smoke", 0, reports)
     _notebook(nb, "x = 2")  # the chapter changed
     assert not runner.code_is_current(nb, "smoke", 0, reports)
-    done.write_text(stamps[0] + "\n")  # an older .done, one line: versions count again
+    done.write_text(stamp["fingerprint"] + "\n")  # an older .done, one line
     assert not runner.code_is_current(nb, "smoke", 0, reports)

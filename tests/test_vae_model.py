@@ -234,6 +234,21 @@ def test_an_interrupted_training_resumes_from_its_last_epoch(tmp_path):
     assert not backup.exists()  # a finished fit removes its backup
 
 
+def test_a_backup_of_other_settings_or_code_is_not_resumed(tmp_path, monkeypatch):
+    x = _binary(512, seed=2)
+    backup = tmp_path / "backup"
+    model = vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=0)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        vae_model.train(model, x, epochs=4, backup_dir=str(backup), callbacks=[_Interrupt(1)])
+    fresh = vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=0)
+    hist = vae_model.train(fresh, x, epochs=4, learning_rate=2e-3, backup_dir=str(backup))
+    assert len(hist["loss"]) == 4  # another rate: a new fit, not the backup's
+    monkeypatch.setattr(vae_model, "CODE", "edited")  # the model's code changed
+    hist = vae_model.train(fresh, x, epochs=4, backup_dir=str(backup))
+    assert len(hist["loss"]) == 4
+    assert len(list(backup.iterdir())) == 1  # the first, interrupted fit's backup alone
+
+
 class _Rates(keras.callbacks.Callback):
     """Records the optimizer's learning rate at the end of every epoch."""
 

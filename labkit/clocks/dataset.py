@@ -7,7 +7,6 @@ or this module keeps the cached sets, editing how a clock is drawn redraws them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -20,9 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import data as _data
-from .. import project_root
+from .. import project_root, store
 from ..data import DataError
-from . import designs, draw
 from .designs import _check_seed, nuisances_at, spec
 from .draw import render
 
@@ -68,16 +66,10 @@ class ClockSet:
         return out
 
 
-def _drawing_digest() -> str:
-    h = hashlib.sha256()
-    for module in (designs, draw):
-        h.update(Path(module.__file__).read_bytes())
-    return h.hexdigest()[:10]
-
-
-#: A digest of the drawing code (designs.py and draw.py) as imported: a set drawn by other
-#: drawing code is never reused, while edits elsewhere keep the cache.
-SOURCE_DIGEST = _drawing_digest()
+#: A digest of the drawing code (:mod:`~labkit.clocks.draw` and what it runs: the designs, the
+#: metric's dial) as imported: a set drawn by other drawing code is never reused, while edits
+#: elsewhere (or to docstrings and comments) keep the cache.
+SOURCE_DIGEST = store.code_digest(f"{__package__}.draw", f"{__package__}.designs")[:10]
 
 
 def cache_dir() -> Path:
@@ -154,9 +146,7 @@ def generate(
         raise ValueError(f"workers must be a positive integer or None (got {workers!r})")
     on = nuisances_at(difficulty)
     params = {"n": int(n), "difficulty": difficulty, "size": int(size), "seed": int(seed)}
-    key = hashlib.sha256(
-        json.dumps({**params, "source": SOURCE_DIGEST}, sort_keys=True).encode()
-    ).hexdigest()[:12]
+    key = store.key(**params, source=SOURCE_DIGEST, length=12)
     where = (folder or cache_dir()) / f"{difficulty}-n{n}-s{size}-seed{seed}-{key}"
     if cache and (cached := _load_cache(where, n, size)) is not None:
         return cached

@@ -10,10 +10,7 @@ and a run cut short resumes from its last finished epoch (Keras' ``BackupAndRest
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data as _data
-from ..experiments import _append, _read_store
+from .. import store as _store
 from ..models import prepare
 from . import labels as _labels
 from . import models as _models
@@ -310,11 +307,10 @@ class _Watch(keras.callbacks.Callback):
             logs["epoch_seconds"] = seconds
 
 
-#: The source of the networks, the representations and this module as loaded: a run stored by
-#: other code is trained again.
-_SOURCE = hashlib.sha256(
-    b"".join(Path(m.__file__).read_bytes() for m in (_models, _labels, sys.modules[__name__]))
-).hexdigest()[:16]
+#: The code a training run runs (this module and everything it imports: the networks, the
+#: representations, the symmetries, the metric, the input preparation), as imported: a run
+#: stored by other code is trained again.
+CODE = _store.code_digest(__name__)
 
 
 def train(
@@ -373,16 +369,14 @@ def train(
         "schedule": schedule,
         "symmetry": symmetry,
     }
-    key = hashlib.sha256(
-        json.dumps({**settings, "data": data.digest, "code": _SOURCE}, sort_keys=True).encode()
-    ).hexdigest()[:20]
+    key = _store.key(**settings, data=data.digest, code=CODE)
     weights = weights_dir / f"{name}-{key}.weights.h5" if weights_dir is not None else None
 
     def build() -> keras.Model:
         keras.utils.set_random_seed(seed)
         return _models.build(body, rep, size=size, seed=seed, **options)
 
-    done = _read_store(store).get(key)
+    done = _store.read_rows(store).get(key)
     if done is not None and (not keep_model or (weights is not None and weights.is_file())):
         model = None
         if keep_model:  # for predictions only: no optimizer state to restore
@@ -438,7 +432,7 @@ def train(
             "params": run.params,
             "pred": pred.tolist(),
         }
-        _append(store, row)
+        _store.append_row(store, row)
         if backup is not None:
             shutil.rmtree(backup, ignore_errors=True)
     return run

@@ -1,0 +1,64 @@
+"""What the ``smoke`` / ``quick`` / ``full`` profiles mean, as data, one table per chapter.
+
+* ``smoke`` proves every cell runs (under a minute per notebook); the tests use it.
+* ``quick`` gives meaningful reduced results (the default of ``make run``).
+* ``full`` is sized for the headline numbers. The README names the profile of every number it
+  quotes: ``quick`` for a chapter whose ``full`` run has not landed yet.
+
+One module per chapter (``labkit/profiles/data_tour.py`` for ``00_data_tour``) holds its
+``CHAPTER`` stem and its ``PROFILES`` (profile -> settings), each setting explained beside it.
+A notebook reads its sizes with ``cfg = profiles.get("00_data_tour", profile)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import MappingProxyType, ModuleType
+
+PROFILES: tuple[str, ...] = ("smoke", "quick", "full")
+DEFAULT_PROFILE = "quick"
+#: What each profile is for, in one line (the CLI's help and the report's title page).
+MEANING: dict[str, str] = {
+    "smoke": "every cell runs, on tiny sizes: proves the workbook runs, not its numbers",
+    "quick": "reduced sizes and epochs: meaningful but not final numbers",
+    "full": "the sizes and runs meant for the headline numbers",
+}
+
+
+def _chapter_modules() -> dict[str, ModuleType]:
+    """Every chapter's profile module, by the notebook stem it names (``CHAPTER``).
+
+    Imported by name at run time, not by an import statement: a chapter's fingerprint hashes the
+    settings it receives (:func:`get`), not the other chapters' tables."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found[module.CHAPTER] = module
+    return found
+
+
+def check_profile(profile: str) -> str:
+    """Return ``profile`` if it is in :data:`PROFILES`, else raise a ``ValueError`` naming them."""
+    if profile not in PROFILES:
+        raise ValueError(
+            f"unknown profile {profile!r}: the parameter 'profile' must be one of "
+            f"{', '.join(PROFILES)}"
+        )
+    return profile
+
+
+def chapters() -> list[str]:
+    """The chapters that have a profile table."""
+    return sorted(_chapter_modules())
+
+
+def get(chapter: str, profile: str) -> MappingProxyType:
+    """The read-only settings of ``chapter`` (a notebook stem) under ``profile``."""
+    check_profile(profile)
+    modules = _chapter_modules()
+    if chapter not in modules:
+        raise KeyError(
+            f"no profile table for chapter {chapter!r}; known chapters: {', '.join(chapters())}"
+        )
+    return MappingProxyType(dict(modules[chapter].PROFILES[profile]))

@@ -1,0 +1,13 @@
+"""Chapter 00 (the data tour): its settings per profile.
+
+grid_per_class: images shown per class in the sample grid; stats_samples: training images used
+for the pixel statistics (None: all 60 000).
+"""
+
+CHAPTER = "00_data_tour"
+
+PROFILES = {
+    "smoke": {"grid_per_class": 4, "stats_samples": 2_000},
+    "quick": {"grid_per_class": 8, "stats_samples": 20_000},
+    "full": {"grid_per_class": 10, "stats_samples": None},
+}

@@ -1,0 +1,47 @@
+"""Chapter 02 (pixel permutation): its settings per profile.
+
+The selected MLP and CNN of chapter 01 (same profile), without augmentation, trained on the
+original and on the permuted images: seeds runs per arm (seed, seed+1, ...), epochs per model
+(shorter than chapter 01's final runs: on 60 000 images one epoch takes about 13 s for the MLP
+and 33 s for the CNN here), on a stratified subset of the training images and test_subset of the
+test images (None: all). The restored arm (permuted, inverse applied first) runs restored_seeds
+seeds of the CNN. bn_momentum: of the batch-normalisation averages (None: Keras' 0.99); runs of
+a few hundred steps need 0.9 (see experiments.fit). full is sized to about 35 minutes.
+min_test_accuracy: the chapter fails below it on the original images (a sanity check, not a
+target).
+"""
+
+CHAPTER = "02_pixel_permutation"
+
+PROFILES = {
+    "smoke": {
+        "seeds": 1,
+        "epochs": {"mlp": 1, "cnn": 1},
+        "subset": 600,
+        "test_subset": 500,
+        "restored_seeds": 1,
+        "eager": True,
+        "bn_momentum": None,  # 5 steps: the averages barely move either way
+        "min_test_accuracy": 0.15,
+    },
+    "quick": {
+        "seeds": 2,
+        "epochs": {"mlp": 3, "cnn": 2},
+        "subset": 12_000,
+        "test_subset": None,
+        "restored_seeds": 1,
+        "eager": False,
+        "bn_momentum": 0.9,
+        "min_test_accuracy": 0.8,
+    },
+    "full": {
+        "seeds": 3,
+        "epochs": {"mlp": 4, "cnn": 3},
+        "subset": None,
+        "test_subset": None,
+        "restored_seeds": 1,
+        "eager": False,
+        "bn_momentum": None,
+        "min_test_accuracy": 0.85,
+    },
+}

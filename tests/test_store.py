@@ -1,0 +1,108 @@
+"""The run store: one code digest (code, not docstrings or comments), keys and JSON lines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from labkit import PACKAGE_DIR, store
+
+
+def test_the_dump_ignores_docstrings_comments_and_layout():
+    a = 'def f(x):\n    """Doc."""\n    return x + 1  # add\n'
+    b = "def f(x):\n\n    # nothing\n    return (x +\n            1)\n"
+    assert store.code_dump(a) == store.code_dump(b)
+    assert store.code_dump(a) != store.code_dump("def f(x):\n    return x + 2\n")
+    assert store.code_dump('def f():\n    """Doc."""\n') == store.code_dump("def f():\n    pass\n")
+    assert store.code_dump("x = 'a'") != store.code_dump("x = 'b'")  # strings that are code
+    assert store.code_dump("f(a=1)") != store.code_dump("f(b=1)")
+
+
+def test_the_dump_does_not_depend_on_fields_newer_pythons_add():
+    """Python 3.12 adds ``type_params=[]`` to every function and 3.13's ``ast.dump`` drops empty
+    fields: the dump leaves out what is empty, so both read the same."""
+    import ast
+
+    tree = ast.parse("def f(x):\n    return x\n")
+    plain = store._dump(tree)
+    tree.body[0].type_params = []  # what 3.12 adds
+    assert store._dump(tree) == plain
+    assert "type_params" not in plain and "lineno" not in plain
+
+
+def test_a_bad_source_is_a_syntax_error():
+    with pytest.raises(SyntaxError):
+        store.code_dump("def f(:\n")
+
+
+@pytest.fixture
+def copy(tmp_path) -> Path:
+    """A copy of labkit whose files a test edits."""
+    pkg = tmp_path / "labkit"
+    shutil.copytree(PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    return pkg
+
+
+def edit(pkg: Path, module: str, old: str, new: str) -> None:
+    path = pkg / module
+    text = path.read_text()
+    assert old in text, f"{old!r} is not in {module}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_sources_follow_imports_but_not_what_a_parent_package_reexports():
+    names = {p.relative_to(PACKAGE_DIR).as_posix() for p in store.sources(["labkit.clocks.draw"])}
+    assert {"clocks/draw.py", "clocks/designs.py", "clocks/__init__.py"} <= names
+    assert "clocks/training.py" not in names  # clocks/__init__ re-exports it; draw never runs it
+    whole = {p.relative_to(PACKAGE_DIR).as_posix() for p in store.sources(["labkit.clocks"])}
+    assert "clocks/dataset.py" in whole
+
+
+def test_the_digest_counts_code_and_follows_imports(copy):
+    digest = store.code_digest("labkit.clocks.training", package_dir=copy)
+    # a docstring and a comment in a module the training imports: the same digest
+    edit(copy, "clocks/symmetry.py", '"""', '"""An edited docstring.\n\n')
+    (copy / "clocks/symmetry.py").write_text((copy / "clocks/symmetry.py").read_text() + "# x\n")
+    assert store.code_digest("labkit.clocks.training", package_dir=copy) == digest
+    # code in it: another digest
+    (copy / "clocks/symmetry.py").write_text((copy / "clocks/symmetry.py").read_text() + "Y = 1\n")
+    assert store.code_digest("labkit.clocks.training", package_dir=copy) != digest
+
+
+def test_the_digest_does_not_depend_on_where_the_checkout_lies(copy):
+    assert store.code_digest("labkit.data", package_dir=copy) == store.code_digest("labkit.data")
+
+
+def test_a_digest_needs_a_module():
+    with pytest.raises(ValueError, match="at least one module"):
+        store.code_digest()
+
+
+def test_keys_hold_every_part_in_any_order():
+    assert store.key(a=1, b=[1, 2]) == store.key(b=[1, 2], a=1)
+    assert store.key(a=1, b=[1, 2]) != store.key(a=1, b=[2, 1])
+    assert len(store.key(a=1)) == 20 and len(store.key(a=1, length=8)) == 8
+
+
+def test_rows_survive_a_cut_line(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    assert store.read_rows(path) == {}
+    store.append_row(path, {"key": "a", "v": 1})
+    with path.open("a") as f:
+        f.write('{"key": "b", "v"')  # an interrupted write
+    store.append_row(path, {"key": "c", "v": 3})
+    assert store.read_rows(path) == {"a": {"v": 1}, "c": {"v": 3}}
+    assert json.loads(path.read_text().splitlines()[-1]) == {"key": "c", "v": 3}
+    with pytest.raises(ValueError, match="'key'"):
+        store.append_row(path, {"v": 4})
+
+
+def test_a_backup_folder_is_named_by_code_and_settings(tmp_path):
+    a = store.backup_dir(tmp_path, "plain", code="x", seed=0, epochs=3)
+    assert a == store.backup_dir(tmp_path, "plain", code="x", epochs=3, seed=0)
+    assert a != store.backup_dir(tmp_path, "plain", code="y", seed=0, epochs=3)
+    assert a != store.backup_dir(tmp_path, "plain", code="x", seed=1, epochs=3)
+    assert a.parent == tmp_path and a.name.startswith(".backup-plain-")
