@@ -112,6 +112,9 @@ def test_a_run_is_scored_stored_and_read_back(tiny, tmp_path, monkeypatch):
     assert again.resumed and again.cse == run.cse and again.history == run.history
     with pytest.raises(AssertionError, match="must not train"):
         T.train("tiny", "hand_angles", tiny, **{**kw, "epochs": 3})  # another budget trains
+    monkeypatch.setattr(T, "CODE", "edited")  # other code (e.g. symmetry.py) trains too
+    with pytest.raises(AssertionError, match="must not train"):
+        T.train("tiny", "hand_angles", tiny, **kw)
 
 
 def test_a_kept_model_is_saved_and_loaded_not_retrained(tiny, tmp_path, monkeypatch):

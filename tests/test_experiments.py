@@ -67,6 +67,12 @@ def test_store_resumes_without_training_finished_runs(toy, tmp_path, monkeypatch
         {"a": configs["a"]}, data, kind="mlp", seeds=[0], epochs=2, store=store, eager=True
     )
     assert calls == [8, 16]
+    # other code (an edit to fit or a model builder: another store.code_digest) trains again
+    monkeypatch.setattr(experiments, "CODE", "edited")
+    experiments.run(
+        {"a": configs["a"]}, data, kind="mlp", seeds=[0], epochs=2, store=store, eager=True
+    )
+    assert calls == [8, 16, 16]
 
 
 def test_summarize_means_sds_and_ranks():

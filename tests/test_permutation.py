@@ -113,6 +113,9 @@ def test_compare_trains_each_arm_alike_and_resumes(toy, tmp_path, monkeypatch):
         "mlp", SMALL, train, test, arms=("permuted",), **{**args, "epochs": 1}
     )
     assert len(calls) == 2 and more["epochs"].eq(1).all()  # a changed budget trains anew
+    monkeypatch.setattr(permutation, "CODE", "edited")  # other code trains anew too
+    permutation.compare("mlp", SMALL, train, test, arms=("permuted",), **{**args, "epochs": 1})
+    assert len(calls) == 4
 
 
 def test_compare_names_bad_arms():

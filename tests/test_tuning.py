@@ -96,6 +96,18 @@ def test_interrupted_search_resumes_without_redoing_finished_trials(data, tmp_pa
     assert run(trials=1, epochs=2) == 1  # a different setting is a new project, not a resumed one
 
 
+def test_trials_made_by_other_code_are_not_read_back(data, tmp_path, monkeypatch):
+    def trainings() -> int:
+        cb = _trainings()
+        tuning.search(TINY, data, directory=tmp_path, name="k", trials=1, epochs=1, callbacks=[cb])
+        return len(_Trainings.log)
+
+    assert trainings() == 1
+    assert trainings() == 0  # the same code: read back
+    monkeypatch.setattr(tuning, "CODE", "edited")  # e.g. an edit to a space's build
+    assert trainings() == 1
+
+
 def test_coarse_to_fine_narrows_and_keeps_the_best_of_both(data, tmp_path):
     result = tuning.coarse_to_fine(
         data, directory=tmp_path, name="c", coarse_trials=3, fine_trials=2, epochs=1, space=TINY

@@ -402,7 +402,8 @@ def train(
         callbacks.append(keras.callbacks.BackupAndRestore(str(backup / "state")))
     if symmetry:
         batches = _symmetric_batches(train_x, train_y, rep, batch_size, seed)
-        fitted = model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=0)
+        # the pipeline shuffles itself; Keras' default shuffle=True would only warn
+        fitted = model.fit(batches, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=0)
     else:
         fitted = model.fit(
             train_x, train_y, epochs=epochs, batch_size=batch_size, shuffle=True,
