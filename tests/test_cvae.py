@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from scipy.special import expit, logsumexp
 
-from labkit import cvae, vae_model
+from labkit.cvae import model as cvae
+from labkit.vae import model as vae_model
 
 SD = 0.5  # the tiny models' fixed decoder standard deviation
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labkit import cvae_data
+from labkit.cvae import data as cvae_data
 
 
 def _digits(n: int = 6) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from labkit import cvae_plots  # noqa: E402
+from labkit.cvae import plots as cvae_plots
 
 
 def test_codes_by_digit_draws_one_panel_per_code():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 
-from labkit import distributed
+from labkit.classifiers import distributed
 
 #: A tiny search: 4 coarse and 2 fine trials of one epoch on 400 MNIST images.
 TINY = ["--profile", "smoke", "--dataset", "mnist", "--model", "mlp", "--subset", "400",
@@ -121,7 +121,7 @@ def test_a_chief_and_two_workers_share_the_search(tmp_path, data_root, monkeypat
     # chapter 01's own search over the same folder finds every trial done: nothing trains
     import keras
 
-    from labkit import tuning
+    from labkit.classifiers import tuning
 
     monkeypatch.setenv("LABKIT_DATA_DIR", str(data_root))
     sizes = {"subset": 400, "coarse_trials": 4, "fine_trials": 2, "epochs": 1}
@@ -153,19 +153,21 @@ def test_the_search_survives_a_worker_killed_mid_trial(tmp_path, data_root):
 
 
 def test_the_chapter_and_the_module_start_from_the_same_trial():
-    nb = json.loads(Path(distributed.__file__).parents[1].joinpath(
-        "notebooks", "01_mlp_cnn_tuning.ipynb").read_text())  # fmt: skip
-    source = next(
-        "".join(c["source"]) for c in nb["cells"] if "HAND_SET = {" in "".join(c["source"])
-    )
-    namespace: dict = {}
-    block = source[source.index("HAND_SET = {") : source.index("}  # fmt: skip") + 1]
-    exec(block, namespace)  # the literal only
-    assert namespace["HAND_SET"] == distributed.HAND_SET
+    """Both read tuning.HAND_SET and tuning.SPACES; the chapter keeps no copy of its own."""
+    from labkit import project_root
+
+    nb = json.loads((project_root() / "notebooks" / "01_mlp_cnn_tuning.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "first=tuning.HAND_SET[kind]" in code and "space=tuning.SPACES[kind]" in code
+    assert "HAND_SET = " not in code and "SPACES = " not in code
+    import inspect
+
+    module = inspect.getsource(distributed.chapter_search)
+    assert "first=tuning.HAND_SET[kind]" in module and "tuning.SPACES[kind]" in module
 
 
 def test_a_worker_needs_the_chiefs_address(capsys, monkeypatch):
-    from labkit import cli
+    from labkit.book import cli
 
     monkeypatch.delenv("KERASTUNER_ORACLE_IP", raising=False)
     assert cli.main(["tune", "--worker", "w1", "--profile", "smoke"]) == 2
@@ -182,7 +184,7 @@ def test_bad_worker_ids_and_searches_are_named():
 
 
 def test_the_port_comes_from_keras_tuners_variable_and_a_bad_one_is_named(monkeypatch, capsys):
-    from labkit import cli
+    from labkit.book import cli
 
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "9123")
     assert cli._parser().parse_args(["tune", "--chief"]).port == 9123

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from labkit import data as labdata
-from labkit import experiments, metrics
+from labkit import metrics
+from labkit.classifiers import experiments
 
 
 def fit_split(x, y, seed: int = 0) -> labdata.Split:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import nbformat
 
-from labkit import headlines, project_root, report, runner
+from labkit import project_root
+from labkit.book import headlines, report, runner
 
 FULL = project_root() / "reports" / "full" / "metrics"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labkit import lr_finder, models
+from labkit.classifiers import lr_finder, models
 
 
 class _Optimizer:

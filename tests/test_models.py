@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from labkit import models
+from labkit.classifiers import models
 
 
 def test_defaults_are_the_reports_base_models():

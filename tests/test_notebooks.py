@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from labkit import runner
+from labkit.book import runner
 
 NOTEBOOKS = runner.discover()
 

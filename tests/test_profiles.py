@@ -6,7 +6,7 @@ from labkit import profiles
 
 
 def test_every_chapter_notebook_has_a_table_and_every_table_a_notebook():
-    from labkit import runner
+    from labkit.book import runner
 
     assert profiles.chapters() == [p.stem for p in runner.discover()]
     for chapter in profiles.chapters():

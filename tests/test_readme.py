@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from labkit import headlines, project_root, readme
+from labkit import project_root
+from labkit.book import headlines, readme
 
 
 def _notebook(path: Path, png: bytes) -> Path:

@@ -12,7 +12,8 @@ import pytest
 from nbconvert import LatexExporter
 from nbconvert.filters import escape_latex
 
-from labkit import cli, metrics, report, runner
+from labkit import metrics
+from labkit.book import cli, report, runner
 
 v4 = nbformat.v4
 WIDGET = {"model_id": "abc", "version_major": 2, "version_minor": 0}

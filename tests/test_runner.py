@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labkit import cli, runner
+from labkit.book import cli, runner
 
 
 def _notebook(path: Path, *sources: str, metrics: bool = True) -> Path:
@@ -280,7 +280,7 @@ def test_real_chapters_hash_only_their_own_modules():
     stems = {p.stem: p for p in runner.discover()}
     tour = {p.name for p in runner.labkit_sources(stems["00_data_tour"])}
     assert {"data.py", "chapter.py", "metrics.py", "widgets.py"} <= tour
-    assert not tour & {"vae.py", "vae_model.py", "experiments.py", "dataset.py", "runner.py"}
+    assert not tour & {"derivation.py", "model.py", "experiments.py", "dataset.py", "runner.py"}
     clock = {
         p.relative_to(runner.store.PACKAGE_DIR).as_posix()
         for p in runner.labkit_sources(stems["03_clock_reading"])
@@ -290,12 +290,12 @@ def test_real_chapters_hash_only_their_own_modules():
 
 @pytest.mark.slow
 def test_editing_a_module_a_chapter_does_not_import_keeps_it_skipped(tmp_path, monkeypatch):
-    """A copy of labkit stands in for the real one: edit vae.py (chapter-free of it), then
-    data.py (imported), and watch the skip decision."""
+    """A copy of labkit stands in for the real one: edit vae/derivation.py (chapter-free of
+    it), then data.py (imported), and watch the skip decision."""
     import shutil
 
     pkg = tmp_path / "copy" / "labkit"
-    shutil.copytree(runner.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(runner.store.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(runner.store, "PACKAGE_DIR", pkg)
     folder = tmp_path / "notebooks"
     folder.mkdir()
@@ -304,7 +304,8 @@ def test_editing_a_module_a_chapter_does_not_import_keeps_it_skipped(tmp_path, m
     reports = tmp_path / "reports"
     say: list[str] = []
     assert not runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
-    (pkg / "vae.py").write_text((pkg / "vae.py").read_text() + "\n_EDITED = 1\n")
+    vae = pkg / "vae" / "derivation.py"
+    vae.write_text(vae.read_text() + "\n_EDITED = 1\n")
     assert runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
     (pkg / "data.py").write_text((pkg / "data.py").read_text() + "\n# a comment\n")
     assert runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped

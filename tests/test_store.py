@@ -110,13 +110,13 @@ def test_a_backup_folder_is_named_by_code_and_settings(tmp_path):
 
 #: Each store, the module whose CODE keys it, and a function its stored work runs.
 STORES = {
-    "experiments": ("labkit.experiments", "models.py", "def cnn("),
-    "permutation": ("labkit.permutation", "experiments.py", "def fit("),
-    "tuner projects": ("labkit.tuning", "tuning.py", "def _short_run_batch_norm("),
+    "experiments": ("labkit.classifiers.experiments", "classifiers/models.py", "def cnn("),
+    "permutation": ("labkit.classifiers.permutation", "classifiers/experiments.py", "def fit("),
+    "tuner projects": ("labkit.classifiers.tuning", "classifiers/tuning.py", "def model_options("),
     "clock runs": ("labkit.clocks.training", "clocks/symmetry.py", "def "),
     "clock images": ("labkit.clocks.draw", "clocks/designs.py", "def "),
-    "VAE backups": ("labkit.vae_model", "vae_model.py", "def negative_elbo("),
-    "cVAE backups": ("labkit.cvae", "vae_model.py", "def kl_to_prior("),
+    "VAE backups": ("labkit.vae.model", "vae/model.py", "def negative_elbo("),
+    "cVAE backups": ("labkit.cvae.model", "vae/model.py", "def kl_to_prior("),
 }
 
 
@@ -137,16 +137,18 @@ def test_editing_a_function_a_store_runs_changes_its_key_and_a_docstring_does_no
 
 
 def test_each_store_keys_on_its_modules_code():
-    from labkit import cvae, experiments, permutation, tuning, vae_model
+    from labkit.classifiers import experiments, permutation, tuning
     from labkit.clocks import dataset, training
+    from labkit.cvae import model as cvae
+    from labkit.vae import model as vae_model
 
-    assert experiments.CODE == store.code_digest("labkit.experiments")
-    assert permutation.CODE == store.code_digest("labkit.permutation")
-    assert tuning.CODE == store.code_digest("labkit.tuning")
+    assert experiments.CODE == store.code_digest("labkit.classifiers.experiments")
+    assert permutation.CODE == store.code_digest("labkit.classifiers.permutation")
+    assert tuning.CODE == store.code_digest("labkit.classifiers.tuning")
     assert training.CODE == store.code_digest("labkit.clocks.training")
     assert (
         dataset.SOURCE_DIGEST
         == store.code_digest("labkit.clocks.draw", "labkit.clocks.designs")[:10]
     )
-    assert vae_model.CODE == store.code_digest("labkit.vae_model")
-    assert cvae.CODE == store.code_digest("labkit.cvae")
+    assert vae_model.CODE == store.code_digest("labkit.vae.model")
+    assert cvae.CODE == store.code_digest("labkit.cvae.model")

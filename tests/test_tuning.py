@@ -6,7 +6,7 @@ import keras
 import pytest
 
 from labkit import data as labdata
-from labkit import tuning
+from labkit.classifiers import tuning
 
 TINY = tuning.Space(
     batch_norm=(False,),

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from labkit import vae
+from labkit.vae import derivation as vae
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from labkit import vae, vae_model
+from labkit.vae import derivation as vae
+from labkit.vae import model as vae_model
 
 
 def _tiny() -> vae_model.VAE:

@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from labkit import vae, vae_plots  # noqa: E402
+from labkit.vae import derivation as vae
+from labkit.vae import plots as vae_plots
 
 
 def test_kl_asymmetry_draws_both_directions():

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .. import data as _data
 from .. import store as _store
-from ..models import prepare
+from ..classifiers.models import prepare
 from . import labels as _labels
 from . import models as _models
 from . import symmetry as _symmetry

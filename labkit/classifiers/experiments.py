@@ -22,9 +22,9 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .. import store as _store
+from ..data import Split, stratified_subset
 from . import models
-from . import store as _store
-from .data import Split, stratified_subset
 
 __all__ = [
     "vary",
@@ -87,10 +87,7 @@ def fit(
     keras.utils.set_random_seed(seed)
     steps = epochs * math.ceil(len(x) / batch_size)  # for a schedule such as one-cycle
     model = models.build(kind, **{"steps": steps, **options})
-    if bn_momentum is not None:
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = bn_momentum
+    models.set_batch_norm_momentum(model, bn_momentum)
     if eager:
         model.run_eagerly = True
     if validation is not None:

@@ -28,10 +28,11 @@ from nbconvert.exporters.pdf import LatexFailed
 from nbconvert.filters import escape_latex
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from . import PACKAGE_DIR, headlines, metrics, profiles, project_root, runner
+from .. import metrics, profiles, project_root
+from . import headlines, runner
 
 TITLE = "Deep-learning course workbook"
-TEMPLATES = PACKAGE_DIR / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Debian packages that give the PDF route (xelatex, pandoc) and the PDF test (pdftotext).
 TEX_PACKAGES = (
     "texlive-xetex",
@@ -474,7 +475,8 @@ def build(
         echo(
             "warning: the PDF's fonts lack these characters, which xelatex left out: "
             + " ".join(exporter.missing_glyphs)
-            + " (write them as LaTeX math, or map them in labkit/templates/workbook/index.tex.j2)"
+            + " (write them as LaTeX math, or map them in "
+            + "labkit/book/templates/workbook/index.tex.j2)"
         )
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".pdf.tmp")

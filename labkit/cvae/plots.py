@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .plots import _bare
+from ..plots import _bare
 
 __all__ = ["codes_by_digit", "swap_grid"]
 

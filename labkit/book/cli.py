@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import profiles
+from .. import profiles
 
 
 def _chapters_and_profile(parser: argparse.ArgumentParser, profile_help: str) -> None:
@@ -131,7 +131,7 @@ def _tune_parser(sub: Any) -> None:
 
 def _tune(args: argparse.Namespace) -> int:
     """Run a chief or a worker of chapter 01's search."""
-    from . import distributed
+    from ..classifiers import distributed
 
     worker = args.worker
     if worker is not None and not worker:
@@ -179,7 +179,7 @@ def _tune(args: argparse.Namespace) -> int:
 
 def _bench_clocks(args: argparse.Namespace) -> int:
     """Draw ``args.n`` clocks without the cache and print how fast."""
-    from . import clocks
+    from .. import clocks
 
     try:
         data = clocks.generate(

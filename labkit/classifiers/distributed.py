@@ -26,8 +26,6 @@ Workers keep no state the chief needs: they may share the chief's folder or not.
 from __future__ import annotations
 
 import contextlib
-import io
-import math
 import os
 import threading
 import time
@@ -37,25 +35,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import data, metrics, profiles, tuning
+from .. import data, metrics, profiles
+from . import tuning
 
 __all__ = [
-    "HAND_SET",
     "Search",
     "chapter_search",
     "run_chief",
     "run_worker",
     "stage_complete",
 ]
-
-#: Chapter 01's first trial of each coarse search (the probes' recipes); the chapter's notebook
-#: holds the same values (a test checks that they agree).
-HAND_SET: dict[str, dict[str, Any]] = {
-    "mlp": {"depth": 2, "width": 1024, "dropout": 0.3, "batch_norm": True, "activation": "relu",
-            "learning_rate": 3e-3},
-    "cnn": {"filters": 16, "convs": 2, "dense": 256, "conv_dropout": 0.25, "dropout": 0.5,
-            "batch_norm": True, "learning_rate": 3e-3},
-}  # fmt: skip
 
 #: The stages of a search, in order.
 STAGES = ("coarse", "fine")
@@ -82,22 +71,19 @@ class Search:
 
     def tuner(self, stage: str, space: tuning.Space | tuning.CNNSpace | None = None) -> Any:
         """The keras-tuner tuner of ``stage`` ("coarse" or "fine"), exactly as
-        :func:`labkit.tuning.search` makes it (same project folder), reloaded if it exists."""
-        trials = self.coarse_trials if stage == "coarse" else self.fine_trials
-        steps = self.epochs * math.ceil(len(self.split.y_train) / self.batch_size)
-        with contextlib.redirect_stdout(io.StringIO()):  # "Reloading Tuner from ..."
-            return tuning._tuner(
-                space or self.space,
-                self.split,
-                f"{self.name}-{stage}",
-                trials,
-                self.epochs,
-                self.seed,
-                self.batch_size,
-                self.first if stage == "coarse" else None,
-                steps,
-                self.directory,
-            )
+        :func:`labkit.classifiers.tuning.search` makes it (same project folder), reloaded if it
+        exists."""
+        return tuning.make_tuner(
+            space or self.space,
+            self.split,
+            name=f"{self.name}-{stage}",
+            trials=self.coarse_trials if stage == "coarse" else self.fine_trials,
+            epochs=self.epochs,
+            seed=self.seed,
+            batch_size=self.batch_size,
+            first=self.first if stage == "coarse" else None,
+            directory=self.directory,
+        )
 
     def fit_args(self) -> tuple[tuple, dict[str, Any]]:
         """What a worker passes to ``tuner.search`` (as :func:`labkit.tuning.search` does)."""
@@ -129,8 +115,8 @@ def chapter_search(
     another search in its own project folder)."""
     if dataset not in data.TITLES:
         raise ValueError(f"unknown dataset {dataset!r}: must be one of {', '.join(data.TITLES)}")
-    if kind not in HAND_SET:
-        raise ValueError(f"unknown model {kind!r}: must be one of {', '.join(HAND_SET)}")
+    if kind not in tuning.HAND_SET:
+        raise ValueError(f"unknown model {kind!r}: must be one of {', '.join(tuning.HAND_SET)}")
     cfg = profiles.get("01_mlp_cnn_tuning", profile)
     (x, y), _ = data.load_dataset(dataset)
     subset = cfg["tune_subset"] if subset is None else subset
@@ -139,8 +125,8 @@ def chapter_search(
         dataset=dataset,
         kind=kind,
         split=split,
-        space=tuning.Space() if kind == "mlp" else tuning.CNNSpace(),
-        first=HAND_SET[kind],
+        space=tuning.SPACES[kind],
+        first=tuning.HAND_SET[kind],
         directory=Path(directory or metrics.reports_dir(profile) / "tuning"),
         name=f"{dataset}-{kind}",
         coarse_trials=cfg["coarse_trials"] if coarse_trials is None else coarse_trials,

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import store as _store
+from ..data import digest, stratified_subset
 from . import experiments, models
-from . import store as _store
-from .data import digest, stratified_subset
 
 __all__ = [
     "ARMS",

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import headlines, metrics, project_root
+from .. import metrics, project_root
+from . import headlines
 
 #: Per chapter: a piece of the source of the cell whose first figure is the chapter's picture.
 FIGURES = {

@@ -25,8 +25,9 @@ import keras
 import keras_tuner as kt
 import pandas as pd
 
-from . import models, store
-from .data import Split
+from .. import store
+from ..data import Split
+from . import models
 
 __all__ = [
     "Space",
@@ -71,8 +72,25 @@ def _around(best: dict[str, Any], name: str, factor: float, lo: float) -> tuple[
     return max(lo, value / factor), value * factor
 
 
+class _Hypermodel:
+    """What both spaces share: building the model of a sampled point."""
+
+    kind: str
+    bn_momentum: float
+
+    def options(self, hp: kt.HyperParameters) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def build(self, hp: kt.HyperParameters, steps: int | None = None) -> keras.Model:
+        """The hypermodel: :func:`labkit.classifiers.models.build` with the sampled values
+        (batch normalisation with :attr:`bn_momentum`, see
+        :func:`labkit.classifiers.models.set_batch_norm_momentum`)."""
+        model = models.build(self.kind, **self.options(hp), steps=steps)
+        return models.set_batch_norm_momentum(model, self.bn_momentum)
+
+
 @dataclass(frozen=True)
-class Space:
+class Space(_Hypermodel):
     """The search space of the MLP: inclusive ranges and choices. Every trial trains with
     ``optimizer`` under ``schedule`` (AdamW with a one-cycle schedule peaking at the sampled
     learning rate), the recipe the final models train with."""
@@ -123,16 +141,9 @@ class Space:
             "schedule": self.schedule,
         }
 
-    def build(self, hp: kt.HyperParameters, steps: int | None = None) -> keras.Model:
-        """The hypermodel: :func:`labkit.models.build` with the sampled values (batch
-        normalisation with :attr:`bn_momentum`, see :func:`_short_run_batch_norm`)."""
-        return _short_run_batch_norm(
-            models.build(self.kind, **self.options(hp), steps=steps), self.bn_momentum
-        )
-
 
 @dataclass(frozen=True)
-class CNNSpace:
+class CNNSpace(_Hypermodel):
     """The search space of the CNN: ``filters`` at the first level (twice as many at the
     second; two levels, 3x3 convolutions with "same" padding), ``convs`` per level, the dense
     layer's units, both dropouts, batch normalisation and AdamW's one-cycle peak rate. The
@@ -194,24 +205,18 @@ class CNNSpace:
             "schedule": self.schedule,
         }
 
-    def build(self, hp: kt.HyperParameters, steps: int | None = None) -> keras.Model:
-        """The hypermodel: :func:`labkit.models.build` with the sampled values (batch
-        normalisation with :attr:`bn_momentum`, see :func:`_short_run_batch_norm`)."""
-        return _short_run_batch_norm(
-            models.build(self.kind, **self.options(hp), steps=steps), self.bn_momentum
-        )
 
+#: The two searches' spaces, by model kind.
+SPACES: dict[str, Space | CNNSpace] = {"mlp": Space(), "cnn": CNNSpace()}
 
-def _short_run_batch_norm(model: keras.Model, momentum: float) -> keras.Model:
-    """Set the momentum of ``model``'s batch-normalisation averages. Keras' 0.99 needs many
-    hundreds of steps before the averages that validation uses forget their initial values
-    (mean 0, variance 1); a trial of about 120 steps then scores a good model at chance (the
-    first CNN search of chapter 01 did). 0.9 settles within a few dozen steps. The final
-    models train for thousands of steps and keep Keras' default."""
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.momentum = momentum
-    return model
+#: Chapter 01's first trial of each coarse search (the probes' recipes): the chapter and the
+#: distributed search start from it.
+HAND_SET: dict[str, dict[str, Any]] = {
+    "mlp": {"depth": 2, "width": 1024, "dropout": 0.3, "batch_norm": True, "activation": "relu",
+            "learning_rate": 3e-3},
+    "cnn": {"filters": 16, "convs": 2, "dense": 256, "conv_dropout": 0.25, "dropout": 0.5,
+            "batch_norm": True, "learning_rate": 3e-3},
+}  # fmt: skip
 
 
 def model_options(space: Space | CNNSpace, values: dict[str, Any]) -> dict[str, Any]:
@@ -303,9 +308,10 @@ def search(
     """
     if trials < 1 or epochs < 1:
         raise ValueError(f"'trials' and 'epochs' must be at least 1, got {trials} and {epochs}")
-    steps = epochs * math.ceil(len(data.y_train) / batch_size)
-    with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner ..."
-        tuner = _tuner(space, data, name, trials, epochs, seed, batch_size, first, steps, directory)
+    tuner = make_tuner(
+        space, data, name=name, trials=trials, epochs=epochs, seed=seed,
+        batch_size=batch_size, first=first, directory=directory,
+    )  # fmt: skip
     tuner.search(
         models.prepare(data.x_train),
         data.y_train,
@@ -318,38 +324,34 @@ def search(
     return tuner
 
 
-def _tuner(
+def make_tuner(
     space: Space | CNNSpace,
     data: Split,
+    *,
     name: str,
     trials: int,
     epochs: int,
     seed: int,
     batch_size: int,
     first: dict[str, Any] | None,
-    steps: int,
     directory: Path | str,
 ) -> kt.Tuner:
-    return SeededRandomSearch(
-        functools.partial(space.build, steps=steps),
-        objective=kt.Objective("val_accuracy", direction="max"),
-        max_trials=trials,
-        seed=seed,
-        first=first,
-        model_seed=seed,
-        directory=str(directory),
-        project_name=_project(
-            name,
-            space,
-            data,
-            trials=trials,
-            epochs=epochs,
+    """The tuner :func:`search` runs, reloaded from its project folder (:func:`_project`) when
+    one exists: a distributed search's chief and workers build theirs the same way."""
+    steps = epochs * math.ceil(len(data.y_train) / batch_size)
+    settings = dict(trials=trials, epochs=epochs, seed=seed, batch_size=batch_size, first=first)
+    with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner ..."
+        return SeededRandomSearch(
+            functools.partial(space.build, steps=steps),
+            objective=kt.Objective("val_accuracy", direction="max"),
+            max_trials=trials,
             seed=seed,
-            batch_size=batch_size,
             first=first,
-        ),
-        overwrite=False,
-    )
+            model_seed=seed,
+            directory=str(directory),
+            project_name=_project(name, space, data, **settings),
+            overwrite=False,
+        )
 
 
 def table(tuner: kt.Tuner) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import metrics
+from .. import metrics
 
 #: Where the reference and anchor numbers come from.
 SOURCES = {

@@ -31,8 +31,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from . import store
-from .vae_model import (
+from .. import store
+from ..vae.model import (
     LOG_2PI,
     LogWeights,
     fit_resumable,

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import metrics, profiles, project_root, repro, store
+from .. import metrics, profiles, project_root, repro, store
 
 HEADLESS_KERNEL = "labkit-headless-runner"
 

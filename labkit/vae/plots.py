@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import vae
+from . import derivation as vae
 
 
 def kl_asymmetry(sigmas: np.ndarray) -> plt.Figure:

@@ -28,9 +28,9 @@ import numpy as np
 from keras import layers, ops
 from scipy.special import expit, logsumexp
 
-from . import store
-from .data import digest
-from .vae import LOG_2PI
+from .. import store
+from ..data import digest
+from .derivation import LOG_2PI
 
 __all__ = [
     "VAE",
