@@ -16,11 +16,12 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # What the PDF needs (xelatex, pandoc) and its test (pdftotext); labkit/report.py names the same.
 TEX_PACKAGES := texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc poppler-utils
 
-.PHONY: help setup tex browser test lint run report lab clean-reports
+.PHONY: help setup tex browser test check lint run report lab clean-reports
 
 help:
 	@echo "make report PROFILE=quick SEED=0 run every chapter, then write reports/<profile>/workbook.pdf"
-	@echo "make test                       set up .venv and the PDF tools if missing, then run the tests (smoke profile)"
+	@echo "make test                       ruff + every test that needs no chapter run, browser or cluster (about 3 min)"
+	@echo "make check                      ruff + every test: chapters at smoke, JupyterLab, resume, cluster (about 20 min)"
 	@echo "make run PROFILE=quick SEED=0   execute every chapter into reports/<profile>/ (FORCE=1 reruns unchanged ones)"
 	@echo "make lab                        JupyterLab on the workbook's kernel"
 	@echo "make lint                       ruff on labkit/, tests/ and notebooks/"
@@ -80,11 +81,21 @@ tex:
 browser:
 	$(call apt_need,chromium,chromium,the JupyterLab browser test)
 
-# The tests need the PDF tools and the browser too (nothing is skipped for a tool make can
-# install).
-test: setup tex browser
+# Tests in two tiers (nothing is skipped for a tool make can install):
+# `make test`  ruff and every test that needs no chapter run, no browser and no cluster (the
+#              `slow` marker); the PDF tools for the report's LaTeX tests.
+# `make check` ruff and every test: each chapter at smoke once (a shared fixture the contract,
+#              PDF and resume tests read), the JupyterLab browser test, the killed-and-resumed
+#              run, the distributed search. CI runs this one.
+PYTEST_TIMES := --durations=15 --durations-min=1.0
+
+test: setup tex
 	$(PY) -m ruff check labkit tests notebooks
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not slow" $(PYTEST_TIMES)
+
+check: setup tex browser
+	$(PY) -m ruff check labkit tests notebooks
+	$(PY) -m pytest $(PYTEST_TIMES)
 
 lint: setup
 	$(PY) -m ruff check labkit tests notebooks

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,43 @@ def isolated(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("LABKIT_DATA_DIR", raising=False)
     data._load_cached.cache_clear()
     return root
+
+
+@dataclass
+class SmokeRuns:
+    """Every chapter run once at ``smoke`` through the runner: the reports folder, each
+    chapter's seconds, and the error of each chapter that failed."""
+
+    reports: Path
+    seconds: dict[str, float] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def require(self, stem: str) -> Path:
+        """The executed chapter ``stem``; fails the test with the runner's error if it failed."""
+        if stem in self.failures:
+            pytest.fail(f"{stem} failed at smoke:\n{self.failures[stem]}", pytrace=False)
+        return self.reports / "smoke" / f"{stem}.ipynb"
+
+
+@pytest.fixture(scope="session")
+def smoke_runs(tmp_path_factory, data_root) -> SmokeRuns:
+    """The smoke run of every chapter, made once per session (the first test that asks for it
+    waits for all six, in order, so chapter 02 finds chapter 01's metrics): the chapter
+    contracts, the PDF test and the resume test read this one folder."""
+    from labkit.book import runner
+
+    runs = SmokeRuns(tmp_path_factory.mktemp("smoke") / "reports")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LABKIT_DATA_DIR", str(data_root))
+        for path in runner.discover():
+            try:
+                runs.seconds[path.stem] = runner.run_notebook(
+                    path, "smoke", seed=0, reports=runs.reports
+                ).seconds
+            except runner.RunError as e:
+                runs.failures[path.stem] = str(e)
+    print("\nsmoke runs (s): " + ", ".join(f"{k} {v:.0f}" for k, v in runs.seconds.items()))
+    return runs
 
 
 def toy_images(n: int = 300, seed: int = 0, size: int = 28) -> tuple:

@@ -153,34 +153,17 @@ CONTRACTS = {
 }
 
 
-#: Chapters that read another chapter's metrics of the same profile (02 trains 01's selection).
-NEEDS = {"02_pixel_permutation": ("01_mlp_cnn_tuning",)}
-
-
-@pytest.fixture(scope="module")
-def smoke_reports(tmp_path_factory):
-    """One reports folder for all smoke runs, so a chapter finds the metrics of the chapters
-    it builds on (run just before it, in order; or run here first when it runs alone)."""
-    return tmp_path_factory.mktemp("smoke") / "reports"
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_smoke_run_writes_metrics(path, data_root, smoke_reports, monkeypatch):
-    monkeypatch.setenv("LABKIT_DATA_DIR", str(data_root))
-    for stem in NEEDS.get(path.stem, ()):
-        if not (smoke_reports / "smoke" / "metrics" / f"{stem}.json").exists():
-            runner.run_notebook(runner.resolve([stem])[0], "smoke", seed=0, reports=smoke_reports)
-    res = runner.run_notebook(path, "smoke", seed=0, reports=smoke_reports)
-    assert res.output.exists()
-    metrics = smoke_reports / "smoke" / "metrics" / f"{path.stem}.json"
+def test_smoke_run_writes_metrics(path, smoke_runs):
+    executed = smoke_runs.require(path.stem)
+    metrics = smoke_runs.reports / "smoke" / "metrics" / f"{path.stem}.json"
     assert metrics.exists(), f"{path.stem} wrote no metrics JSON (labkit.metrics.save)"
     record = json.loads(metrics.read_text())
     assert record["profile"] == "smoke" and record["seed"] == 0
     assert record["chapter"] == path.stem and record["results"]
     CONTRACTS.get(path.stem, lambda results: None)(record["results"])
-    executed = json.loads(res.output.read_text())
-    for cell in executed["cells"]:
+    for cell in json.loads(executed.read_text())["cells"]:
         for out in cell.get("outputs", []):
             text = "".join(out.get("data", {}).get("text/plain", ""))
             assert "interactive(children" not in text and "VBox(children" not in text

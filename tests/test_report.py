@@ -13,7 +13,7 @@ from nbconvert import LatexExporter
 from nbconvert.filters import escape_latex
 
 from labkit import metrics
-from labkit.book import cli, report, runner
+from labkit.book import cli, report
 
 v4 = nbformat.v4
 WIDGET = {"model_id": "abc", "version_major": 2, "version_minor": 0}
@@ -211,14 +211,14 @@ def test_no_symbol_vanishes_silently(isolated, require_tools):
 
 
 @pytest.mark.slow
-def test_smoke_pdf_of_chapter_00(data_root, tmp_path, monkeypatch, require_tools):
+def test_smoke_pdf_of_chapter_00(smoke_runs, tmp_path, require_tools):
     require_tools(*PDF_TOOLS)
-    monkeypatch.setenv("LABKIT_DATA_DIR", str(data_root))
-    reports = tmp_path / "reports"
-    monkeypatch.setenv("LABKIT_REPORTS_DIR", str(reports))
-    runner.run_notebook(runner.resolve(["00"])[0], "smoke", seed=0, reports=reports)
-    pdf = report.build(["00"], "smoke", echo=lambda s: None)
-    assert pdf == reports / "smoke" / "workbook.pdf"
+    smoke_runs.require("00_data_tour")
+    pdf = report.build(
+        ["00"], "smoke", reports=smoke_runs.reports, output=tmp_path / "workbook.pdf",
+        echo=lambda s: None,
+    )  # fmt: skip
+    assert pdf == tmp_path / "workbook.pdf"
     info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
     assert pages >= 3

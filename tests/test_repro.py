@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -52,4 +54,7 @@ def test_versions_record():
 def test_machine_record():
     m = repro.machine()
     assert m["cores"] >= 1 and m["cpu"] and m["platform"]
-    assert m.get("memory_gib", 1) > 0
+    if sys.platform.startswith("linux"):  # sysconf knows the memory there
+        assert m["memory_gib"] >= 1
+    else:
+        assert m.get("memory_gib", 1) >= 1  # absent where the platform cannot tell
