@@ -38,8 +38,8 @@ def _chapter_01(results: dict) -> None:
         for kind in ("mlp", "cnn"):
             for version in ("base", "selected"):
                 r = results[dataset][kind][version]
-                assert 0.0 <= r["test_accuracy"] <= 1.0, (dataset, kind, version)
                 assert r["test_images"] == 1_000  # the smoke profile's test subset
+                assert _is_fraction_of(r["test_accuracy"], 1_000), (dataset, kind, version)
             assert results[dataset][kind]["selected"]["options"]["optimizer"] == "adamw"
             assert results[dataset][kind]["chosen_rate"] > 0
     names = {
@@ -64,7 +64,8 @@ def _chapter_02(results: dict) -> None:
             r = results[dataset][kind]
             for arm in ("original", "permuted", "difference"):
                 assert set(r[arm]) == {"mean", "sd", "n"} and r[arm]["n"] == 1  # smoke: 1 seed
-            assert 0.0 <= r["original"]["mean"] <= 1.0 and 0.0 <= r["permuted"]["mean"] <= 1.0
+            for arm in ("original", "permuted"):  # one seed: the mean is one run's accuracy
+                assert _is_fraction_of(r[arm]["mean"], 500), (dataset, kind, arm)
             assert r["difference"]["mean"] == pytest.approx(
                 r["permuted"]["mean"] - r["original"]["mean"]
             )
@@ -83,7 +84,10 @@ def _chapter_03(results: dict) -> None:
     assert sum(results["dataset"]["hour_counts"]) == 600
     examples = results["common_sense_error_examples"]
     assert examples["11:59 vs 0:01"] == 2 and examples["0:00 vs 6:00"] == 360
-    assert all(0 <= e <= 360 for e in results["baselines_test"].values())
+    # the best constant beats the average constant, whose error is 180 minutes exactly; random
+    # guesses on 60 clocks land near 180 (sd about 13)
+    assert results["baselines_test"]["best_constant_time"] <= 180
+    assert 120 < results["baselines_test"]["random_time"] < 240
     # part two: the issue's shape, every representation and the report's model scored
     final = results["final"]
     assert final["difficulty"] == "leiden" and final["n_test"] == 60 and final["image_size"] == 32
@@ -93,8 +97,10 @@ def _chapter_03(results: dict) -> None:
     assert set(final["oracle"]) >= {"as read", "true mirror", "true mark + mirror"}
     assert final["oracle"]["as read"] == final["cse_minutes"]
     assert final["views"]["eight views averaged"] == final["cse_minutes"]  # the stored reading
-    assert 0 <= results["easy"]["cse_minutes"] <= 360
-    assert 0 <= results["report_model"]["cse_minutes"] <= 360
+    # one epoch at smoke reads nothing yet: near chance, never past it by much (an error in
+    # degrees or on a 24-hour dial would be)
+    assert 0 < results["easy"]["cse_minutes"] < 270
+    assert 0 < results["report_model"]["cse_minutes"] < 270
     assert len(results["report_model"]["table6"]) == 10
     assert set(results["report_model"]["ablation"]) == {
         "contrast + augmentation (the report)", "no contrast", "no augmentation"
@@ -103,7 +109,7 @@ def _chapter_03(results: dict) -> None:
                 "hour_class_minute_sincos", "hand_angles", "hand_angles_circular",
                 "image_angles"}  # fmt: skip
     assert set(results["representations"]) == expected
-    assert all(0 <= r["cse_minutes"] <= 360 for r in results["representations"].values())
+    assert all(0 < r["cse_minutes"] < 270 for r in results["representations"].values())
     assert {r["model"] for r in results["base_models"]} == {"classifier", "regression"}
 
 
@@ -131,16 +137,34 @@ def _chapter_05(results: dict) -> None:
     assert data["background_variance_share"] < 2.0 and data["digit_variance_share"] > 0.0
     assert results["data"]["train_targets"] == results["data"]["train_backgrounds"] == 1_000
     c, v = results["cvae"], results["vae"]
+    test = results["data"]["test_targets"]
     for score in (c["salient_knn_accuracy"], c["background_knn_accuracy"], v["knn_accuracy"]):
-        assert 0.0 <= score <= 1.0
+        assert _is_fraction_of(score, test)
     assert -1.0 <= c["salient_silhouette"] <= 1.0 and -1.0 <= v["silhouette"] <= 1.0
     assert v["latent_dim"] == c["salient_dim"] + c["background_dim"]
     assert c["model"] in results["variants"] and len(results["variants"]) == 4
     headline = results["variants"][c["model"]]
     assert headline["s_knn_accuracy"] == c["salient_knn_accuracy"]
+
+
+def test_the_committed_contrastive_run_separates_the_digit():
+    """Chapter 05's claim, on its committed full run: the salient code finds the digit better
+    than the plain VAE's code of the same size, and the background code hardly at all."""
+    from labkit import metrics
+
+    results = json.loads(metrics.metrics_path("05_contrastive_vae", "full").read_text())["results"]
+    c, v = results["cvae"], results["vae"]
+    assert c["salient_knn_accuracy"] > v["knn_accuracy"] + 0.1
+    assert c["background_knn_accuracy"] < v["knn_accuracy"]
     for bounds in results["likelihood"].values():
         elbo, iwae = bounds.values()
         assert iwae <= elbo  # the same samples: log-mean-exp >= mean
+
+
+def _is_fraction_of(accuracy: float, n: int) -> bool:
+    """True when ``accuracy`` is a whole number of the ``n`` images over ``n`` (to float32's
+    precision, as Keras reports it): a score on other images, or a mean of means, is not."""
+    return 0 <= accuracy <= 1 and abs(accuracy * n - round(accuracy * n)) < 1e-3
 
 
 #: What each chapter's metrics JSON must hold beyond the common record (its issue's contract).
