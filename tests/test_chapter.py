@@ -37,3 +37,24 @@ def test_keras_2_is_refused(monkeypatch):
     monkeypatch.setattr(keras, "__version__", "2.15.0")
     with pytest.raises(RuntimeError, match="needs Keras 3"):
         chapter.check_keras()
+
+
+def test_the_retracing_warning_is_quieted_by_a_chapter_not_by_an_import(caplog):
+    import logging
+    import subprocess
+    import sys
+
+    code = (
+        "import logging\nfrom labkit.classifiers import models\n"
+        "print(len(logging.getLogger('tensorflow').filters))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"  # importing the models changes no logging
+    chapter.start("00_data_tour", "smoke", 0)
+    chapter.start("00_data_tour", "smoke", 0)  # installed once
+    log = logging.getLogger("tensorflow")
+    assert sum("Retracing" in type(f).__name__ for f in log.filters) == 1
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        log.warning("5 out of the last 7 calls to <f> triggered tf.function retracing. Tracing")
+        log.warning("something else")
+    assert [r.getMessage() for r in caplog.records] == ["something else"]

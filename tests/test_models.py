@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import keras
 import numpy as np
 import pytest
@@ -149,6 +147,7 @@ def test_optimizer_and_learning_rate():
         ("cnn", {"optimizer": "adamw2"}, "optimizer"),
         ("cnn", {"regularizer": "l3"}, "regularizer"),
         ("mlp", {"dropout": 1.0}, "dropout"),
+        ("cnn", {"conv_dropout": 1.5}, "conv_dropout"),
         ("mlp", {"learning_rate": -1.0}, "learning_rate"),
         ("rnn", {}, "kind"),
     ],
@@ -174,14 +173,6 @@ def test_describe_lists_layers_and_the_total():
         table["type"].iloc[0] == "Conv2D" and table["output shape"].iloc[0] == "(None, 26, 26, 32)"
     )
     assert table["parameters"].iloc[-1] == 1_199_882 == table["parameters"].iloc[:-1].sum()
-
-
-def test_only_the_retracing_warning_is_silenced(caplog):
-    log = logging.getLogger("tensorflow")
-    with caplog.at_level(logging.WARNING, logger="tensorflow"):
-        log.warning("5 out of the last 7 calls to <f> triggered tf.function retracing. Tracing")
-        log.warning("something else")
-    assert [r.getMessage() for r in caplog.records] == ["something else"]
 
 
 def test_initial_loss_splits_cross_entropy_and_penalty():

@@ -20,7 +20,6 @@ for the CNN).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,17 +45,6 @@ __all__ = [
     "initial_loss",
 ]
 
-
-class _NoRetracingWarning(logging.Filter):
-    """Drops TensorFlow's "triggered tf.function retracing" warning. Every new model traces its
-    own training function, so a loop over models (an experiment, a search) always "retraces";
-    the warning is expected there and would only fill the chapters' outputs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-logging.getLogger("tensorflow").addFilter(_NoRetracingWarning())
 
 #: Initialisers by name. "standard_normal" is N(0, 1), not Keras' RandomNormal default (sd 0.05).
 INITIALIZERS: dict[str, Any] = {
@@ -185,6 +173,11 @@ def _layer_options(initializer: str, regularizer: str | None, strength: float) -
     return options
 
 
+def _check_dropout(name: str, rate: float) -> None:
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"the parameter {name!r} must lie in [0, 1), got {rate!r}")
+
+
 def _check_common(
     activation: str, initializer: str, regularizer: str | None, strength: float, dropout: float
 ) -> None:
@@ -194,8 +187,7 @@ def _check_common(
         _choice("regularizer", regularizer, list(REGULARIZERS))
         if not strength > 0:
             raise ValueError(f"the parameter 'strength' must be positive, got {strength!r}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"the parameter 'dropout' must lie in [0, 1), got {dropout!r}")
+    _check_dropout("dropout", dropout)
 
 
 def _compile(
@@ -319,7 +311,7 @@ def cnn(
     (``filters=((32, 64),)``: two convolutions, one pooling; dense 128) with RMSprop.
     """
     _check_common(activation, initializer, regularizer, strength, dropout)
-    _check_common(activation, initializer, None, strength, conv_dropout)
+    _check_dropout("conv_dropout", conv_dropout)
     _choice("padding", padding, ("valid", "same"))
     if dense < 0:
         raise ValueError(f"the parameter 'dense' must be 0 (none) or positive, got {dense!r}")
