@@ -26,7 +26,7 @@ PRED = [[0, 0], [2, 58], [0, 1], [6, 31], [5, 5]]  # errors 0, 60, 2, 1, 60
 
 def test_compare_gives_one_row_per_run_with_its_scores():
     run = _run(TRUE, PRED)
-    table = R.compare({"a": run}, {"a": "title a"})
+    table = R.score_table({"a": run}, {"a": "title a"})
     row = table.loc["a"]
     assert row["what"] == "title a"
     assert row["cse_minutes"] == pytest.approx((0 + 60 + 2 + 1 + 60) / 5)

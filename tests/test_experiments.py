@@ -134,7 +134,7 @@ def test_sweep_covers_datasets_and_models_and_compares(tmp_path):
         "act-b-cnn.jsonl",
         "act-b-mlp.jsonl",
     ]
-    wide = experiments.compare(frame, labels={"b": "Set B"})
+    wide = experiments.wide_table(frame, labels={"b": "Set B"})
     assert list(wide.index) == ["relu", "tanh"]
     assert list(wide.columns) == [("a", "mlp"), ("a", "cnn"), ("Set B", "mlp"), ("Set B", "cnn")]
     mean = frame.query("dataset == 'a' and model == 'mlp' and config == 'tanh'")["val_accuracy"]

@@ -85,7 +85,7 @@ def test_compare_trains_each_arm_alike_and_resumes(toy, tmp_path, monkeypatch):
     p = permutation.pixel_permutation(0)
     store, kept = tmp_path / "perm.jsonl", tmp_path / "kernels.npz"
     args = dict(perm=p, seeds=[0, 1], epochs=2, store=store, kernels=kept)
-    frame = permutation.compare(
+    frame = permutation.train_arms(
         "mlp", SMALL, train, test, arms=("original", "permuted", "restored"), **args
     )
     assert len(frame) == 6 and list(frame["arm"].cat.categories) == list(permutation.ARMS)
@@ -104,23 +104,23 @@ def test_compare_trains_each_arm_alike_and_resumes(toy, tmp_path, monkeypatch):
     calls = []
     real = experiments.fit
     monkeypatch.setattr(experiments, "fit", lambda *a, **k: calls.append(1) or real(*a, **k))
-    again = permutation.compare(
+    again = permutation.train_arms(
         "mlp", SMALL, train, test, arms=("original", "permuted", "restored"), **args
     )
     assert calls == []  # every run came from the store
     pd.testing.assert_frame_equal(frame, again)
-    more = permutation.compare(
+    more = permutation.train_arms(
         "mlp", SMALL, train, test, arms=("permuted",), **{**args, "epochs": 1}
     )
     assert len(calls) == 2 and more["epochs"].eq(1).all()  # a changed budget trains anew
     monkeypatch.setattr(permutation, "CODE", "edited")  # other code trains anew too
-    permutation.compare("mlp", SMALL, train, test, arms=("permuted",), **{**args, "epochs": 1})
+    permutation.train_arms("mlp", SMALL, train, test, arms=("permuted",), **{**args, "epochs": 1})
     assert len(calls) == 4
 
 
 def test_compare_names_bad_arms():
     with pytest.raises(ValueError, match="must be taken from original, permuted, restored"):
-        permutation.compare(
+        permutation.train_arms(
             "mlp", SMALL, (None, None), (None, None), perm=np.arange(784), seeds=[0], epochs=1,
             arms=("shuffled",),
         )  # fmt: skip

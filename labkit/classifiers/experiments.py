@@ -12,7 +12,6 @@ kind and options, seed, epochs, batch size, the split's data and the code that t
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .. import fitting
 from .. import store as _store
 from ..data import Split, stratified_subset
 from . import models
@@ -32,7 +32,9 @@ __all__ = [
     "run",
     "sweep",
     "summarize",
-    "compare",
+    "wide_table",
+    "subsets",
+    "fit_and_score",
     "train_and_test",
     "records",
     "plot",
@@ -85,7 +87,7 @@ def fit(
     236 steps, scored 0.11 on MNIST; with 0.9, 0.98).
     """
     keras.utils.set_random_seed(seed)
-    steps = epochs * math.ceil(len(x) / batch_size)  # for a schedule such as one-cycle
+    steps = fitting.steps(len(x), batch_size, epochs)  # for a schedule such as one-cycle
     model = models.build(kind, **{"steps": steps, **options})
     models.set_batch_norm_momentum(model, bn_momentum)
     if eager:
@@ -101,7 +103,7 @@ def fit(
         shuffle=True,
         verbose=0,
     )
-    return model, {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    return model, fitting.floats(history)
 
 
 #: The code a run runs (this module, the model builders and everything they import), as
@@ -249,7 +251,7 @@ def sweep(
     return out[["dataset", "model", *COLUMNS]]
 
 
-def compare(
+def wide_table(
     frame: pd.DataFrame, decimals: int = 3, labels: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
     """A :func:`sweep` as a wide table: one row per configuration, one column per (dataset,
@@ -267,6 +269,59 @@ def compare(
     return wide
 
 
+def subsets(
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    subset: int | None,
+    test_subset: int | None,
+    seed: int,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Stratified ``subset`` of the training images and ``test_subset`` of the test images
+    (None: all of them, in their order), drawn with ``seed``."""
+    parts = []
+    for (x, y), n in ((train, subset), (test, test_subset)):
+        x, y = np.asarray(x), np.asarray(y)
+        index = stratified_subset(y, n, seed=seed)
+        parts.append((x, y) if len(index) == len(y) else (x[index], y[index]))
+    return parts[0], parts[1]
+
+
+def fit_and_score(
+    kind: str,
+    options: Mapping[str, Any],
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    seed: int,
+    epochs: int,
+    batch_size: int = 128,
+    eager: bool = False,
+    bn_momentum: float | None = None,
+) -> tuple[dict[str, Any], Any]:
+    """:func:`fit` on ``train``, then score the model once on ``test``; returns the row (test
+    accuracy and loss, last training accuracy, images, epochs, steps, parameters, seconds) and
+    the model."""
+    start = time.perf_counter()
+    model, history = fit(
+        kind, options, *train, seed=seed, epochs=epochs, batch_size=batch_size, eager=eager,
+        bn_momentum=bn_momentum,
+    )  # fmt: skip
+    loss, accuracy = model.evaluate(models.prepare(test[0]), test[1], verbose=0)
+    row = {
+        "test_accuracy": float(accuracy),
+        "test_loss": float(loss),
+        "train_accuracy": history["accuracy"][-1],
+        "train_images": int(len(train[1])),
+        "test_images": int(len(test[1])),
+        "epochs": epochs,
+        "steps": fitting.steps(len(train[1]), batch_size, epochs),
+        "params": int(model.count_params()),
+        "seconds": time.perf_counter() - start,
+    }
+    return row, model
+
+
 def train_and_test(
     kind: str,
     options: Mapping[str, Any],
@@ -281,28 +336,11 @@ def train_and_test(
 ) -> dict[str, Any]:
     """A final model: trained on the whole training set (or a stratified ``subset`` of it,
     for reduced profiles), then evaluated once on the test set (or a stratified
-    ``test_subset`` of it, for the smoke profile's speed). Returns its test accuracy and loss,
-    training and test images, epochs, parameters and seconds."""
-    x, y = np.asarray(train[0]), np.asarray(train[1])
-    index = stratified_subset(y, subset, seed=seed)
-    if len(index) < len(y):
-        x, y = x[index], y[index]
-    x_test, y_test = np.asarray(test[0]), np.asarray(test[1])
-    index = stratified_subset(y_test, test_subset, seed=seed)
-    if len(index) < len(y_test):
-        x_test, y_test = x_test[index], y_test[index]
-    start = time.perf_counter()
-    model, _ = fit(kind, options, x, y, seed=seed, epochs=epochs, batch_size=batch_size)
-    loss, accuracy = model.evaluate(models.prepare(x_test), y_test, verbose=0)
-    return {
-        "test_accuracy": float(accuracy),
-        "test_loss": float(loss),
-        "train_images": int(len(y)),
-        "test_images": int(len(y_test)),
-        "epochs": epochs,
-        "params": int(model.count_params()),
-        "seconds": time.perf_counter() - start,
-    }
+    ``test_subset`` of it, for the smoke profile's speed); returns :func:`fit_and_score`'s
+    row."""
+    train, test = subsets(train, test, subset=subset, test_subset=test_subset, seed=seed)
+    return fit_and_score(kind, options, train, test, seed=seed, epochs=epochs,
+                         batch_size=batch_size)[0]  # fmt: skip
 
 
 def plot(frame: pd.DataFrame, *, title: str | None = None, ax: Any = None) -> Any:

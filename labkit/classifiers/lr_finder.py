@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from .. import fitting
+
 __all__ = ["RangeTest", "LRRangeTest", "range_test", "smooth", "steepest", "plot", "RULE"]
 
 RULE = "steepest descent of the smoothed loss (before its minimum)"
@@ -137,7 +139,7 @@ def range_test(
     cycled when it holds fewer batches.
     """
     x, y = np.asarray(x), np.asarray(y)
-    per_epoch = math.ceil(len(x) / batch_size)
+    per_epoch = fitting.steps(len(x), batch_size)
     cb = LRRangeTest(start, stop, steps, batch_size, len(x))
     model.fit(
         x,

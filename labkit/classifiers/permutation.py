@@ -7,7 +7,7 @@ assume pixels have neighbours (a dense layer) sees the same problem with its inp
 while a convolution, which looks at small neighbourhoods with shared weights, loses what it
 relies on.
 
-:func:`compare` trains one model on the original and on the permuted data (and, optionally,
+:func:`train_arms` trains one model on the original and on the permuted data (and, optionally,
 on the permuted data with the inverse applied first) over several seeds, each arm with the
 same budget, and scores it on the test set transformed the same way. Finished runs are kept in
 a JSON-lines store, so an interrupted run trains only what is missing.
@@ -15,8 +15,6 @@ a JSON-lines store, so an interrupted run trains only what is missing.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import store as _store
-from ..data import digest, stratified_subset
+from ..data import digest
 from . import experiments, models
 
 __all__ = [
@@ -37,7 +35,7 @@ __all__ = [
     "unpermute",
     "unpermute_weights",
     "neighbour_correlation",
-    "compare",
+    "train_arms",
     "load_kernels",
     "learned",
     "paired_summary",
@@ -138,38 +136,6 @@ def _arm(arm: str, images: np.ndarray, perm: np.ndarray) -> np.ndarray:
 CODE = _store.code_digest(__name__)
 
 
-def _fit_arm(
-    kind: str,
-    options: Mapping[str, Any],
-    train: tuple[np.ndarray, np.ndarray],
-    test: tuple[np.ndarray, np.ndarray],
-    *,
-    seed: int,
-    epochs: int,
-    batch_size: int,
-    eager: bool,
-    bn_momentum: float | None,
-) -> tuple[dict[str, Any], Any]:
-    start = time.perf_counter()
-    model, history = experiments.fit(
-        kind, options, *train, seed=seed, epochs=epochs, batch_size=batch_size, eager=eager,
-        bn_momentum=bn_momentum,
-    )  # fmt: skip
-    loss, accuracy = model.evaluate(models.prepare(test[0]), test[1], verbose=0)
-    row = {
-        "test_accuracy": float(accuracy),
-        "test_loss": float(loss),
-        "train_accuracy": history["accuracy"][-1],
-        "train_images": len(train[1]),
-        "test_images": len(test[1]),
-        "epochs": epochs,
-        "steps": epochs * math.ceil(len(train[1]) / batch_size),
-        "params": int(model.count_params()),
-        "seconds": time.perf_counter() - start,
-    }
-    return row, model
-
-
 def _first_kernel(model: Any) -> np.ndarray:
     dense = next(la for la in model.layers if la.__class__.__name__ == "Dense")
     return np.asarray(dense.kernel)
@@ -184,7 +150,7 @@ def _initial_model(kind: str, options: Mapping[str, Any], *, seed: int, steps: i
     return models.build(kind, **{"steps": steps, **options})
 
 
-def compare(
+def train_arms(
     kind: str,
     options: Mapping[str, Any],
     train: tuple[np.ndarray, np.ndarray],
@@ -228,12 +194,10 @@ def compare(
     rows = []
     for arm in arms:
         for seed in seeds:
-            x, y = np.asarray(train[0]), np.asarray(train[1])
-            index = stratified_subset(y, subset, seed=int(seed))
-            x, y = _arm(arm, x[index], perm), y[index]
-            x_test, y_test = np.asarray(test[0]), np.asarray(test[1])
-            index = stratified_subset(y_test, test_subset, seed=int(seed))
-            x_test, y_test = _arm(arm, x_test[index], perm), y_test[index]
+            (x, y), (x_test, y_test) = experiments.subsets(
+                train, test, subset=subset, test_subset=test_subset, seed=int(seed)
+            )
+            x, x_test = _arm(arm, x, perm), _arm(arm, x_test, perm)
             spec = {
                 "kind": kind,
                 "options": dict(options),
@@ -252,7 +216,7 @@ def compare(
             if key in done and (not want_kernel or arm in kept):
                 rows.append({"arm": arm, "seed": int(seed), **done[key]})
                 continue
-            row, model = _fit_arm(
+            row, model = experiments.fit_and_score(
                 kind, options, (x, y), (x_test, y_test), seed=int(seed), epochs=epochs,
                 batch_size=batch_size, eager=eager, bn_momentum=bn_momentum,
             )  # fmt: skip
@@ -272,13 +236,13 @@ def compare(
 
 
 def load_kernels(path: Path | str) -> dict[str, np.ndarray]:
-    """The first-layer kernels :func:`compare` kept at ``path``, by arm."""
+    """The first-layer kernels :func:`train_arms` kept at ``path``, by arm."""
     return dict(np.load(path))
 
 
 def paired_summary(frame: pd.DataFrame, a: str = "original", b: str = "permuted") -> dict:
     """Mean, sd and run count of the test accuracy of arms ``a`` and ``b`` of a
-    :func:`compare` frame, and of their difference ``b - a`` paired by seed (sd with ddof 1;
+    :func:`train_arms` frame, and of their difference ``b - a`` paired by seed (sd with ddof 1;
     NaN for a single run)."""
     wide = frame.pivot_table(index="seed", columns="arm", values="test_accuracy", observed=True)
     missing = {a, b} - set(wide.columns)
@@ -296,7 +260,7 @@ def paired_summary(frame: pd.DataFrame, a: str = "original", b: str = "permuted"
 
 
 def plot(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> Any:
-    """Test accuracy per arm, one panel per (dataset, model) of a frame of :func:`compare`
+    """Test accuracy per arm, one panel per (dataset, model) of a frame of :func:`train_arms`
     rows with ``dataset`` and ``model`` columns: one dot per seed, a diamond at the mean with
     a bar of +- 1 sd, the arms' means joined by a line. Returns the matplotlib Figure."""
     import matplotlib.pyplot as plt
@@ -327,7 +291,7 @@ def plot(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> Any
 
 def learned(kept: Mapping[str, np.ndarray], arm: str) -> np.ndarray:
     """What training added to arm ``arm``'s first-layer kernel: the trained kernel less its
-    initial value (both kept by :func:`compare`). The initial weights are random and alike in
+    initial value (both kept by :func:`train_arms`). The initial weights are random and alike in
     every pixel order; the change is what the images taught."""
     return np.asarray(kept[arm]) - np.asarray(kept[f"{arm}_initial"])
 

@@ -25,7 +25,7 @@ import keras
 import keras_tuner as kt
 import pandas as pd
 
-from .. import store
+from .. import fitting, store
 from ..data import Split
 from . import models
 
@@ -338,7 +338,7 @@ def make_tuner(
 ) -> kt.Tuner:
     """The tuner :func:`search` runs, reloaded from its project folder (:func:`_project`) when
     one exists: a distributed search's chief and workers build theirs the same way."""
-    steps = epochs * math.ceil(len(data.y_train) / batch_size)
+    steps = fitting.steps(len(data.y_train), batch_size, epochs)
     settings = dict(trials=trials, epochs=epochs, seed=seed, batch_size=batch_size, first=first)
     with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner ..."
         return SeededRandomSearch(

@@ -13,7 +13,7 @@ from .. import plots
 from .training import Run, errors_of
 
 __all__ = [
-    "compare",
+    "score_table",
     "curves",
     "error_histogram",
     "errors_of",
@@ -30,7 +30,7 @@ def fmt_time(hour: int, minute: int) -> str:
     return f"{int(hour)}:{int(minute):02d}"
 
 
-def compare(runs: Mapping[str, Run], titles: Mapping[str, str] | None = None) -> pd.DataFrame:
+def score_table(runs: Mapping[str, Run], titles: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per run: test common-sense error, hour and minute accuracy, parameters,
     epochs and seconds; ``titles`` gives each row a description column."""
     rows = {}

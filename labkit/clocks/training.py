@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data as _data
+from .. import fitting
 from .. import store as _store
 from ..classifiers.models import prepare
 from . import labels as _labels
@@ -390,7 +391,7 @@ def train(
     x = {p: data.x(p, size, with_contrast) for p in PARTS}
     train_x = x["train"][:subset]
     train_y = {k: v[:subset] for k, v in data.targets(rep, "train").items()}
-    steps = -(-len(train_x) // batch_size)
+    steps = fitting.steps(len(train_x), batch_size)
     rate = _learning_rate(schedule, learning_rate, steps, epochs)
     model = _models.compile_for(build(), rep, optimizer=optimizer, learning_rate=rate)
     callbacks: list[keras.callbacks.Callback] = [_Watch(rep, x["val"], data.labels("val"))]
@@ -413,7 +414,7 @@ def train(
     if backup is not None:  # the whole run's epochs, also those before an interruption
         log = pd.read_csv(backup / "log.csv").drop_duplicates("epoch", keep="last")
         history = {k: log[k].tolist() for k in log.columns if k != "epoch"}
-    hist = {k: [float(v) for v in vs] for k, vs in history.items() if k != "epoch_seconds"}
+    hist = fitting.floats(history, skip=("epoch_seconds",))
     epoch_seconds = [float(s) for s in history.get("epoch_seconds", [])]
     pred = predict(model, rep, x["test"], averaged=symmetry)
     run = Run(

@@ -28,7 +28,7 @@ import numpy as np
 from keras import layers, ops
 from scipy.special import expit, logsumexp
 
-from .. import store
+from .. import fitting, store
 from ..data import digest
 from .derivation import LOG_2PI
 
@@ -270,7 +270,7 @@ def fit_resumable(
     only into the same code, model, settings and data; the folder goes when the fit ends."""
     rate = learning_rate
     if cosine_decay:  # by step; a resumed fit restores the optimizer's step count
-        steps = epochs * -(-rows // batch_size)
+        steps = fitting.steps(rows, batch_size, epochs)
         rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
     model.compile(optimizer=keras.optimizers.Adam(rate))
     backup = []
@@ -293,7 +293,7 @@ def fit_resumable(
     )
     if backup_dir and Path(backup_dir).is_dir() and not any(Path(backup_dir).iterdir()):
         Path(backup_dir).rmdir()  # the fit's own folder went when it ended
-    return {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    return fitting.floats(history)
 
 
 def encode(model: VAE, x: np.ndarray, batch_size: int = 2_000) -> tuple[np.ndarray, np.ndarray]:
