@@ -350,26 +350,20 @@ def train(
     peak). ``symmetry``: every training image turned and flipped at random (labels moved
     exactly, :mod:`~labkit.clocks.symmetry`) and the test clocks read in all eight symmetries,
     the outputs averaged (the validation watch reads one view, for speed).
+
+    (Long for its sixteen settings and their description; the steps are named:
+    :func:`_read_back`, :func:`_backup_callbacks`, :func:`_whole_history`, :func:`_keep`.)
     """
     rep = _labels.get(rep) if isinstance(rep, str) else rep
     options = dict(body_options or {})
     if subset is not None and not (isinstance(subset, int) and subset > 0):
         raise ValueError(f"subset must be a positive number of clocks or None (got {subset!r})")
     settings = {
-        "representation": rep.name,
-        "body": body,
-        "size": size,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "optimizer": optimizer,
-        "learning_rate": learning_rate,
-        "contrast": with_contrast,
-        "seed": seed,
-        "options": options,
-        "subset": subset,
-        "schedule": schedule,
-        "symmetry": symmetry,
-    }
+        "representation": rep.name, "body": body, "size": size, "epochs": epochs,
+        "batch_size": batch_size, "optimizer": optimizer, "learning_rate": learning_rate,
+        "contrast": with_contrast, "seed": seed, "options": options, "subset": subset,
+        "schedule": schedule, "symmetry": symmetry,
+    }  # fmt: skip
     key = _store.key(**settings, data=data.digest, code=CODE)
     weights = weights_dir / f"{name}-{key}.weights.h5" if weights_dir is not None else None
 
@@ -377,30 +371,17 @@ def train(
         keras.utils.set_random_seed(seed)
         return _models.build(body, rep, size=size, seed=seed, **options)
 
-    done = _store.read_rows(store).get(key)
-    if done is not None and (not keep_model or (weights is not None and weights.is_file())):
-        model = None
-        if keep_model:  # for predictions only: no optimizer state to restore
-            model = build()
-            model.load_weights(weights)
-        return Run(
-            name, settings, done["history"], done["epoch_seconds"], done["params"],
-            np.asarray(done["pred"]), data.labels("test"), model, resumed=True,
-        )  # fmt: skip
-
+    stored = _read_back(name, settings, _store.read_rows(store).get(key), data, weights,
+                        build if keep_model else None)  # fmt: skip
+    if stored is not None:
+        return stored
     x = {p: data.x(p, size, with_contrast) for p in PARTS}
     train_x = x["train"][:subset]
     train_y = {k: v[:subset] for k, v in data.targets(rep, "train").items()}
-    steps = fitting.steps(len(train_x), batch_size)
-    rate = _learning_rate(schedule, learning_rate, steps, epochs)
+    rate = _learning_rate(schedule, learning_rate, fitting.steps(len(train_x), batch_size), epochs)
     model = _models.compile_for(build(), rep, optimizer=optimizer, learning_rate=rate)
-    callbacks: list[keras.callbacks.Callback] = [_Watch(rep, x["val"], data.labels("val"))]
-    backup = None
-    if store is not None:  # a per-epoch log and the last epoch's state, for a resumed run
-        backup = store.parent / f".backup-{name}-{key}"
-        backup.mkdir(parents=True, exist_ok=True)
-        callbacks.append(keras.callbacks.CSVLogger(str(backup / "log.csv"), append=True))
-        callbacks.append(keras.callbacks.BackupAndRestore(str(backup / "state")))
+    backup = store.parent / f".backup-{name}-{key}" if store is not None else None
+    callbacks = [_Watch(rep, x["val"], data.labels("val")), *_backup_callbacks(backup)]
     if symmetry:
         batches = _symmetric_batches(train_x, train_y, rep, batch_size, seed)
         # the pipeline shuffles itself; Keras' default shuffle=True would only warn
@@ -410,31 +391,68 @@ def train(
             train_x, train_y, epochs=epochs, batch_size=batch_size, shuffle=True,
             callbacks=callbacks, verbose=0,
         )  # fmt: skip
-    history = fitted.history
-    if backup is not None:  # the whole run's epochs, also those before an interruption
-        log = pd.read_csv(backup / "log.csv").drop_duplicates("epoch", keep="last")
-        history = {k: log[k].tolist() for k in log.columns if k != "epoch"}
-    hist = fitting.floats(history, skip=("epoch_seconds",))
-    epoch_seconds = [float(s) for s in history.get("epoch_seconds", [])]
+    history = _whole_history(fitted.history, backup)
+    epoch_seconds = [float(s) for s in history.pop("epoch_seconds", [])]
     pred = predict(model, rep, x["test"], averaged=symmetry)
     run = Run(
-        name, settings, hist, epoch_seconds, int(model.count_params()), pred,
+        name, settings, history, epoch_seconds, int(model.count_params()), pred,
         data.labels("test"), model if keep_model else None,
     )  # fmt: skip
     if weights is not None and keep_model:
         weights.parent.mkdir(parents=True, exist_ok=True)
         model.save_weights(weights)
     if store is not None:
-        row = {
-            "key": key,
-            "name": name,
-            "settings": settings,
-            "history": hist,
-            "epoch_seconds": epoch_seconds,
-            "params": run.params,
-            "pred": pred.tolist(),
-        }
-        _store.append_row(store, row)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
+        _keep(store, key, run)
+        shutil.rmtree(backup, ignore_errors=True)
     return run
+
+
+def _keep(store: Path, key: str, run: Run) -> None:
+    """Append a finished run to its store, for :func:`_read_back`."""
+    row = {
+        "key": key, "name": run.name, "settings": run.settings, "history": run.history,
+        "epoch_seconds": run.epoch_seconds, "params": run.params, "pred": run.pred.tolist(),
+    }  # fmt: skip
+    _store.append_row(store, row)
+
+
+def _read_back(
+    name: str,
+    settings: dict[str, Any],
+    done: dict[str, Any] | None,
+    data: ClockInputs,
+    weights: Path | None,
+    build: Any,
+) -> Run | None:
+    """The stored run (None when there is none); with ``build`` (a model is wanted), only when
+    its weights were kept too, loaded into a fresh model (for predictions only)."""
+    if done is None or (build is not None and (weights is None or not weights.is_file())):
+        return None
+    model = None
+    if build is not None:
+        model = build()
+        model.load_weights(weights)
+    return Run(
+        name, settings, done["history"], done["epoch_seconds"], done["params"],
+        np.asarray(done["pred"]), data.labels("test"), model, resumed=True,
+    )  # fmt: skip
+
+
+def _backup_callbacks(backup: Path | None) -> list[keras.callbacks.Callback]:
+    """A per-epoch log and the last finished epoch's state in ``backup``, so an interrupted run
+    resumes there (none without a store)."""
+    if backup is None:
+        return []
+    backup.mkdir(parents=True, exist_ok=True)
+    return [
+        keras.callbacks.CSVLogger(str(backup / "log.csv"), append=True),
+        keras.callbacks.BackupAndRestore(str(backup / "state")),
+    ]
+
+
+def _whole_history(history: dict[str, list], backup: Path | None) -> dict[str, list[float]]:
+    """The run's epochs as floats, those before an interruption too (from the backup's log)."""
+    if backup is not None:
+        log = pd.read_csv(backup / "log.csv").drop_duplicates("epoch", keep="last")
+        history = {k: log[k].tolist() for k in log.columns if k != "epoch"}
+    return fitting.floats(history)
