@@ -94,23 +94,8 @@ def texture_crops(
     ``shading`` / (u + v). Each mode is a separate smooth factor of the background, so a model
     that describes the backgrounds needs a latent dimension for each.
     """
-    if n < 0 or size < 1:
-        raise ValueError(f"n must be >= 0 and size >= 1, got n={n}, size={size}")
-    if not (0 < zoom[0] <= zoom[1]) or not (0 <= contrast[0] <= contrast[1]):
-        raise ValueError(f"zoom and contrast must be (low, high) ranges, got {zoom}, {contrast}")
-    if gradient < 0 or shading < 0:
-        raise ValueError(f"gradient and shading must be >= 0, got {gradient}, {shading}")
-    if shading_order < 1:
-        raise ValueError(f"shading_order must be >= 1, got {shading_order}")
     names = list(textures)
-    for name in names:
-        texture(name)  # a bad name fails here, before any work
-    side = min(texture(name).shape[0] for name in names)
-    if zoom[1] * size * np.sqrt(2) >= side - 1:
-        raise ValueError(
-            f"a crop of {size} pixels zoomed {zoom[1]} times does not fit in the {side}-pixel "
-            f"textures at every angle; the largest zoom is {(side - 1) / (size * np.sqrt(2)):.1f}"
-        )
+    side = _check_crops(n, size, names, zoom, contrast, gradient, shading, shading_order)
     rng = np.random.default_rng(seed)
     kind = rng.integers(len(names), size=n)
     factor = np.exp(rng.uniform(np.log(zoom[0]), np.log(zoom[1]), size=n))
@@ -125,18 +110,7 @@ def texture_crops(
     weights = rng.normal(size=(n, len(modes))) if shading > 0 else None  # keeps the rest
     grid = (np.arange(size) - (size - 1) / 2).astype(np.float64)
     gy, gx = np.meshgrid(grid, grid, indexing="ij")  # (size, size) output offsets
-    cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
-    f = factor[:, None, None]
-    rows = centre[:, 0, None, None] + f * (cos * gy - sin * gx)
-    cols = centre[:, 1, None, None] + f * (sin * gy + cos * gx)
-    level = np.abs(_SIGMAS[None, :] - factor[:, None] / 2).argmin(axis=1)
-    out = np.empty((n, size, size), np.float32)
-    for t, name in enumerate(names):
-        for lv in np.unique(level[kind == t]):
-            pick = np.flatnonzero((kind == t) & (level == lv))
-            coords = np.stack([rows[pick], cols[pick]])
-            source = _smoothed(name, float(_SIGMAS[lv]))
-            out[pick] = ndimage.map_coordinates(source, coords, order=1, mode="reflect")
+    out = _sample(names, kind, factor, angle, centre, gy, gx)
     mean = out.mean(axis=(1, 2), keepdims=True)
     out = mean + gain[:, None, None] * (out - mean) + shift[:, None, None]
     ramp = np.cos(light)[:, None, None] * gy + np.sin(light)[:, None, None] * gx  # (n, s, s)
@@ -145,6 +119,63 @@ def texture_crops(
         scale = shading / shading_mode_orders(shading_order)
         out = out + np.tensordot(weights * scale, modes, axes=1)
     return np.clip(out, 0.0, 1.0).astype(np.float32), kind
+
+
+def _check_crops(
+    n: int,
+    size: int,
+    names: Sequence[str],
+    zoom: tuple[float, float],
+    contrast: tuple[float, float],
+    gradient: float,
+    shading: float,
+    shading_order: int,
+) -> int:
+    """Raise ``ValueError`` for settings :func:`texture_crops` cannot draw; return the smallest
+    texture's side in pixels."""
+    if n < 0 or size < 1:
+        raise ValueError(f"n must be >= 0 and size >= 1, got n={n}, size={size}")
+    if not (0 < zoom[0] <= zoom[1]) or not (0 <= contrast[0] <= contrast[1]):
+        raise ValueError(f"zoom and contrast must be (low, high) ranges, got {zoom}, {contrast}")
+    if gradient < 0 or shading < 0:
+        raise ValueError(f"gradient and shading must be >= 0, got {gradient}, {shading}")
+    if shading_order < 1:
+        raise ValueError(f"shading_order must be >= 1, got {shading_order}")
+    for name in names:
+        texture(name)  # a bad name fails here, before any work
+    side = min(texture(name).shape[0] for name in names)
+    if zoom[1] * size * np.sqrt(2) >= side - 1:
+        raise ValueError(
+            f"a crop of {size} pixels zoomed {zoom[1]} times does not fit in the {side}-pixel "
+            f"textures at every angle; the largest zoom is {(side - 1) / (size * np.sqrt(2)):.1f}"
+        )
+    return side
+
+
+def _sample(
+    names: Sequence[str],
+    kind: np.ndarray,
+    factor: np.ndarray,
+    angle: np.ndarray,
+    centre: np.ndarray,
+    gy: np.ndarray,
+    gx: np.ndarray,
+) -> np.ndarray:
+    """Each crop's pixels read bilinearly from its texture, turned by ``angle`` about ``centre``
+    and zoomed by ``factor``, from the copy smoothed by about half the zoom."""
+    cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
+    f = factor[:, None, None]
+    rows = centre[:, 0, None, None] + f * (cos * gy - sin * gx)
+    cols = centre[:, 1, None, None] + f * (sin * gy + cos * gx)
+    level = np.abs(_SIGMAS[None, :] - factor[:, None] / 2).argmin(axis=1)
+    out = np.empty((len(kind), *gy.shape), np.float32)
+    for t, name in enumerate(names):
+        for lv in np.unique(level[kind == t]):
+            pick = np.flatnonzero((kind == t) & (level == lv))
+            coords = np.stack([rows[pick], cols[pick]])
+            source = _smoothed(name, float(_SIGMAS[lv]))
+            out[pick] = ndimage.map_coordinates(source, coords, order=1, mode="reflect")
+    return out
 
 
 def shading_mode_orders(order: int) -> np.ndarray:
