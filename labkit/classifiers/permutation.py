@@ -150,6 +150,28 @@ def _initial_model(kind: str, options: Mapping[str, Any], *, seed: int, steps: i
     return models.build(kind, **{"steps": steps, **options})
 
 
+def _run_key(
+    kind: str,
+    options: Mapping[str, Any],
+    arm: str,
+    perm: np.ndarray,
+    seed: int,
+    epochs: int,
+    batch_size: int,
+    arrays: tuple[np.ndarray, ...],
+    bn_momentum: float | None,
+) -> str:
+    """What an arm's run is stored under: its settings, the permutation, its images and
+    :data:`CODE`."""
+    spec = {
+        "kind": kind, "options": dict(options), "arm": arm, "perm": digest(perm), "seed": seed,
+        "epochs": epochs, "batch_size": batch_size, "data": digest(*arrays), "code": CODE,
+    }  # fmt: skip
+    if bn_momentum is not None:  # None (Keras' default) keeps the keys of earlier runs
+        spec["bn_momentum"] = bn_momentum
+    return _store.key(**spec, length=64)
+
+
 def train_arms(
     kind: str,
     options: Mapping[str, Any],
@@ -198,20 +220,8 @@ def train_arms(
                 train, test, subset=subset, test_subset=test_subset, seed=int(seed)
             )
             x, x_test = _arm(arm, x, perm), _arm(arm, x_test, perm)
-            spec = {
-                "kind": kind,
-                "options": dict(options),
-                "arm": arm,
-                "perm": digest(perm),
-                "seed": int(seed),
-                "epochs": epochs,
-                "batch_size": batch_size,
-                "data": digest(x, y, x_test, y_test),
-                "code": CODE,
-            }
-            if bn_momentum is not None:  # None (Keras' default) keeps the keys of earlier runs
-                spec["bn_momentum"] = bn_momentum
-            key = _store.key(**spec, length=64)
+            key = _run_key(kind, options, arm, perm, int(seed), epochs, batch_size,
+                           (x, y, x_test, y_test), bn_momentum)  # fmt: skip
             want_kernel = kernels is not None and seed == seeds[0]
             if key in done and (not want_kernel or arm in kept):
                 rows.append({"arm": arm, "seed": int(seed), **done[key]})
@@ -222,10 +232,8 @@ def train_arms(
             )  # fmt: skip
             rows.append({"arm": arm, "seed": int(seed), **row})
             if want_kernel:
-                kept[arm] = _first_kernel(model)
-                kept[f"{arm}_initial"] = _first_kernel(
-                    _initial_model(kind, options, seed=int(seed), steps=row["steps"])
-                )
+                initial = _initial_model(kind, options, seed=int(seed), steps=row["steps"])
+                kept |= {arm: _first_kernel(model), f"{arm}_initial": _first_kernel(initial)}
                 kernels.parent.mkdir(parents=True, exist_ok=True)
                 np.savez(kernels, **kept)
             if store is not None:
