@@ -178,85 +178,138 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+class _TrackingServicer:
+    """What the chief adds to keras-tuner's ``OracleServicer`` (mixed in before it by
+    :func:`_servicer`): the current stage's oracle, heartbeats, and workers told to stop."""
+
+    state: _State
+    idle_wait: float
+    echo: Callable[[str], None]
+
+    @property
+    def oracle(self) -> Any:
+        return self.state.oracle
+
+    @oracle.setter
+    def oracle(self, value: Any) -> None:  # the base class sets it once; the stage decides
+        pass
+
+    def _status_only(self, status: str) -> Any:
+        from keras_tuner.src import protos
+        from keras_tuner.src.engine import trial as trial_module
+
+        trial = trial_module.Trial(self.state.oracle.get_space(), status=status)
+        return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
+
+    def _saw(self, worker: str) -> None:
+        with self.state.lock:
+            if worker not in self.state.seen:
+                self.echo(f"worker {worker} joined")
+            self.state.seen[worker] = time.monotonic()
+
+    def _told(self, worker: str, stage: str) -> None:
+        """``worker`` was told ``stage`` is over; after the last stage it will leave."""
+        if stage == STAGES[-1]:
+            with self.state.lock:
+                self.state.stopped.add(worker)
+
+    def GetSpace(self, request: Any, context: Any) -> Any:
+        who = dict(context.invocation_metadata()).get(_WHO)
+        if who:  # a heartbeat
+            self._saw(who)
+        return super().GetSpace(request, context)
+
+    def CreateTrial(self, request: Any, context: Any) -> Any:
+        from keras_tuner.src.engine import trial as trial_module
+
+        state = self.state
+        worker, _, stage = request.tuner_id.rpartition("@")
+        worker = worker or request.tuner_id
+        self._saw(worker)
+        with state.lock:
+            state.workers[worker] = request.tuner_id
+            over = state.all_done or stage in state.finished
+            current = stage == state.stage
+        if over:
+            self._told(worker, stage)
+            return self._status_only("STOPPED")
+        if current:
+            response = super().CreateTrial(request, context)
+            status = trial_module.TrialStatus.from_proto(response.trial.status)
+            if status == "RUNNING":
+                self.echo(f"{stage} trial {response.trial.trial_id} -> worker {worker}")
+            if status != "STOPPED":
+                return response
+            if stage_complete(state.oracle):
+                self._told(worker, stage)
+                return response
+        # another stage, or all trials handed out but some still running elsewhere (one may
+        # come back if its worker is lost): wait a moment, then the worker asks again
+        time.sleep(self.idle_wait)
+        return self._status_only("IDLE")
+
+    def EndTrial(self, request: Any, context: Any) -> Any:
+        state, trial_id = self.state, request.trial.trial_id
+        ongoing = dict(state.oracle.ongoing_trials)
+        tuner_id = next((k for k, t in ongoing.items() if t.trial_id == trial_id), "?")
+        response = super().EndTrial(request, context)
+        trial = state.oracle.trials[trial_id]
+        worker = tuner_id.rpartition("@")[0] or tuner_id
+        with state.lock:
+            state.done_by.setdefault(worker, set()).add(f"{state.stage}/{trial_id}")
+        score = "no score" if trial.score is None else f"val_accuracy {trial.score:.4f}"
+        self.echo(f"{state.stage} trial {trial_id} {trial.status.lower()} by {worker}: {score}")
+        return response
+
+
 def _servicer(state: _State, idle_wait: float, echo: Callable[[str], None]) -> Any:
     """keras-tuner's chief servicer, serving the current stage's oracle and tracking workers."""
-    from keras_tuner.src import protos
     from keras_tuner.src.distribute.oracle_chief import OracleServicer
-    from keras_tuner.src.engine import trial as trial_module
 
-    service = protos.get_service()
+    servicer = type("Servicer", (_TrackingServicer, OracleServicer), {})(None)
+    servicer.state, servicer.idle_wait, servicer.echo = state, idle_wait, echo
+    return servicer
 
-    def status_only(status: str) -> Any:
-        trial = trial_module.Trial(state.oracle.get_space(), status=status)
-        return service.CreateTrialResponse(trial=trial.to_proto())
 
-    class Servicer(OracleServicer):
-        @property
-        def oracle(self) -> Any:
-            return state.oracle
+def _drop_lost(state: _State, lost_after: float, echo: Callable[[str], None]) -> None:
+    """Forget workers silent for ``lost_after`` seconds; their unfinished trials go back in the
+    queue."""
+    now = time.monotonic()
+    with state.lock:
+        lost = [w for w, t in state.seen.items() if now - t > lost_after]
+        for w in lost:
+            del state.seen[w]
+    for w in lost:
+        tuner_id = state.workers.get(w, w)
+        trial = _requeue(state.oracle, tuner_id) if state.oracle is not None else None
+        again = f"; trial {trial} goes back in the queue" if trial else ""
+        echo(f"worker {w} lost (silent for {lost_after:g} s){again}")
 
-        @oracle.setter
-        def oracle(self, value: Any) -> None:  # the base class sets it once; the stage decides
-            pass
 
-        def _saw(self, worker: str) -> None:
-            with state.lock:
-                if worker not in state.seen:
-                    echo(f"worker {worker} joined")
-                state.seen[worker] = time.monotonic()
-
-        def _told(self, worker: str, stage: str) -> None:
-            """``worker`` was told ``stage`` is over; after the last stage it will leave."""
-            if stage == STAGES[-1]:
-                with state.lock:
-                    state.stopped.add(worker)
-
-        def GetSpace(self, request: Any, context: Any) -> Any:
-            who = dict(context.invocation_metadata()).get(_WHO)
-            if who:  # a heartbeat
-                self._saw(who)
-            return super().GetSpace(request, context)
-
-        def CreateTrial(self, request: Any, context: Any) -> Any:
-            worker, _, stage = request.tuner_id.rpartition("@")
-            worker = worker or request.tuner_id
-            self._saw(worker)
-            with state.lock:
-                state.workers[worker] = request.tuner_id
-                over = state.all_done or stage in state.finished
-                current = stage == state.stage
-            if over:
-                self._told(worker, stage)
-                return status_only("STOPPED")
-            if current:
-                response = super().CreateTrial(request, context)
-                status = trial_module.TrialStatus.from_proto(response.trial.status)
-                if status == "RUNNING":
-                    echo(f"{stage} trial {response.trial.trial_id} -> worker {worker}")
-                if status != "STOPPED":
-                    return response
-                if stage_complete(state.oracle):
-                    self._told(worker, stage)
-                    return response
-            # another stage, or all trials handed out but some still running elsewhere (one
-            # may come back if its worker is lost): wait a moment, then the worker asks again
-            time.sleep(idle_wait)
-            return status_only("IDLE")
-
-        def EndTrial(self, request: Any, context: Any) -> Any:
-            trial_id = request.trial.trial_id
-            ongoing = dict(state.oracle.ongoing_trials)
-            tuner_id = next((k for k, t in ongoing.items() if t.trial_id == trial_id), "?")
-            response = super().EndTrial(request, context)
-            trial = state.oracle.trials[trial_id]
-            worker = tuner_id.rpartition("@")[0] or tuner_id
-            with state.lock:
-                state.done_by.setdefault(worker, set()).add(f"{state.stage}/{trial_id}")
-            score = "no score" if trial.score is None else f"val_accuracy {trial.score:.4f}"
-            echo(f"{state.stage} trial {trial_id} {trial.status.lower()} by {worker}: {score}")
-            return response
-
-    return Servicer(None)
+def _serve_stages(
+    search: Search,
+    coarse: Any,
+    state: _State,
+    wait: Callable[[Callable[[], bool]], None],
+    echo: Callable[[str], None],
+) -> tuning.Result:
+    """Hand out the ``coarse`` tuner's trials, then the fine stage's around the coarse best."""
+    tuners, fine_space = {"coarse": coarse}, search.space
+    for stage in STAGES:
+        if stage != "coarse":
+            fine_space = search.space.narrow(tuning.best(tuners["coarse"]))
+            tuners[stage] = search.tuner("fine", fine_space)
+        tuner = tuners[stage]
+        tuner.oracle.verbose = 0
+        with state.lock:
+            state.stage, state.oracle = stage, tuner.oracle
+        done = sum(t.status == "COMPLETED" for t in tuner.oracle.trials.values())
+        echo(f"{stage} search: {tuner.oracle.max_trials} trials, {done} done before")
+        wait(lambda o=tuner.oracle: stage_complete(o))
+        tuner.save()
+        with state.lock:
+            state.finished.add(stage)
+    return tuning.Result(tuners["coarse"], tuners["fine"], fine_space)
 
 
 def run_chief(
@@ -295,40 +348,16 @@ def run_chief(
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"the chief stopped after its time limit of {time_limit} s")
             time.sleep(poll)
-            now = time.monotonic()
-            with state.lock:
-                lost = [w for w, t in state.seen.items() if now - t > lost_after]
-                for w in lost:
-                    del state.seen[w]
-            for w in lost:
-                tuner_id = state.workers.get(w, w)
-                trial = _requeue(state.oracle, tuner_id) if state.oracle is not None else None
-                again = f"; trial {trial} goes back in the queue" if trial else ""
-                echo(f"worker {w} lost (silent for {lost_after:g} s){again}")
+            _drop_lost(state, lost_after, echo)
 
     for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
         os.environ.pop(name, None)  # the chief's tuner is a one-machine tuner ("tuner0")
-    tuners, fine_space = {"coarse": search.tuner("coarse")}, search.space
-    state.stage, state.oracle = "coarse", tuners["coarse"].oracle
+    coarse = search.tuner("coarse")
+    state.stage, state.oracle = "coarse", coarse.oracle
     server.start()
     echo(f"chief of {search.name} serving on {address}:{bound} ({search.directory})")
     try:
-        for stage in STAGES:
-            if stage == "coarse":
-                tuner = tuners["coarse"]
-            else:
-                fine_space = search.space.narrow(tuning.best(tuners["coarse"]))
-                tuner = search.tuner("fine", fine_space)
-            tuner.oracle.verbose = 0
-            tuners[stage] = tuner
-            with state.lock:
-                state.stage, state.oracle = stage, tuner.oracle
-            done = sum(t.status == "COMPLETED" for t in tuner.oracle.trials.values())
-            echo(f"{stage} search: {tuner.oracle.max_trials} trials, {done} done before")
-            wait(lambda o=tuner.oracle: stage_complete(o))
-            tuner.save()
-            with state.lock:
-                state.finished.add(stage)
+        result = _serve_stages(search, coarse, state, wait, echo)
         with state.lock:
             state.all_done = True
         trained = ", ".join(f"{w} {len(t)}" for w, t in sorted(state.done_by.items())) or "none"
@@ -336,7 +365,7 @@ def run_chief(
         wait(lambda: set(state.seen) <= state.stopped)
     finally:
         server.stop(grace=2).wait()
-    return tuning.Result(tuners["coarse"], tuners["fine"], fine_space)
+    return result
 
 
 def _heartbeat(stub: Any, worker: str, every: float, stop: threading.Event) -> None:
