@@ -152,21 +152,7 @@ def generate(
         return cached
     workers = workers or _default_workers(n)
     start = time.perf_counter()
-    if workers == 1:
-        images, labels = _draw_range(seed, 0, n, difficulty, size)
-    else:
-        chunk = max(50, math.ceil(n / (workers * 8)))
-        bounds = [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
-        # spawn, not fork: a notebook's kernel may hold TensorFlow's threads
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            parts = list(
-                pool.map(
-                    _draw_range,
-                    *zip(*[(seed, a, b, difficulty, size) for a, b in bounds], strict=True),
-                )
-            )
-        images = np.concatenate([p[0] for p in parts])
-        labels = np.concatenate([p[1] for p in parts])
+    images, labels = _draw(n, seed, difficulty, size, workers)
     seconds = time.perf_counter() - start
     info = {
         **params,
@@ -177,14 +163,37 @@ def generate(
         "source_digest": SOURCE_DIGEST,
     }
     if cache:
-        where.mkdir(parents=True, exist_ok=True)
-        for name, array in (("images", images), ("labels", labels)):
-            tmp = where / f".{name}.tmp.npy"
-            np.save(tmp, array)
-            tmp.replace(where / f"{name}.npy")
-        (where / "params.json").write_text(json.dumps(info, indent=2) + "\n")
-        _prune_stale(where)
+        _save_cache(where, images, labels, info)
     return ClockSet(images, labels, {**info, "source": "generated", "folder": str(where)})
+
+
+def _draw(n: int, seed: int, difficulty: str, size: int, workers: int) -> tuple:
+    """Images and labels of clocks 0..n-1, in chunks over ``workers`` processes (the result
+    does not depend on how many)."""
+    if workers == 1:
+        return _draw_range(seed, 0, n, difficulty, size)
+    chunk = max(50, math.ceil(n / (workers * 8)))
+    bounds = [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
+    # spawn, not fork: a notebook's kernel may hold TensorFlow's threads
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        parts = list(
+            pool.map(
+                _draw_range, *zip(*[(seed, a, b, difficulty, size) for a, b in bounds], strict=True)
+            )
+        )
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _save_cache(where: Path, images: np.ndarray, labels: np.ndarray, info: dict) -> None:
+    """Write a drawn set to ``where`` (``params.json`` last: its presence means complete) and
+    remove the sets of the same parameters drawn by older code."""
+    where.mkdir(parents=True, exist_ok=True)
+    for name, array in (("images", images), ("labels", labels)):
+        tmp = where / f".{name}.tmp.npy"
+        np.save(tmp, array)
+        tmp.replace(where / f"{name}.npy")
+    (where / "params.json").write_text(json.dumps(info, indent=2) + "\n")
+    _prune_stale(where)
 
 
 def course_dir() -> Path | None:
