@@ -193,24 +193,16 @@ def test_head_errors_score_each_head_alone(tiny):
     targets = tiny.targets(rep, "test")
     x = tiny.x("test", 32)
 
-    class Oracle:  # a "model" that outputs the targets: perfect heads
-        def __call__(self, xb, training=False):
-            i = Oracle.at
-            Oracle.at += len(xb)
-            return {k: v[i : i + len(xb)] for k, v in targets.items()}
-
-    Oracle.at = 0
-    perfect = T.head_errors(Oracle(), rep, x, targets)
+    perfect = T.head_errors(rep, targets, targets)  # outputs that are the targets
     assert perfect == {"mark (degrees)": pytest.approx(0, abs=1e-3),
                        "hour_hand (degrees)": pytest.approx(0, abs=1e-3),
                        "minute_hand (degrees)": pytest.approx(0, abs=1e-3),
                        "mirror (accuracy)": 1.0}  # fmt: skip
-    untrained = T.head_errors(model, rep, x, targets)
+    untrained = T.head_errors(rep, T.outputs(model, rep, x), targets)
     assert all(0 <= v <= 180 for k, v in untrained.items() if "degrees" in k)
     # opposite directions are 180 degrees apart
     flipped = {k: (-v if k != "mirror" else 1 - v) for k, v in targets.items()}
-    Oracle.at = 0
-    worst = T.head_errors(Oracle(), rep, x, flipped)
+    worst = T.head_errors(rep, flipped, targets)
     assert worst["minute_hand (degrees)"] == pytest.approx(180, abs=1e-3)
     assert worst["mirror (accuracy)"] == 0.0
 
@@ -223,14 +215,7 @@ def test_oracle_errors_name_the_head_that_fails(tiny):
     wrong = {**targets, "mirror": 1.0 - targets["mirror"]}
     true = tiny.labels("test")
 
-    def model(xb, training=False):  # answers batch by batch, in order
-        i = model.at
-        model.at += len(xb)
-        return {k: v[i : i + len(xb)] for k, v in wrong.items()}
-
-    model.at = 0
-    x = tiny.x("test", 32)
-    errors = T.oracle_errors(model, rep, x, targets, true, extra=[("mark", "mirror")])
+    errors = T.oracle_errors(rep, wrong, targets, true, extra=[("mark", "mirror")])
     assert set(errors) == {"as read", "true mark", "true hour_hand", "true minute_hand",
                            "true mirror", "true mark + mirror"}  # fmt: skip
     as_read = T.errors_of(true, np.stack(rep.decode(wrong), 1)).mean()
@@ -238,7 +223,7 @@ def test_oracle_errors_name_the_head_that_fails(tiny):
     assert errors["true mirror"] == 0 and errors["true mark + mirror"] == 0
     assert errors["true minute_hand"] > 30 and errors["true mark"] > 30
     with pytest.raises(ValueError, match="no head"):
-        T.oracle_errors(model, rep, x, targets, true, extra=[("hour",)])
+        T.oracle_errors(rep, wrong, targets, true, extra=[("hour",)])
 
 
 def test_the_cosine_schedule_warms_up_then_decays_and_bad_names_are_refused(tiny):

@@ -21,11 +21,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+from keras import ops
 
 from .labels import Representation
 
 __all__ = [
     "SYMMETRIES",
+    "move_targets",
     "predict_averaged",
     "random_symmetries",
     "transform_images",
@@ -44,32 +46,38 @@ def transform_images(x: np.ndarray, turns: int, flip: bool) -> np.ndarray:
     return np.rot90(x, k=-turns, axes=(1, 2))
 
 
-def _turn_pairs(pair: np.ndarray, turns: float, flip: bool) -> np.ndarray:
-    """``(sin, cos)`` of angle ``a`` -> of ``(-a if flip else a) + turns / 4`` (turns)."""
-    s, c = pair[..., 0], pair[..., 1]
-    if flip:
-        s = -s
-    t = 2 * np.pi * turns / 4
-    return np.stack([s * np.cos(t) + c * np.sin(t), c * np.cos(t) - s * np.sin(t)], axis=-1)
+def move_targets(rep: Representation, out: Mapping[str, Any], turns: Any, flip: Any) -> dict:
+    """``rep``'s targets (or outputs) of images -> those of the images flipped (where ``flip``)
+    then turned ``turns`` quarter turns clockwise: an angle ``a`` (as its sin and cos) goes to
+    ``(-a if flip else a) + turns / 4`` turn, the mirror flag ``f`` to ``1 - f`` where flipped.
+    ``turns`` and ``flip`` are one for all images or one per image. Written in ``keras.ops``,
+    so the same maths serves NumPy arrays (test-time reading) and TensorFlow tensors inside a
+    ``tf.data`` pipeline (training); returns tensors of the backend. Only image-coordinate
+    representations (``rep.needs_aux``) change."""
+    if not rep.needs_aux:
+        return dict(out)
+    t = ops.cast(turns, "float32") * (np.pi / 2)
+    flip = ops.cast(flip, "bool")
+    moved = {}
+    for head in rep.heads:
+        value = ops.cast(out[head.name], "float32")
+        if head.kind == "angle":
+            sin, cos = ops.where(flip, -value[..., 0], value[..., 0]), value[..., 1]
+            value = ops.stack(
+                [sin * ops.cos(t) + cos * ops.sin(t), cos * ops.cos(t) - sin * ops.sin(t)], axis=-1
+            )
+        elif head.kind == "sigmoid":  # the mirror flag
+            value = ops.where(ops.reshape(flip, (-1, 1)), 1.0 - value, value)
+        moved[head.name] = value
+    return moved
 
 
 def transform_outputs(
     rep: Representation, out: Mapping[str, np.ndarray], turns: int, flip: bool
 ) -> dict[str, np.ndarray]:
-    """``rep``'s targets (or outputs) of an image -> those of the image flipped (if ``flip``)
-    then turned ``turns`` quarter turns clockwise. Only image-coordinate representations
-    (``rep.needs_aux``) change."""
-    if not rep.needs_aux:
-        return dict(out)
-    moved = {}
-    for head in rep.heads:
-        value = np.asarray(out[head.name], dtype="float32")
-        if head.kind == "angle":
-            value = _turn_pairs(value, turns, flip).astype("float32")
-        elif head.kind == "sigmoid" and flip:  # the mirror flag
-            value = 1.0 - value
-        moved[head.name] = value
-    return moved
+    """:func:`move_targets` with one symmetry for all images, as NumPy arrays (float32)."""
+    return {k: np.asarray(ops.convert_to_numpy(v), "float32") for k, v in
+            move_targets(rep, out, turns, flip).items()}  # fmt: skip
 
 
 def _inverse(rep: Representation, out: Mapping[str, np.ndarray], turns: int, flip: bool) -> dict:
@@ -92,21 +100,7 @@ def random_symmetries(
     x = tf.where(flip[:, None, None, None], tf.reverse(x, axis=[2]), x)
     views = tf.stack([tf.image.rot90(x, k=(4 - j) % 4) for j in range(4)])  # j turns clockwise
     x = tf.gather_nd(views, tf.stack([turns, tf.range(tf.shape(x)[0])], axis=1))
-    if not rep.needs_aux:
-        return x, dict(targets)
-    moved = {}
-    t = tf.cast(turns, tf.float32) * (np.pi / 2)
-    for head in rep.heads:
-        value = tf.cast(targets[head.name], tf.float32)
-        if head.kind == "angle":
-            sin, cos = tf.where(flip, -value[:, 0], value[:, 0]), value[:, 1]
-            value = tf.stack(
-                [sin * tf.cos(t) + cos * tf.sin(t), cos * tf.cos(t) - sin * tf.sin(t)], axis=1
-            )
-        elif head.kind == "sigmoid":  # the mirror flag
-            value = tf.where(flip[:, None], 1.0 - value, value)
-        moved[head.name] = value
-    return x, moved
+    return x, move_targets(rep, targets, turns, flip)
 
 
 def predict_averaged(

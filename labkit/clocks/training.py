@@ -37,6 +37,8 @@ __all__ = [
     "contrast",
     "errors_of",
     "head_errors",
+    "outputs",
+    "read",
     "inputs",
     "oracle_errors",
     "predict",
@@ -162,6 +164,33 @@ class Run:
         }
 
 
+def outputs(
+    model: keras.Model,
+    rep: Representation,
+    x: np.ndarray,
+    *,
+    averaged: bool = False,
+    batch_size: int = 256,
+) -> dict[str, np.ndarray]:
+    """``model``'s outputs by head for inputs ``x``; ``averaged``: averaged over each image's
+    eight exact symmetries (:func:`~labkit.clocks.symmetry.predict_averaged`, eight times the
+    work). Compute them once and read them with :func:`read`, :func:`head_errors` and
+    :func:`oracle_errors`.
+
+    Calls the model on batches directly rather than through ``model.predict``, which traces a
+    graph first: for the few hundred clocks of a validation part that costs more than it saves
+    (about a second per run)."""
+    if averaged:
+        return _symmetry.predict_averaged(lambda v: _outputs(model, v, batch_size), rep, x)
+    return _outputs(model, x, batch_size)
+
+
+def read(rep: Representation, out: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Integer ``[hour, minute]`` (n, 2) from ``rep``'s outputs ``out``."""
+    hours, minutes = rep.decode(out)
+    return np.stack([hours, minutes], axis=1)
+
+
 def predict(
     model: keras.Model,
     rep: Representation,
@@ -170,19 +199,9 @@ def predict(
     *,
     averaged: bool = False,
 ) -> np.ndarray:
-    """Integer ``[hour, minute]`` (n, 2) that ``model`` reads from inputs ``x``; ``averaged``:
-    from its outputs averaged over the image's eight exact symmetries
-    (:func:`~labkit.clocks.symmetry.predict_averaged`, eight times the work).
-
-    Calls the model on batches directly rather than through ``model.predict``, which traces a
-    graph first: for the few hundred clocks of a validation part that costs more than it saves
-    (about a second per run)."""
-    if averaged:
-        out = _symmetry.predict_averaged(lambda v: _outputs(model, v, batch_size), rep, x)
-    else:
-        out = _outputs(model, x, batch_size)
-    hours, minutes = rep.decode(out)
-    return np.stack([hours, minutes], axis=1)
+    """Integer ``[hour, minute]`` (n, 2) that ``model`` reads from inputs ``x``
+    (:func:`outputs`, then :func:`read`)."""
+    return read(rep, outputs(model, rep, x, averaged=averaged, batch_size=batch_size))
 
 
 def _outputs(model: keras.Model, x: np.ndarray, batch_size: int = 256) -> dict[str, np.ndarray]:
@@ -191,16 +210,16 @@ def _outputs(model: keras.Model, x: np.ndarray, batch_size: int = 256) -> dict[s
 
 
 def head_errors(
-    model: keras.Model, rep: Representation, x: np.ndarray, targets: Mapping[str, np.ndarray]
+    rep: Representation, out: Mapping[str, np.ndarray], targets: Mapping[str, np.ndarray]
 ) -> dict[str, float]:
-    """How well each head alone does on inputs ``x`` with ``targets`` (``rep.encode``): an
-    angle head's mean angular error in degrees (90 is chance), a class or flag head's accuracy
-    (chance: 1 / classes, or the commoner flag's share), a numeric head's mean absolute error.
-    It shows which part of a reading a model has learned before its time is right."""
-    out = _outputs(model, x)
+    """How well each head alone does, from a model's outputs ``out`` (:func:`outputs`) and the
+    ``targets`` (``rep.encode``): an angle head's mean angular error in degrees (90 is chance),
+    a class or flag head's accuracy (chance: 1 / classes, or the commoner flag's share), a
+    numeric head's mean absolute error. It shows which part of a reading a model has learned
+    before its time is right."""
     errors = {}
     for head in rep.heads:
-        pred, true = out[head.name], np.asarray(targets[head.name])
+        pred, true = np.asarray(out[head.name]), np.asarray(targets[head.name])
         if head.kind == "angle":
             d = np.abs(_labels.read_angle(pred) - _labels.read_angle(true))
             errors[f"{head.name} (degrees)"] = float(np.mean(np.minimum(d, 1 - d)) * 360)
@@ -215,34 +234,26 @@ def head_errors(
 
 
 def oracle_errors(
-    model: keras.Model,
     rep: Representation,
-    x: np.ndarray,
+    out: Mapping[str, np.ndarray],
     targets: Mapping[str, np.ndarray],
     true: np.ndarray,
     *,
-    averaged: bool = False,
     extra: Sequence[Sequence[str]] = (),
 ) -> dict[str, float]:
-    """Where a reader's error comes from: its mean common-sense error on inputs ``x`` (labels
-    ``true``) as it reads, then with one head's output replaced by the truth (``targets``, as
-    ``rep.encode`` gives them), for each head and for each group of heads in ``extra``. A head
-    whose truth removes most of the error is the one that fails."""
+    """Where a reader's error comes from: the mean common-sense error of its outputs ``out``
+    (:func:`outputs`; labels ``true``) as it reads, then with one head's output replaced by the
+    truth (``targets``, as ``rep.encode`` gives them), for each head and for each group of
+    heads in ``extra``. A head whose truth removes most of the error is the one that fails."""
     groups = [(), *((h.name,) for h in rep.heads), *(tuple(g) for g in extra)]
     unknown = {k for g in groups for k in g} - {h.name for h in rep.heads}
     if unknown:
         raise ValueError(f"{rep.name} has no head {sorted(unknown)}")
-    out = (
-        _symmetry.predict_averaged(lambda v: _outputs(model, v), rep, x)
-        if averaged
-        else _outputs(model, x)
-    )
     errors = {}
     for group in groups:
         mixed = {k: (np.asarray(targets[k]) if k in group else v) for k, v in out.items()}
-        hours, minutes = rep.decode(mixed)
         name = "as read" if not group else "true " + " + ".join(group)
-        errors[name] = float(errors_of(true, np.stack([hours, minutes], 1)).mean())
+        errors[name] = float(errors_of(true, read(rep, mixed)).mean())
     return errors
 
 
