@@ -9,7 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labkit.book import cli, runner
+from labkit import store
+from labkit.book import cli, fingerprint, progress, runner
 
 
 def _notebook(path: Path, *sources: str, metrics: bool = True) -> Path:
@@ -120,7 +121,7 @@ def test_sections_start_at_the_first_code_cell_under_each_heading():
         nbformat.v4.new_code_cell("y = 2"),
         nbformat.v4.new_code_cell("z = 3"),
     ])  # fmt: skip
-    assert runner.sections(nb) == {1: "07 · A chapter", 6: "The loss"}
+    assert progress.sections(nb) == {1: "07 · A chapter", 6: "The loss"}
 
 
 @pytest.mark.slow
@@ -197,36 +198,36 @@ def test_labkit_sources_follow_the_chapters_imports(tmp_path):
     nb = _notebook(
         tmp_path / "01_x.ipynb", "%matplotlib inline\nfrom labkit import a", metrics=False
     )
-    names = {p.relative_to(pkg).as_posix() for p in runner.labkit_sources(nb, pkg)}
+    names = {p.relative_to(pkg).as_posix() for p in fingerprint.labkit_sources(nb, pkg)}
     assert names == {"__init__.py", "a.py", "b.py"}
     nb = _notebook(tmp_path / "02_y.ipynb", "import labkit.sub.leaf", metrics=False)
-    names = {p.relative_to(pkg).as_posix() for p in runner.labkit_sources(nb, pkg)}
+    names = {p.relative_to(pkg).as_posix() for p in fingerprint.labkit_sources(nb, pkg)}
     assert names == {"__init__.py", "sub/__init__.py", "sub/leaf.py", "c.py"}
 
 
 def test_the_fingerprint_changes_only_with_what_the_chapter_imports(tmp_path):
     pkg = _package(tmp_path)
     nb = _notebook(tmp_path / "01_x.ipynb", "from labkit import a", metrics=False)
-    before = runner.fingerprint(nb, "smoke", 0, pkg)
+    before = fingerprint.fingerprint(nb, "smoke", 0, pkg)
     (pkg / "c.py").write_text("c = 2\n")  # not imported by the chapter
-    assert runner.fingerprint(nb, "smoke", 0, pkg) == before
+    assert fingerprint.fingerprint(nb, "smoke", 0, pkg) == before
     (pkg / "b.py").write_text("g = 2\n")  # imported through a
-    assert runner.fingerprint(nb, "smoke", 0, pkg) != before
+    assert fingerprint.fingerprint(nb, "smoke", 0, pkg) != before
 
 
 def test_markdown_comments_and_docstrings_leave_the_fingerprint(tmp_path):
     pkg = _package(tmp_path)
     nb = _notebook(tmp_path / "01_x.ipynb", "from labkit import a\nx = 1", metrics=False)
-    before = runner.fingerprint(nb, "smoke", 0, pkg)
+    before = fingerprint.fingerprint(nb, "smoke", 0, pkg)
     book = nbformat.read(nb, as_version=4)
     book.cells.insert(1, nbformat.v4.new_markdown_cell("# A new title\nwith a typo fixed"))
     book.cells[2].source = "from labkit import a  # a comment\n\nx = 1  # another"
     nbformat.write(book, nb)
     (pkg / "b.py").write_text('"""A docstring."""\nimport numpy as np\n\n# a comment\ng = 1\n')
-    assert runner.fingerprint(nb, "smoke", 0, pkg) == before
+    assert fingerprint.fingerprint(nb, "smoke", 0, pkg) == before
     book.cells[2].source = "from labkit import a\nx = 2"  # the chapter's code
     nbformat.write(book, nb)
-    assert runner.fingerprint(nb, "smoke", 0, pkg) != before
+    assert fingerprint.fingerprint(nb, "smoke", 0, pkg) != before
 
 
 def test_a_chapter_fingerprint_holds_its_own_settings_only(tmp_path, monkeypatch):
@@ -236,16 +237,16 @@ def test_a_chapter_fingerprint_holds_its_own_settings_only(tmp_path, monkeypatch
     from labkit.profiles import data_tour, vae
 
     nb = runner.resolve(["00"])[0]
-    before = runner.fingerprint(nb, "smoke", 0, with_versions=False)
+    before = fingerprint.fingerprint(nb, "smoke", 0, with_versions=False)
     monkeypatch.setitem(vae.PROFILES, "smoke", {**vae.PROFILES["smoke"], "epochs": 99})
     monkeypatch.setitem(data_tour.PROFILES, "full", {"grid_per_class": 3})
-    assert runner.fingerprint(nb, "smoke", 0, with_versions=False) == before
+    assert fingerprint.fingerprint(nb, "smoke", 0, with_versions=False) == before
     own = {**data_tour.PROFILES["smoke"], "grid_per_class": 5}
     monkeypatch.setitem(data_tour.PROFILES, "smoke", own)
     assert dict(profiles.get("00_data_tour", "smoke")) == own
-    assert runner.fingerprint(nb, "smoke", 0, with_versions=False) != before
+    assert fingerprint.fingerprint(nb, "smoke", 0, with_versions=False) != before
     sources = {
-        p.relative_to(runner.store.PACKAGE_DIR).as_posix() for p in runner.labkit_sources(nb)
+        p.relative_to(store.PACKAGE_DIR).as_posix() for p in fingerprint.labkit_sources(nb)
     }
     assert "profiles/__init__.py" in sources and "profiles/data_tour.py" not in sources
 
@@ -278,12 +279,12 @@ def test_new_markdown_is_stitched_into_the_executed_chapter(tmp_path):
 
 def test_real_chapters_hash_only_their_own_modules():
     stems = {p.stem: p for p in runner.discover()}
-    tour = {p.name for p in runner.labkit_sources(stems["00_data_tour"])}
+    tour = {p.name for p in fingerprint.labkit_sources(stems["00_data_tour"])}
     assert {"data.py", "chapter.py", "metrics.py", "widgets.py"} <= tour
     assert not tour & {"derivation.py", "model.py", "experiments.py", "dataset.py", "runner.py"}
     clock = {
-        p.relative_to(runner.store.PACKAGE_DIR).as_posix()
-        for p in runner.labkit_sources(stems["03_clock_reading"])
+        p.relative_to(store.PACKAGE_DIR).as_posix()
+        for p in fingerprint.labkit_sources(stems["03_clock_reading"])
     }
     assert {"clocks/__init__.py", "clocks/draw.py", "clocks/metric.py"} <= clock
 
@@ -295,8 +296,8 @@ def test_editing_a_module_a_chapter_does_not_import_keeps_it_skipped(tmp_path, m
     import shutil
 
     pkg = tmp_path / "copy" / "labkit"
-    shutil.copytree(runner.store.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(runner.store, "PACKAGE_DIR", pkg)
+    shutil.copytree(store.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(store, "PACKAGE_DIR", pkg)
     folder = tmp_path / "notebooks"
     folder.mkdir()
     _notebook(folder / "00_tour.ipynb", "from labkit import data\nx = data.TITLES['mnist']")
@@ -321,13 +322,13 @@ def test_other_library_versions_leave_a_runs_code_current(tmp_path, monkeypatch)
     output.write_text("{}")
     (reports / "smoke" / "metrics").mkdir()
     (reports / "smoke" / "metrics" / "01_v.json").write_text("{}")
-    runner.write_stamp(done, nb, "smoke", 0)  # what run_notebook writes
-    stamp = runner.read_stamp(done)
-    assert stamp["python"] == runner.store.PYTHON and len(stamp["commit"]) >= 7
+    fingerprint.write_stamp(done, nb, "smoke", 0)  # what run_notebook writes
+    stamp = fingerprint.read_stamp(done)
+    assert stamp["python"] == store.PYTHON and len(stamp["commit"]) >= 7
     assert runner.is_done(nb, "smoke", 0, reports) and runner.code_is_current(
         nb, "smoke", 0, reports
     )
-    monkeypatch.setattr(runner.repro, "versions", lambda: {"keras": "9.9"})  # another machine
+    monkeypatch.setattr(fingerprint.repro, "versions", lambda: {"keras": "9.9"})  # another machine
     assert not runner.is_done(nb, "smoke", 0, reports)
     assert runner.code_is_current(nb, "smoke", 0, reports)
     _notebook(nb, "x = 2")  # the chapter changed

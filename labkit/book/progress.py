@@ -1,0 +1,65 @@
+"""Progress while a chapter runs: a line as each of its sections starts (elapsed time, cell,
+heading), through papermill's nbclient engine."""
+
+from __future__ import annotations
+
+import functools
+import time
+
+from .fingerprint import _source
+
+
+def sections(nb: dict) -> dict[int, str]:
+    """Where a chapter's sections start: the index of the first code cell after each markdown
+    heading (``#``, ``##`` or ``###``), mapped to the heading's text."""
+    starts: dict[int, str] = {}
+    heading = None
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "markdown":
+            for line in _source(cell).splitlines():
+                if line.startswith(("# ", "## ", "### ")):
+                    heading = line.lstrip("#").strip()
+        elif cell.get("cell_type") == "code" and heading is not None:
+            starts[i], heading = heading, None
+    return starts
+
+
+def _clock(seconds: float) -> str:
+    """``75.2`` -> ``1:15``; ``3725`` -> ``1:02:05``."""
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class _SectionEngine:
+    """papermill's nbclient engine that also calls ``progress`` with one line per section
+    as its first cell starts (registered as the ``labkit`` engine on first use)."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, progress=None, **kwargs):
+        if progress is not None:
+            starts, t0 = sections(nb_man.nb), time.perf_counter()
+            code = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"]
+            start = nb_man.cell_start
+
+            def cell_start(cell, cell_index=None, **kw):
+                if cell_index in starts:
+                    done = sum(i < cell_index for i in code)
+                    progress(
+                        f"{_clock(time.perf_counter() - t0)} in, cell {done + 1}/{len(code)}: "
+                        f"{starts[cell_index]}"
+                    )
+                return start(cell, cell_index, **kw)
+
+            nb_man.cell_start = cell_start
+        return cls.base.execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+
+@functools.cache
+def engine() -> str:
+    """The name of :class:`_SectionEngine` in papermill's registry (registered once)."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    engine = type("LabkitEngine", (_SectionEngine, NBClientEngine), {"base": NBClientEngine})
+    papermill_engines.register("labkit", engine)
+    return "labkit"
