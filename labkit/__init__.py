@@ -1,7 +1,7 @@
 """labkit: the helper package of the deep-learning course workbook.
 
 Notebooks tell, labkit does: data loaders (:mod:`labkit.data`), the papermill runner
-(:mod:`labkit.runner`), profiles (:mod:`labkit.profiles`), seeding (:mod:`labkit.repro`),
+(:mod:`labkit.book.runner`), profiles (:mod:`labkit.profiles`), seeding (:mod:`labkit.repro`),
 the metrics JSON writer (:mod:`labkit.metrics`) and the headless-safe widget helper
 (:mod:`labkit.widgets`).
 """

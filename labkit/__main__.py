@@ -1,4 +1,4 @@
-"""``python -m labkit``: see :mod:`labkit.cli`."""
+"""``python -m labkit``: see :mod:`labkit.book.cli`."""
 
 import sys
 

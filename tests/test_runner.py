@@ -245,9 +245,7 @@ def test_a_chapter_fingerprint_holds_its_own_settings_only(tmp_path, monkeypatch
     monkeypatch.setitem(data_tour.PROFILES, "smoke", own)
     assert dict(profiles.get("00_data_tour", "smoke")) == own
     assert fingerprint.fingerprint(nb, "smoke", 0, with_versions=False) != before
-    sources = {
-        p.relative_to(store.PACKAGE_DIR).as_posix() for p in fingerprint.labkit_sources(nb)
-    }
+    sources = {p.relative_to(store.PACKAGE_DIR).as_posix() for p in fingerprint.labkit_sources(nb)}
     assert "profiles/__init__.py" in sources and "profiles/data_tour.py" not in sources
 
 

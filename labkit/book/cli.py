@@ -3,7 +3,8 @@
 
 ``run`` executes chapters headless into ``reports/<profile>/``; ``report`` exports the executed
 chapters of a profile to one PDF, ``reports/<profile>/workbook.pdf``; ``tune --chief`` /
-``tune --worker`` run chapter 01's search on several machines (:mod:`labkit.distributed`).
+``tune --worker`` run chapter 01's search on several machines
+(:mod:`labkit.classifiers.distributed`).
 """
 
 from __future__ import annotations

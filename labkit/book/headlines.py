@@ -1,6 +1,6 @@
 """The workbook's headline numbers beside the reference report's and the public anchors'.
 
-One source for the PDF's summary page (:mod:`labkit.report`) and the README's results table
+One source for the PDF's summary page (:mod:`labkit.book.report`) and the README's results table
 (``python -m labkit readme``): every number of ours is read from a chapter's metrics JSON
 (``reports/<profile>/metrics/NN_*.json``); the references are published numbers, cited in
 :data:`SOURCES`. A chapter without metrics simply has no rows.

@@ -3,7 +3,7 @@
 
 One picture per chapter: the first PNG output of a chosen cell (named by a piece of its source
 in :data:`FIGURES`) of ``reports/full/NN_*.ipynb``, shrunk to at most :data:`WIDTH` pixels wide
-into ``docs/NN_*.png``. The results table is :func:`labkit.headlines.markdown` of the same
+into ``docs/NN_*.png``. The results table is :func:`labkit.book.headlines.markdown` of the same
 runs' metrics, written between the README's ``<!-- headlines:start -->`` and
 ``<!-- headlines:end -->`` lines. Nothing is run; nothing is invented.
 """

@@ -337,7 +337,7 @@ def _title(chapter: Chapter) -> str:
 
 def summary_page(chapters: Sequence[Chapter], profile: str) -> str:
     """The LaTeX of the page after the title: each headline number beside the reference
-    report's and the public anchors' (:mod:`labkit.headlines`), with its runs and time."""
+    report's and the public anchors' (:mod:`labkit.book.headlines`), with its runs and time."""
     rows = headlines.headlines({c.stem: c.record for c in chapters})
     if not rows:
         return ""

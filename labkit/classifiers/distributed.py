@@ -9,8 +9,9 @@ with ``KERASTUNER_TUNER_ID`` (``python -m labkit tune`` sets them from its optio
 What this adds to keras-tuner's chief:
 
 * **both stages of the coarse-to-fine search** behind one address: the chief serves the coarse
-  search, narrows the space around its best trial (:meth:`labkit.tuning.Space.narrow`) and
-  serves the fine one; workers ask for the stage they are in and wait while the chief moves on;
+  search, narrows the space around its best trial (:meth:`labkit.classifiers.tuning.Space.narrow`)
+  and serves the fine one; workers ask for the stage they are in and wait while the chief moves
+  on;
 * **a lost worker costs one trial, not the search**: a worker sends a heartbeat while it
   searches; when the chief has not heard from one for ``lost_after`` seconds, its unfinished
   trial goes back in the queue for another worker (keras-tuner's chief would wait for it
@@ -86,7 +87,8 @@ class Search:
         )
 
     def fit_args(self) -> tuple[tuple, dict[str, Any]]:
-        """What a worker passes to ``tuner.search`` (as :func:`labkit.tuning.search` does)."""
+        """What a worker passes to ``tuner.search`` (as
+        :func:`labkit.classifiers.tuning.search` does)."""
         from . import models
 
         s = self.split
@@ -324,7 +326,8 @@ def run_chief(
     echo: Callable[[str], None] = print,
 ) -> tuning.Result:
     """Serve ``search`` (coarse, then fine) to workers until both stages are complete and
-    every worker still alive has been told so; returns the :class:`labkit.tuning.Result`.
+    every worker still alive has been told so; returns the
+    :class:`labkit.classifiers.tuning.Result`.
 
     A worker silent for ``lost_after`` seconds (no heartbeat) is dropped and its unfinished
     trial goes back in the queue. ``time_limit`` (seconds) stops the chief with a

@@ -132,9 +132,10 @@ def run(
 ) -> pd.DataFrame:
     """Train every configuration with every seed; one row per run with :data:`COLUMNS`.
 
-    ``configs`` maps a label to :func:`labkit.models.build` options for ``kind``. The scores are
-    the last epoch's, on ``data``'s validation part. With ``store`` (a ``.jsonl`` path), finished
-    runs are read from it instead of trained again, and each new run is appended when it ends.
+    ``configs`` maps a label to :func:`labkit.classifiers.models.build` options for ``kind``.
+    The scores are the last epoch's, on ``data``'s validation part. With ``store`` (a
+    ``.jsonl`` path), finished runs are read from it instead of trained again, and each new run
+    is appended when it ends.
     """
     if not configs or not seeds:
         raise ValueError("an experiment needs at least one configuration and one seed")

@@ -142,8 +142,8 @@ def _first_kernel(model: Any) -> np.ndarray:
 
 
 def _initial_model(kind: str, options: Mapping[str, Any], *, seed: int, steps: int) -> Any:
-    """The model :func:`labkit.experiments.fit` starts from with ``seed``: the same seeding,
-    then the same builder, so its weights are the trained model's initial weights."""
+    """The model :func:`labkit.classifiers.experiments.fit` starts from with ``seed``: the same
+    seeding, then the same builder, so its weights are the trained model's initial weights."""
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -201,7 +201,7 @@ def train_arms(
     kernel of each arm's first-seed run is kept there under the arm's name, and its initial
     value under ``<arm>_initial`` (for an MLP: see :func:`unpermute_weights`); a run whose
     kernel is missing is trained again. ``eager`` and ``bn_momentum`` as in
-    :func:`labkit.experiments.fit` (for tiny data; for runs of a few hundred steps).
+    :func:`labkit.classifiers.experiments.fit` (for tiny data; for runs of a few hundred steps).
     """
     bad = [a for a in arms if a not in ARMS]
     if bad or not arms:

@@ -129,7 +129,7 @@ class Space(_Hypermodel):
         )
 
     def options(self, hp: kt.HyperParameters) -> dict[str, Any]:
-        """The :func:`labkit.models.mlp` options of one sampled point."""
+        """The :func:`labkit.classifiers.models.mlp` options of one sampled point."""
         return {
             "depth": _int(hp, "depth", *self.depth),
             "width": _int(hp, "width", *self.width, log=True),
@@ -190,7 +190,7 @@ class CNNSpace(_Hypermodel):
         )
 
     def options(self, hp: kt.HyperParameters) -> dict[str, Any]:
-        """The :func:`labkit.models.cnn` options of one sampled point."""
+        """The :func:`labkit.classifiers.models.cnn` options of one sampled point."""
         f = _choice(hp, "filters", self.filters)
         convs = _choice(hp, "convs", self.convs)
         return {
@@ -220,7 +220,8 @@ HAND_SET: dict[str, dict[str, Any]] = {
 
 
 def model_options(space: Space | CNNSpace, values: dict[str, Any]) -> dict[str, Any]:
-    """The :mod:`labkit.models` options of a trial's ``values`` (e.g. :func:`best`'s)."""
+    """The :mod:`labkit.classifiers.models` options of a trial's ``values`` (e.g.
+    :func:`best`'s)."""
     hp = kt.HyperParameters()
     hp.values.update(values)
     return space.options(hp)

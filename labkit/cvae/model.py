@@ -1,10 +1,10 @@
 """Chapter 05's models: a plain VAE and a contrastive VAE for images with a Gaussian decoder.
 
-Both follow chapter 04's :class:`labkit.vae_model.VAE` in one respect that matters: the method
+Both follow chapter 04's :class:`labkit.vae.model.VAE` in one respect that matters: the method
 ``log_weights(x, k, seed)`` returns the importance log-weights of k latent samples per image
-(:class:`labkit.vae_model.LogWeights`), so the training loss, the ELBO and the importance-
-weighted bound all come from :func:`labkit.vae_model.negative_elbo` and
-:func:`labkit.vae_model.bounds`, the same code as chapter 04's.
+(:class:`labkit.vae.model.LogWeights`), so the training loss, the ELBO and the importance-
+weighted bound all come from :func:`labkit.vae.model.negative_elbo` and
+:func:`labkit.vae.model.bounds`, the same code as chapter 04's.
 
 * :class:`GaussianVAE`: q(z | x) Gaussian, p(z) = N(0, I), p(x | z) = N(decoder(z), sd^2 I)
   with one learned (or fixed) ``sd`` for all pixels: the images here are grey levels on 0..1,
@@ -457,17 +457,15 @@ def train(
 ) -> dict[str, list[float]]:
     """Fit ``model`` with Adam; returns the history (``val_*`` with ``validation``).
     With ``cosine_decay`` the learning rate falls from ``learning_rate`` to 0 along a half
-    cosine over the ``epochs``, by step, as in :func:`labkit.vae_model.train`.
+    cosine over the ``epochs``, by step, as in :func:`labkit.vae.model.train`.
 
     A :class:`GaussianVAE` takes ``targets`` only (``validation``: rows of targets); a
     :class:`ContrastiveVAE` takes ``targets`` and as many ``backgrounds`` (``validation``: a
     (targets, backgrounds) pair). With ``backup_dir`` an interrupted fit resumes from its last
     finished epoch, kept in a folder under it named by the code, model, settings and data
-    (:func:`labkit.vae_model.fit_resumable`); the history holds the epochs run since.
+    (:func:`labkit.vae.model.fit_resumable`); the history holds the epochs run since.
     ``callbacks`` are passed on to ``fit`` after the backup.
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
     contrastive = isinstance(model, ContrastiveVAE)
     if contrastive and (backgrounds is None or len(backgrounds) != len(targets)):
         raise ValueError("a ContrastiveVAE trains on targets and as many background images")

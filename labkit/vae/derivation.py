@@ -10,7 +10,7 @@
   linear-Gaussian model), with the closed-form maximum-likelihood fit as the finish line.
 
 Every logarithm is natural: log-densities, KL divergences and ELBOs are in nats.
-The Keras VAE itself is in :mod:`labkit.vae_model`.
+The Keras VAE itself is in :mod:`labkit.vae.model`.
 """
 
 from __future__ import annotations

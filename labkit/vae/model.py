@@ -223,8 +223,6 @@ def train(
     history holds the epochs run since.
     ``callbacks`` are passed on to ``fit`` after the backup.
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
     if not model.built:
         model(x_train[:1])  # BackupAndRestore needs the weights to exist before fit
     return fit_resumable(
@@ -268,6 +266,8 @@ def fit_resumable(
     under it named by ``code`` (the trainer's :func:`labkit.store.code_digest`), the model's
     settings, the fit's settings and the data (:func:`labkit.store.backup_dir`), so a fit resumes
     only into the same code, model, settings and data; the folder goes when the fit ends."""
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
     rate = learning_rate
     if cosine_decay:  # by step; a resumed fit restores the optimizer's step count
         steps = fitting.steps(rows, batch_size, epochs)

@@ -99,7 +99,7 @@ def optimizers(histories: Mapping[str, pd.DataFrame], best_nll: float) -> plt.Fi
 
 def latent_space(means: np.ndarray, log_vars: np.ndarray, labels: np.ndarray) -> plt.Figure:
     """Left: the test codes' means projected on their first two principal components,
-    coloured by digit (``log_vars``: q's log variances, as :func:`labkit.vae_model.encode`
+    coloured by digit (``log_vars``: q's log variances, as :func:`labkit.vae.model.encode`
     gives them). Right: the mean KL(q(z_j | x) || N(0, 1)) of each latent dimension
     (dimensions near 0 nats are unused by the model)."""
     from sklearn.decomposition import PCA
