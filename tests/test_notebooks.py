@@ -84,10 +84,11 @@ def _chapter_03(results: dict) -> None:
     assert sum(results["dataset"]["hour_counts"]) == 600
     examples = results["common_sense_error_examples"]
     assert examples["11:59 vs 0:01"] == 2 and examples["0:00 vs 6:00"] == 360
-    # the best constant beats the average constant, whose error is 180 minutes exactly; random
-    # guesses on 60 clocks land near 180 (sd about 13)
-    assert results["baselines_test"]["best_constant_time"] <= 180
-    assert 120 < results["baselines_test"]["random_time"] < 240
+    # guesses score about 180 minutes: random times, and the constant best on the training
+    # clocks (scored on 60 test clocks: sd about 13); minutes in degrees or on a 24-hour dial
+    # would not
+    for name, error in results["baselines_test"].items():
+        assert 120 < error < 240, name
     # part two: the shape, every representation and the report's model scored
     final = results["final"]
     assert final["difficulty"] == "leiden" and final["n_test"] == 60 and final["image_size"] == 32
