@@ -320,7 +320,7 @@ def test_other_library_versions_leave_a_runs_code_current(tmp_path, monkeypatch)
     output.write_text("{}")
     (reports / "smoke" / "metrics").mkdir()
     (reports / "smoke" / "metrics" / "01_v.json").write_text("{}")
-    fingerprint.write_stamp(done, nb, "smoke", 0)  # what run_notebook writes
+    fingerprint.write_stamp(done, fingerprint.stamp(nb, "smoke", 0))  # what run_notebook writes
     stamp = fingerprint.read_stamp(done)
     assert stamp["python"] == store.PYTHON and len(stamp["commit"]) >= 7
     assert runner.is_done(nb, "smoke", 0, reports) and runner.code_is_current(

@@ -16,7 +16,7 @@ from pathlib import Path
 from .. import profiles, project_root, repro, store
 
 
-def _source(cell: dict) -> str:
+def cell_source(cell: dict) -> str:
     """A cell's source as one string (a notebook file may store it as a list of lines)."""
     src = cell.get("source", "")
     return src if isinstance(src, str) else "".join(src)
@@ -32,7 +32,7 @@ def labkit_sources(notebook: Path, package_dir: Path | None = None) -> list[Path
     names = {"labkit"}
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
-            names |= store.imported_by(_source(cell))
+            names |= store.imported_by(cell_source(cell))
     return store.sources(names, package_dir)
 
 
@@ -43,7 +43,7 @@ def chapter_code(nb: dict) -> str:
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
-        source = _source(cell)
+        source = cell_source(cell)
         try:
             parts.append(store.code_dump(source))
         except SyntaxError:
@@ -110,12 +110,18 @@ def read_stamp(done: Path) -> dict[str, str]:
     return {k: str(v) for k, v in stamp.items()} if isinstance(stamp, dict) else {}
 
 
-def write_stamp(done: Path, notebook: Path, profile: str, seed: int) -> None:
-    """Mark a run finished: its fingerprints (:func:`fingerprint`), commit and Python."""
-    stamp = {
+def stamp(notebook: Path, profile: str, seed: int) -> dict[str, str]:
+    """What a run's ``.done`` records: its fingerprints (:func:`fingerprint`, with and without
+    the library versions), the commit and Python. Take it before the run starts, so an edit
+    made while the chapter runs is not recorded as the code it ran."""
+    return {
         "fingerprint": fingerprint(notebook, profile, seed),
         "code": fingerprint(notebook, profile, seed, with_versions=False),
         "commit": _commit(),
         "python": store.PYTHON,
     }
-    done.write_text(json.dumps(stamp, indent=1) + "\n")
+
+
+def write_stamp(done: Path, taken: dict[str, str]) -> None:
+    """Mark a run finished with the :func:`stamp` taken when it started."""
+    done.write_text(json.dumps(taken, indent=1) + "\n")

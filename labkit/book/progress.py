@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import time
 
-from .fingerprint import _source
+from .fingerprint import cell_source
 
 
 def sections(nb: dict) -> dict[int, str]:
@@ -16,7 +16,7 @@ def sections(nb: dict) -> dict[int, str]:
     heading = None
     for i, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") == "markdown":
-            for line in _source(cell).splitlines():
+            for line in cell_source(cell).splitlines():
                 if line.startswith(("# ", "## ", "### ")):
                     heading = line.lstrip("#").strip()
         elif cell.get("cell_type") == "code" and heading is not None:

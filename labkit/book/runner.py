@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .. import metrics, profiles, project_root
 from . import kernel
-from .fingerprint import fingerprint, read_stamp, write_stamp
+from .fingerprint import fingerprint, read_stamp, stamp, write_stamp
 from .progress import engine as progress_engine
 
 
@@ -166,6 +166,7 @@ def run_notebook(
     output, log, done = _paths(notebook, profile, reports)
     output.parent.mkdir(parents=True, exist_ok=True)
     done.unlink(missing_ok=True)
+    taken = stamp(notebook, profile, seed)  # before the run: the code it starts with
     t0 = time.perf_counter()
     try:
         env = {**kernel.KERNEL_ENV, "LABKIT_REPORTS_DIR": str(reports.resolve())}
@@ -194,7 +195,7 @@ def run_notebook(
             f"{notebook.stem} stopped: {type(e).__name__}: {e}\n"
             f"  partial output: {output}; kernel log: {log}"
         ) from e
-    write_stamp(done, notebook, profile, seed)
+    write_stamp(done, taken)
     return RunResult(notebook.stem, output, time.perf_counter() - t0)
 
 
