@@ -165,8 +165,8 @@ def run_notebook(
     reports = metrics.reports_root(reports)
     output, log, done = _paths(notebook, profile, reports)
     output.parent.mkdir(parents=True, exist_ok=True)
+    taken = stamp(notebook, profile, seed)  # first: the code and commit the run starts from
     done.unlink(missing_ok=True)
-    taken = stamp(notebook, profile, seed)  # before the run: the code it starts with
     t0 = time.perf_counter()
     try:
         env = {**kernel.KERNEL_ENV, "LABKIT_REPORTS_DIR": str(reports.resolve())}
