@@ -10,7 +10,7 @@ import pytest
 
 from labkit import data as labdata
 from labkit import metrics
-from labkit.classifiers import experiments
+from labkit.classifiers import experiments, training
 
 
 def fit_split(x, y, seed: int = 0) -> labdata.Split:
@@ -51,13 +51,13 @@ def test_store_resumes_without_training_finished_runs(toy, tmp_path, monkeypatch
     with store.open("a") as f:
         f.write('{"config": "b", "seed": 0, "val_acc')  # a line cut short by an interruption
     calls = []
-    real_fit = experiments.fit
+    real_fit = training.fit
 
     def counting_fit(kind, options, *args, **kwargs):
         calls.append(options["width"])
         return real_fit(kind, options, *args, **kwargs)
 
-    monkeypatch.setattr(experiments, "fit", counting_fit)
+    monkeypatch.setattr(training, "fit", counting_fit)
     both = experiments.run(configs, data, kind="mlp", seeds=[0], epochs=1, store=store, eager=True)
     assert calls == [8]  # "a" came from the store, only "b" was trained
     assert both.loc[0, "val_accuracy"] == first.loc[0, "val_accuracy"]
@@ -163,20 +163,6 @@ def test_records_keep_the_index_and_metrics_write_nan_as_null():
     assert row["sd"] is None  # one run: no spread
 
 
-def test_train_and_test_scores_once_on_the_test_set(toy):
-    from conftest import toy_images
-
-    test = toy_images(200, seed=9)
-    result = experiments.train_and_test("mlp", SMALL, toy, test, seed=0, epochs=3)
-    assert result["train_images"] == len(toy[1]) and result["epochs"] == 3
-    assert result["test_accuracy"] > 0.9 and result["test_loss"] > 0  # the toy task is easy
-    small = experiments.train_and_test(
-        "mlp", SMALL, toy, test, seed=0, epochs=1, subset=100, test_subset=80
-    )
-    assert small["train_images"] == 100 and small["test_images"] == 80
-    assert result["test_images"] == 200
-
-
 def test_sweep_choices_may_depend_on_the_model(toy):
     split = fit_split(*toy, seed=0)
     calls = []
@@ -198,13 +184,3 @@ def test_sweep_choices_may_depend_on_the_model(toy):
     assert list(frame["config"]) == ["own", "fixed", "own", "fixed"]
     mlp = frame[frame["model"] == "mlp"].set_index("config")["val_loss"]
     assert mlp["own"] != mlp["fixed"]  # the model's own rate was used, not the fixed one
-
-
-def test_fit_sets_the_batch_norm_momentum_for_short_runs(toy):
-    x, y = toy
-    options = {**SMALL, "batch_norm": True}
-    model, _ = experiments.fit("mlp", options, x, y, seed=0, epochs=1, eager=True)
-    moms = [la.momentum for la in model.layers if "batch_normalization" in la.name]
-    assert moms == [0.99]  # Keras' default
-    model, _ = experiments.fit("mlp", options, x, y, seed=0, epochs=1, eager=True, bn_momentum=0.9)
-    assert [la.momentum for la in model.layers if "batch_normalization" in la.name] == [0.9]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labkit.classifiers import experiments, permutation
+from labkit.classifiers import permutation, training
 
 SMALL = {"depth": 1, "width": 16, "dropout": 0.0, "optimizer": "adam", "learning_rate": 1e-2}
 
@@ -102,8 +102,8 @@ def test_compare_trains_each_arm_alike_and_resumes(toy, tmp_path, monkeypatch):
     assert np.abs(permutation.learned(weights, "original")).max() > 1e-3
 
     calls = []
-    real = experiments.fit
-    monkeypatch.setattr(experiments, "fit", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = training.fit
+    monkeypatch.setattr(training, "fit", lambda *a, **k: calls.append(1) or real(*a, **k))
     again = permutation.train_arms(
         "mlp", SMALL, train, test, arms=("original", "permuted", "restored"), **args
     )

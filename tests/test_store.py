@@ -111,7 +111,7 @@ def test_a_backup_folder_is_named_by_code_and_settings(tmp_path):
 #: Each store, the module whose CODE keys it, and a function its stored work runs.
 STORES = {
     "experiments": ("labkit.classifiers.experiments", "classifiers/models.py", "def cnn("),
-    "permutation": ("labkit.classifiers.permutation", "classifiers/experiments.py", "def fit("),
+    "permutation": ("labkit.classifiers.permutation", "classifiers/training.py", "def fit("),
     "tuner projects": ("labkit.classifiers.tuning", "classifiers/tuning.py", "def model_options("),
     "clock runs": ("labkit.clocks.training", "clocks/symmetry.py", "def "),
     "clock images": ("labkit.clocks.draw", "clocks/designs.py", "def "),

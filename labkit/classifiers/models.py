@@ -148,7 +148,7 @@ def _optimizer(
         if not steps:
             raise ValueError(
                 "the schedule 'one_cycle' needs 'steps' (epochs x batches per epoch); "
-                "labkit.classifiers.experiments.fit passes it"
+                "labkit.classifiers.training.fit passes it"
             )
         rate = OneCycle(rate, steps)
     return OPTIMIZERS[optimizer](learning_rate=rate)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import store as _store
 from ..data import digest
-from . import experiments, models
+from . import models, training
 
 __all__ = [
     "ARMS",
@@ -131,7 +131,7 @@ def _arm(arm: str, images: np.ndarray, perm: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown arm {arm!r}: must be one of {', '.join(ARMS)}")
 
 
-#: The code an arm's run runs (this module, the experiments' fit, the model builders and what
+#: The code an arm's run runs (this module, the classifiers' training, the model builders and what
 #: they import), as imported.
 CODE = _store.code_digest(__name__)
 
@@ -142,7 +142,7 @@ def _first_kernel(model: Any) -> np.ndarray:
 
 
 def _initial_model(kind: str, options: Mapping[str, Any], *, seed: int, steps: int) -> Any:
-    """The model :func:`labkit.classifiers.experiments.fit` starts from with ``seed``: the same
+    """The model :func:`labkit.classifiers.training.fit` starts from with ``seed``: the same
     seeding, then the same builder, so its weights are the trained model's initial weights."""
     import keras
 
@@ -201,7 +201,7 @@ def train_arms(
     kernel of each arm's first-seed run is kept there under the arm's name, and its initial
     value under ``<arm>_initial`` (for an MLP: see :func:`unpermute_weights`); a run whose
     kernel is missing is trained again. ``eager`` and ``bn_momentum`` as in
-    :func:`labkit.classifiers.experiments.fit` (for tiny data; for runs of a few hundred steps).
+    :func:`labkit.classifiers.training.fit` (for tiny data; for runs of a few hundred steps).
     """
     bad = [a for a in arms if a not in ARMS]
     if bad or not arms:
@@ -216,7 +216,7 @@ def train_arms(
     rows = []
     for arm in arms:
         for seed in seeds:
-            (x, y), (x_test, y_test) = experiments.subsets(
+            (x, y), (x_test, y_test) = training.subsets(
                 train, test, subset=subset, test_subset=test_subset, seed=int(seed)
             )
             x, x_test = _arm(arm, x, perm), _arm(arm, x_test, perm)
@@ -226,7 +226,7 @@ def train_arms(
             if key in done and (not want_kernel or arm in kept):
                 rows.append({"arm": arm, "seed": int(seed), **done[key]})
                 continue
-            row, model = experiments.fit_and_score(
+            row, model = training.fit_and_score(
                 kind, options, (x, y), (x_test, y_test), seed=int(seed), epochs=epochs,
                 batch_size=batch_size, eager=eager, bn_momentum=bn_momentum,
             )  # fmt: skip

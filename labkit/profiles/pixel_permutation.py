@@ -6,9 +6,9 @@ original and on the permuted images: seeds runs per arm (seed, seed+1, ...), epo
 and 33 s for the CNN here), on a stratified subset of the training images and test_subset of the
 test images (None: all). The restored arm (permuted, inverse applied first) runs restored_seeds
 seeds of the CNN. bn_momentum: of the batch-normalisation averages (None: Keras' 0.99); runs of
-a few hundred steps need 0.9 (see experiments.fit). full is sized to about 35 minutes.
-min_test_accuracy: the chapter fails below it on the original images (a sanity check, not a
-target).
+a few hundred steps need 0.9 (see classifiers.models.set_batch_norm_momentum). full is sized to
+about 35 minutes. min_test_accuracy: the chapter fails below it on the original images (a sanity
+check, not a target).
 """
 
 CHAPTER = "02_pixel_permutation"
