@@ -79,7 +79,7 @@ def test_neighbour_correlation_tells_smooth_weights_from_shuffled_ones():
     ) == pytest.approx(permutation.neighbour_correlation(blobs))
 
 
-def test_compare_trains_each_arm_alike_and_resumes(toy, tmp_path, monkeypatch):
+def test_train_arms_trains_each_arm_alike_and_resumes(toy, tmp_path, monkeypatch):
     x, y = toy
     train, test = (x[:240], y[:240]), (x[240:], y[240:])
     p = permutation.pixel_permutation(0)
@@ -118,7 +118,7 @@ def test_compare_trains_each_arm_alike_and_resumes(toy, tmp_path, monkeypatch):
     assert len(calls) == 4
 
 
-def test_compare_names_bad_arms():
+def test_train_arms_names_bad_arms():
     with pytest.raises(ValueError, match="must be taken from original, permuted, restored"):
         permutation.train_arms(
             "mlp", SMALL, (None, None), (None, None), perm=np.arange(784), seeds=[0], epochs=1,
