@@ -152,3 +152,22 @@ def test_each_store_keys_on_its_modules_code():
     )
     assert vae_model.CODE == store.code_digest("labkit.vae.model")
     assert cvae.CODE == store.code_digest("labkit.cvae.model")
+
+
+def test_the_dump_format_is_pinned():
+    """The dump of a small module, as Python 3.11.7, 3.12.1 and 3.13.0 all gave it: a Python
+    whose syntax trees change the format fails here, before any stored result is orphaned."""
+    source = (
+        'class A:\n    """Doc."""\n    def f(self, x: int = 1, *a, k=None) -> int:\n'
+        "        return [x async for x in a] if k else {x: -1.5}"
+    )
+    assert store.code_dump(source) == (
+        "Module(body=[ClassDef(name=str:'A',body=[FunctionDef(name=str:'f',args=arguments("
+        "args=[arg(arg=str:'self'),arg(arg=str:'x',annotation=Name(id=str:'int'))],"
+        "vararg=arg(arg=str:'a'),kwonlyargs=[arg(arg=str:'k')],kw_defaults=[Constant()],"
+        "defaults=[Constant(value=int:1)]),body=[Return(value=IfExp(test=Name(id=str:'k'),"
+        "body=ListComp(elt=Name(id=str:'x'),generators=[comprehension(target=Name(id=str:'x'),"
+        "iter=Name(id=str:'a'),is_async=int:1)]),orelse=Dict(keys=[Name(id=str:'x')],"
+        "values=[UnaryOp(op=USub(),operand=Constant(value=float:1.5))])))],"
+        "returns=Name(id=str:'int'))])])"
+    )
