@@ -16,6 +16,16 @@
 CHAPTER = "04_vae"
 
 _COMMON = {"latent_dim": 16, "headline_latent_dim": 32}
+#: quick and full: the whole training set, its 5 000-image validation part and every test image.
+_ALL_DATA = {
+    "fit_n": 20_000,
+    "gd_passes": 300,
+    "sweep_gd_passes": 100,
+    "sgd_passes": 5,
+    "subset": None,
+    "val": 5_000,
+    "test": None,
+}
 
 PROFILES = {
     "smoke": {
@@ -36,15 +46,9 @@ PROFILES = {
     },
     "quick": {
         **_COMMON,
+        **_ALL_DATA,
         "mc": 100_000,
         "grad": 50_000,
-        "fit_n": 20_000,
-        "gd_passes": 300,
-        "sweep_gd_passes": 100,
-        "sgd_passes": 5,
-        "subset": None,
-        "val": 5_000,
-        "test": None,
         "epochs": 30,
         "headline_epochs": 10,
         "iwae_k": 100,
@@ -52,15 +56,9 @@ PROFILES = {
     },
     "full": {
         **_COMMON,
+        **_ALL_DATA,
         "mc": 1_000_000,
         "grad": 200_000,
-        "fit_n": 20_000,
-        "gd_passes": 300,
-        "sweep_gd_passes": 100,
-        "sgd_passes": 5,
-        "subset": None,
-        "val": 5_000,
-        "test": None,
         "epochs": 40,
         "headline_epochs": 80,
         "iwae_k": 1_000,
