@@ -270,6 +270,11 @@ def test_new_markdown_is_stitched_into_the_executed_chapter(tmp_path):
     assert again.cells[2].source == "## Now with words"
     assert again.cells[3].source.endswith("# one\nprint(x)")
     assert again.cells[3].outputs[0]["text"] == "1\n"
+    assert not runner.restitch(nb, out)  # stitched already
+    book.cells[2].source = "x = 1  # one, said again\nprint(x)"  # a comment alone
+    nbformat.write(book, nb)
+    assert runner.restitch(nb, out)
+    assert nbformat.read(out, as_version=4).cells[3].source.startswith("x = 1  # one, said")
     book.cells.append(nbformat.v4.new_code_cell("y = 2"))  # new code: a rerun, not a stitch
     nbformat.write(book, nb)
     assert not runner.restitch(nb, out)

@@ -122,6 +122,7 @@ def restitch(notebook: Path, output: Path) -> bool:
 
     source = nbformat.read(notebook, as_version=4)
     executed = nbformat.read(output, as_version=4)
+    before = [(c.cell_type, c.source) for c in executed.cells]
     injected = [c for c in executed.cells if _INJECTED in c.metadata.get("tags", [])]
     ran = [c for c in executed.cells if c.cell_type == "code" and c not in injected]
     if len(ran) != sum(c.cell_type == "code" for c in source.cells):
@@ -136,9 +137,7 @@ def restitch(notebook: Path, output: Path) -> bool:
                 cells += injected
         else:
             cells.append(cell)
-    if [(c.cell_type, c.source) for c in cells] == [
-        (c.cell_type, c.source) for c in executed.cells
-    ]:
+    if [(c.cell_type, c.source) for c in cells] == before:
         return False
     executed.cells = cells
     nbformat.write(executed, output)
