@@ -7,7 +7,8 @@ starting from a hand-set point; the fine search samples again in a space narrowe
 best coarse trial (``narrow``). The tuner state lives in a folder (the chapter uses
 ``reports/<profile>/tuning/``): a search interrupted part-way resumes where it stopped, and
 finished trials are never trained again. A project's folder name carries a hash of its space,
-data and settings, so a changed setting starts a new search instead of mixing with an old one.
+data, settings and code (:data:`CODE`), so a changed setting or an edited builder starts a new
+search instead of mixing with an old one.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ __all__ = [
     "Space",
     "CNNSpace",
     "SeededRandomSearch",
+    "SPACES",
+    "HAND_SET",
+    "make_tuner",
     "search",
     "table",
     "best",

@@ -75,7 +75,10 @@ def move_targets(rep: Representation, out: Mapping[str, Any], turns: Any, flip: 
 def transform_outputs(
     rep: Representation, out: Mapping[str, np.ndarray], turns: int, flip: bool
 ) -> dict[str, np.ndarray]:
-    """:func:`move_targets` with one symmetry for all images, as NumPy arrays (float32)."""
+    """:func:`move_targets` with one symmetry for all images, as NumPy arrays (float32; a
+    representation that does not move is returned as it is)."""
+    if not rep.needs_aux:
+        return dict(out)
     return {k: np.asarray(ops.convert_to_numpy(v), "float32") for k, v in
             move_targets(rep, out, turns, flip).items()}  # fmt: skip
 
