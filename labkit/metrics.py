@@ -34,6 +34,12 @@ def start() -> float:
     return _started
 
 
+def minutes() -> float:
+    """Minutes of wall clock since the chapter's :func:`start` (a chapter marks its sections
+    with it and reports what each cost)."""
+    return (time.perf_counter() - _started) / 60
+
+
 def reports_root(reports: Path | None = None) -> Path:
     """``reports`` if given, else ``$LABKIT_REPORTS_DIR``, else the project's ``reports/``."""
     if reports is not None:

@@ -153,17 +153,20 @@ def test_the_search_survives_a_worker_killed_mid_trial(tmp_path, data_root):
 
 
 def test_the_chapter_and_the_module_start_from_the_same_trial():
-    """Both read tuning.HAND_SET and tuning.SPACES; the chapter keeps no copy of its own."""
+    """Both read tuning.HAND_SET and tuning.space (tuning.SPACES at the profile's precision);
+    the chapter keeps no copy of its own."""
     from labkit import project_root
 
     nb = json.loads((project_root() / "notebooks" / "01_mlp_cnn_tuning.ipynb").read_text())
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    assert "first=tuning.HAND_SET[kind]" in code and "space=tuning.SPACES[kind]" in code
+    assert "first=tuning.HAND_SET[kind]" in code and "tuning.space(kind, precision)" in code
     assert "HAND_SET = " not in code and "SPACES = " not in code
     import inspect
 
     module = inspect.getsource(distributed.chapter_search)
-    assert "first=tuning.HAND_SET[kind]" in module and "tuning.SPACES[kind]" in module
+    assert (
+        "first=tuning.HAND_SET[kind]" in module and 'tuning.space(kind, cfg["precision"])' in module
+    )
 
 
 def test_a_worker_needs_the_chiefs_address(capsys, monkeypatch):

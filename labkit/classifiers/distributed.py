@@ -127,7 +127,7 @@ def chapter_search(
         dataset=dataset,
         kind=kind,
         split=split,
-        space=tuning.SPACES[kind],
+        space=tuning.space(kind, cfg["precision"]),
         first=tuning.HAND_SET[kind],
         directory=Path(directory or metrics.reports_dir(profile) / "tuning"),
         name=f"{dataset}-{kind}",

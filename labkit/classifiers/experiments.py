@@ -19,9 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from .. import fitting
 from .. import store as _store
 from ..data import Split
-from . import training
+from . import models, training
 
 __all__ = [
     "vary",
@@ -33,6 +34,8 @@ __all__ = [
     "plot",
     "plot_panels",
     "COLUMNS",
+    "budget",
+    "beside",
 ]
 
 #: The columns of :func:`run`'s table, one row per (configuration, seed).
@@ -40,9 +43,12 @@ COLUMNS = (
     "config",
     "seed",
     "val_accuracy",
+    "best_val_accuracy",
     "val_loss",
     "train_accuracy",
     "epochs",
+    "steps",
+    "images",
     "seconds",
     "params",
 )
@@ -64,9 +70,11 @@ CODE = _store.code_digest(__name__)
 
 
 def _key(kind: str, options: Mapping[str, Any], data: Split, seed: int, **settings: Any) -> str:
+    """The run's key: two option sets that build the same model (``{}`` and ``{"activation":
+    "relu"}``) share it, so a configuration that recurs across experiments trains once."""
     return _store.key(
-        kind=kind, options=dict(options), seed=seed, data=data.digest, code=CODE, length=64,
-        **settings,
+        kind=kind, options=models.canonical(kind, options), seed=seed, data=data.digest,
+        code=CODE, length=64, **settings,
     )  # fmt: skip
 
 
@@ -76,15 +84,18 @@ def run(
     *,
     kind: str,
     seeds: Sequence[int],
-    epochs: int,
+    epochs: int | None = None,
+    steps: int | None = None,
     batch_size: int = 128,
     store: Path | str | None = None,
     eager: bool = False,
 ) -> pd.DataFrame:
-    """Train every configuration with every seed; one row per run with :data:`COLUMNS`.
+    """Train every configuration with every seed for ``epochs`` passes or ``steps`` batches
+    (one of the two); one row per run with :data:`COLUMNS`.
 
     ``configs`` maps a label to :func:`labkit.classifiers.models.build` options for ``kind``.
-    The scores are the last epoch's, on ``data``'s validation part. With ``store`` (a
+    The scores are the last epoch's, on ``data``'s validation part (``best_val_accuracy``:
+    the best epoch's, keras-tuner's score of a trial). With ``store`` (a
     ``.jsonl`` path), finished runs are read from it instead of trained again, and each new run
     is appended when it ends.
     """
@@ -95,7 +106,8 @@ def run(
     rows = []
     for label, options in configs.items():
         for seed in seeds:
-            key = _key(kind, options, data, int(seed), epochs=epochs, batch_size=batch_size)
+            key = _key(kind, options, data, int(seed), epochs=epochs, steps=steps,
+                       batch_size=batch_size)  # fmt: skip
             if key in done:
                 rows.append({**done[key], "config": label})
                 continue
@@ -108,6 +120,7 @@ def run(
                 validation=(data.x_val, data.y_val),
                 seed=int(seed),
                 epochs=epochs,
+                steps=steps,
                 batch_size=batch_size,
                 eager=eager,
             )
@@ -115,9 +128,12 @@ def run(
                 "config": label,
                 "seed": int(seed),
                 "val_accuracy": history["val_accuracy"][-1],
+                "best_val_accuracy": max(history["val_accuracy"]),
                 "val_loss": history["val_loss"][-1],
                 "train_accuracy": history["accuracy"][-1],
                 "epochs": epochs,
+                "steps": steps or fitting.steps(len(data.y_train), batch_size, epochs),
+                "images": int(len(data.y_train)),
                 "seconds": time.perf_counter() - start,
                 "params": int(model.count_params()),
             }
@@ -162,7 +178,8 @@ def sweep(
     splits: Mapping[str, Split],
     *,
     seeds: Sequence[int],
-    epochs: int,
+    epochs: int | None = None,
+    steps: int | Mapping[str, int] | None = None,
     batch_size: int = 128,
     store_dir: Path | str | None = None,
     name: str = "experiment",
@@ -174,9 +191,11 @@ def sweep(
     its own learning rate); every configuration is a base changed by one entry of ``choices``
     (options, or a function of ``(dataset, kind)`` that returns them, for a change that depends
     on the model, such as its own range-test rate),
-    trained by :func:`run` on ``splits[dataset]``. Returns :func:`run`'s rows with ``dataset``
-    and ``model`` columns in front. With ``store_dir``, each (dataset, kind) keeps its runs in
-    ``<store_dir>/<name>-<dataset>-<kind>.jsonl``, so an interrupted experiment resumes.
+    trained by :func:`run` on ``splits[dataset]`` for ``epochs``, or ``steps`` (a number, or
+    one per model kind such as ``{"mlp": 800, "cnn": 400}``). Returns :func:`run`'s rows with
+    ``dataset`` and ``model`` columns in front. With ``store_dir``, each (dataset, kind) keeps
+    its runs in ``<store_dir>/<name>-<dataset>-<kind>.jsonl``, so an interrupted experiment
+    resumes.
     """
     frames = []
     for (dataset, kind), base in bases.items():
@@ -193,6 +212,7 @@ def sweep(
             kind=kind,
             seeds=seeds,
             epochs=epochs,
+            steps=steps[kind] if isinstance(steps, Mapping) else steps,
             batch_size=batch_size,
             store=store,
             eager=eager,
@@ -201,6 +221,66 @@ def sweep(
     out = pd.concat(frames, ignore_index=True)
     out["config"] = pd.Categorical(out["config"], categories=list(choices), ordered=True)
     return out[["dataset", "model", *COLUMNS]]
+
+
+def budget(frame: pd.DataFrame, batch_size: int = 128) -> str:
+    """One sentence stating what every run of a :func:`sweep` or :func:`run` trained on: per
+    model kind the steps, the images they saw and the passes over the fitted part, and the
+    seeds (the budget a table of its results is read against)."""
+    kinds = list(dict.fromkeys(frame["model"])) if "model" in frame else [None]
+    parts = []
+    for kind in kinds:
+        sub = frame if kind is None else frame[frame["model"] == kind]
+        steps, images = int(sub["steps"].min()), int(sub["images"].min())
+        if sub["steps"].nunique() > 1 or sub["images"].nunique() > 1:
+            raise ValueError(f"the runs of {kind or 'the table'} differ in budget")
+        parts.append(
+            f"{kind.upper() if kind else 'each run'}: {steps:,} steps at batch "
+            f"{batch_size} ({steps * batch_size:,} images drawn, "
+            f"{steps * batch_size / images:.1f} passes over {images:,} fitted images)"
+        )
+    seeds = sorted(set(frame["seed"]))
+    runs = len(frame)
+    return (
+        f"Budget: {'; '.join(parts)}; {len(seeds)} seed{'s' * (len(seeds) > 1)} per "
+        f"configuration ({', '.join(map(str, seeds))}), {runs} runs, "
+        f"{frame['seconds'].sum() / 60:.1f} min of training (stored runs count their first "
+        "training)."
+    )
+
+
+def beside(
+    frame: pd.DataFrame,
+    reference: Mapping[tuple[str, str, str], float],
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """A :func:`sweep`'s mean ± sd per (configuration, dataset, model) beside a reference's
+    number for it (``reference[(config, dataset, model)]``, e.g. the reference report's
+    Table 1): columns ``ours``, ``sd``, ``report``, ``ours - report`` and ``beyond spread``
+    (the difference exceeds twice the sd over seeds, or any difference when the sd is 0 or
+    unknown). Rows without a reference number are left out."""
+    s = summarize(frame, by=("dataset", "model"))
+    rows = []
+    for (dataset, kind, config), r in s.iterrows():
+        if (config, dataset, kind) not in reference:
+            continue
+        ref = float(reference[config, dataset, kind])
+        sd = float(r["sd"]) if pd.notna(r["sd"]) else 0.0
+        diff = float(r["val_accuracy"]) - ref
+        rows.append(
+            {
+                "configuration": config,
+                "dataset": (labels or {}).get(dataset, dataset),
+                "model": kind.upper(),
+                "ours": float(r["val_accuracy"]),
+                "sd": sd,
+                "report": ref,
+                "ours - report": diff,
+                "beyond spread": abs(diff) > 2 * sd,
+            }
+        )
+    return pd.DataFrame(rows).set_index(["configuration", "dataset", "model"])
 
 
 def wide_table(

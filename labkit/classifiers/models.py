@@ -20,7 +20,9 @@ for the CNN).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -34,6 +36,8 @@ __all__ = [
     "OneCycle",
     "INITIALIZERS",
     "OPTIMIZERS",
+    "REPORT_KERAS_RATES",
+    "PRECISIONS",
     "ACTIVATIONS",
     "REGULARIZERS",
     "KINDS",
@@ -41,20 +45,25 @@ __all__ = [
     "mlp",
     "cnn",
     "build",
+    "canonical",
+    "resolve_precision",
     "describe",
+    "layers_text",
     "initial_loss",
 ]
 
 
-#: Initialisers by name. "standard_normal" is N(0, 1), not Keras' RandomNormal default (sd 0.05).
+#: Initialisers by name. "random_normal" is Keras' ``RandomNormal()`` as a Keras user gets it
+#: (mean 0, sd 0.05, whatever the layer's size); "standard_normal" is N(0, 1).
 INITIALIZERS: dict[str, Any] = {
     "glorot_uniform": keras.initializers.GlorotUniform,
     "glorot_normal": keras.initializers.GlorotNormal,
     "lecun_uniform": keras.initializers.LecunUniform,
     "he_normal": keras.initializers.HeNormal,
+    "random_normal": lambda: keras.initializers.RandomNormal(mean=0.0, stddev=0.05),
     "standard_normal": lambda: keras.initializers.RandomNormal(mean=0.0, stddev=1.0),
 }
-#: Optimizers by name; ``learning_rate=None`` keeps Keras' default for that optimizer.
+#: Optimizers by name; ``learning_rate=None`` keeps Keras 3's default for that optimizer.
 OPTIMIZERS: dict[str, type] = {
     "rmsprop": keras.optimizers.RMSprop,
     "sgd": keras.optimizers.SGD,
@@ -62,6 +71,19 @@ OPTIMIZERS: dict[str, type] = {
     "adamw": keras.optimizers.AdamW,
     "adadelta": keras.optimizers.Adadelta,
 }
+#: The default learning rates of standalone Keras 2.3, the Keras of the reference report's
+#: examples (``github.com/keras-team/keras``, spring 2020). Keras 3 keeps them except for
+#: Adadelta, whose default fell from 1.0 (the rate its authors designed it for) to 0.001.
+REPORT_KERAS_RATES: dict[str, float] = {
+    "rmsprop": 1e-3,
+    "sgd": 1e-2,
+    "adam": 1e-3,
+    "adadelta": 1.0,
+}
+#: Numeric precisions by name: "float32", or Keras' "mixed_bfloat16" (bfloat16 arithmetic,
+#: float32 weights; the softmax layer stays float32), about twice as fast on a CPU with
+#: bfloat16 instructions (see :func:`resolve_precision`).
+PRECISIONS: tuple[str, ...] = ("float32", "mixed_bfloat16")
 #: Learning-rate schedules by name: "constant", or "one_cycle" (:class:`OneCycle`, which needs
 #: the number of training steps).
 SCHEDULES: tuple[str, ...] = ("constant", "one_cycle")
@@ -211,6 +233,7 @@ def _dense_block(
     batch_norm: bool,
     dropout: float,
     layer_options: dict[str, Any],
+    bn_momentum: float = 0.99,
 ) -> list[keras.layers.Layer]:
     """Dense -> (BatchNorm) -> activation -> (Dropout). With batch normalisation the dense
     layer has no bias (the normalisation's shift replaces it) and the activation follows it."""
@@ -219,7 +242,7 @@ def _dense_block(
     else:
         block = [
             keras.layers.Dense(units, use_bias=False, **layer_options),
-            keras.layers.BatchNormalization(),
+            keras.layers.BatchNormalization(momentum=bn_momentum),
             keras.layers.Activation(activation),
         ]
     return block + ([keras.layers.Dropout(dropout)] if dropout else [])
@@ -235,6 +258,7 @@ def mlp(
     strength: float = 0.01,
     dropout: float = 0.2,
     batch_norm: bool = False,
+    bn_momentum: float = 0.99,
     augment: str = "none",
     optimizer: str = "rmsprop",
     learning_rate: float | None = 1e-3,
@@ -247,6 +271,7 @@ def mlp(
 
     Defaults are the Keras example ``mnist_mlp``: two hidden ReLU layers of 512, dropout 0.2,
     RMSprop. ``regularizer`` (``"l1"``/``"l2"``, weight ``strength``) applies to every kernel;
+    ``bn_momentum`` is the batch-normalisation averages' (see :func:`set_batch_norm_momentum`);
     ``schedule="one_cycle"`` needs ``steps``, the number of training batches.
     """
     _check_common(activation, initializer, regularizer, strength, dropout)
@@ -256,10 +281,13 @@ def mlp(
     layers.append(keras.layers.Flatten())
     for _ in range(depth):
         options = _layer_options(initializer, regularizer, strength)
-        layers += _dense_block(width, activation, batch_norm, dropout, options)
+        layers += _dense_block(width, activation, batch_norm, dropout, options, bn_momentum)
     layers.append(
         keras.layers.Dense(
-            classes, activation="softmax", **_layer_options(initializer, regularizer, strength)
+            classes,
+            activation="softmax",
+            dtype="float32",
+            **_layer_options(initializer, regularizer, strength),
         )
     )
     return _compile(keras.Sequential(layers, name="mlp"), optimizer, learning_rate, schedule, steps)
@@ -292,6 +320,7 @@ def cnn(
     conv_dropout: float = 0.25,
     dropout: float = 0.5,
     batch_norm: bool = False,
+    bn_momentum: float = 0.99,
     padding: str = "valid",
     augment: str = "none",
     optimizer: str = "rmsprop",
@@ -322,7 +351,7 @@ def cnn(
             if batch_norm:
                 layers += [
                     keras.layers.Conv2D(count, 3, padding=padding, use_bias=False, **options),
-                    keras.layers.BatchNormalization(),
+                    keras.layers.BatchNormalization(momentum=bn_momentum),
                     keras.layers.Activation(activation),
                 ]
             else:
@@ -335,21 +364,63 @@ def cnn(
     layers.append(keras.layers.Flatten())
     if dense:
         options = _layer_options(initializer, regularizer, strength)
-        layers += _dense_block(dense, activation, batch_norm, dropout, options)
+        layers += _dense_block(dense, activation, batch_norm, dropout, options, bn_momentum)
     elif dropout:
         layers.append(keras.layers.Dropout(dropout))
     layers.append(
         keras.layers.Dense(
-            classes, activation="softmax", **_layer_options(initializer, regularizer, strength)
+            classes,
+            activation="softmax",
+            dtype="float32",
+            **_layer_options(initializer, regularizer, strength),
         )
     )
     return _compile(keras.Sequential(layers, name="cnn"), optimizer, learning_rate, schedule, steps)
 
 
-def build(kind: str, **options: Any) -> keras.Model:
-    """:func:`mlp` or :func:`cnn` by name (``kind`` in :data:`KINDS`), with their keywords."""
+def build(kind: str, *, precision: str = "float32", **options: Any) -> keras.Model:
+    """:func:`mlp` or :func:`cnn` by name (``kind`` in :data:`KINDS`), with their keywords,
+    its layers computing in ``precision`` (one of :data:`PRECISIONS`)."""
     _choice("kind", kind, KINDS)
-    return {"mlp": mlp, "cnn": cnn}[kind](**options)
+    _choice("precision", precision, PRECISIONS)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        return {"mlp": mlp, "cnn": cnn}[kind](**options)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def canonical(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with every keyword :func:`build` would otherwise default filled in: two
+    option sets that build the same model compare (and hash) equal, e.g. ``{}`` and
+    ``{"activation": "relu"}``. Unknown keywords raise."""
+    _choice("kind", kind, KINDS)
+    builder = {"mlp": mlp, "cnn": cnn}[kind]
+    defaults = {"precision": "float32"} | {
+        name: p.default
+        for name, p in inspect.signature(builder).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown {kind} option(s) {sorted(unknown)}; allowed: {sorted(defaults)}")
+    return {**defaults, **dict(options)}
+
+
+def resolve_precision(precision: str = "auto") -> str:
+    """``precision`` itself, or for ``"auto"`` the faster one this machine supports:
+    "mixed_bfloat16" where the CPU has bfloat16 instructions (Linux flags ``avx512_bf16`` or
+    ``amx_bf16``; there it halves the time of the base models' epochs), else "float32"
+    (emulated bfloat16 is slower than float32)."""
+    if precision != "auto":
+        _choice("precision", precision, PRECISIONS)
+        return precision
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "float32"
+    return "mixed_bfloat16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "float32"
 
 
 def describe(model: keras.Model) -> pd.DataFrame:
@@ -368,6 +439,36 @@ def describe(model: keras.Model) -> pd.DataFrame:
         {"layer": "total", "type": "", "output shape": "", "parameters": model.count_params()}
     )
     return pd.DataFrame(rows)
+
+
+def layers_text(model: keras.Model) -> str:
+    """``model``'s layer stack in one line, in the style of the reference report's Table 3
+    (``Conv2D(32, 3x3, relu) · Conv2D(64, 3x3, relu) · MaxPool 2x2 · Dropout(0.25) · ...``);
+    augmentation layers are left out (they act in training only)."""
+    parts = []
+    for layer in model.layers:
+        name = type(layer).__name__
+        if name.startswith("Random"):
+            continue
+        act = getattr(getattr(layer, "activation", None), "__name__", "linear")
+        act = "" if act == "linear" else f", {act}"
+        if isinstance(layer, keras.layers.Conv2D):
+            k = "x".join(map(str, layer.kernel_size))
+            same = ", same" if layer.padding == "same" else ""
+            parts.append(f"Conv2D({layer.filters}, {k}{same}{act})")
+        elif isinstance(layer, keras.layers.Dense):
+            parts.append(f"Dense({layer.units}{act})")
+        elif isinstance(layer, keras.layers.Dropout):
+            parts.append(f"Dropout({layer.rate:g})")
+        elif isinstance(layer, keras.layers.MaxPooling2D):
+            parts.append("MaxPool {}x{}".format(*layer.pool_size))
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            parts.append("BatchNorm")
+        elif isinstance(layer, keras.layers.Activation):
+            parts.append(act.lstrip(", ") or "linear")
+        else:
+            parts.append(name)
+    return " · ".join(parts)
 
 
 def initial_loss(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> dict[str, float]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
-from .. import fitting
+from .. import fitting, store
+from ..data import digest as data_digest
 from ..data import stratified_subset
 from . import models
 
@@ -27,14 +29,17 @@ def fit(
     y: np.ndarray,
     *,
     seed: int,
-    epochs: int,
+    epochs: int | None = None,
+    steps: int | None = None,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     batch_size: int = 128,
     eager: bool = False,
     bn_momentum: float | None = None,
 ) -> tuple[Any, dict[str, list[float]]]:
-    """Build ``kind`` with ``options``, seed Keras, fit on uint8 images ``x``; return the model
-    and its history (per-epoch lists; ``val_*`` too when ``validation`` is given).
+    """Build ``kind`` with ``options``, seed Keras, fit on uint8 images ``x`` for ``epochs``
+    passes or exactly ``steps`` batches (one of the two; the images reshuffled at every pass);
+    return the model and its history (lists per epoch, one entry when ``steps`` is given;
+    ``val_*`` too when ``validation`` is given).
 
     ``eager=True`` runs Keras eagerly, which is faster than tracing a graph for tiny data
     (the smoke profile). ``bn_momentum`` sets the momentum of the batch-normalisation layers'
@@ -42,23 +47,30 @@ def fit(
     averages that evaluation uses still carry their initial values (chapter 02's quick CNN,
     236 steps, scored 0.11 on MNIST; with 0.9, 0.98).
     """
+    if (epochs is None) == (steps is None) or (epochs or steps or 0) < 1:
+        raise ValueError(f"give either 'epochs' or 'steps' (>= 1), got {epochs!r} and {steps!r}")
     keras.utils.set_random_seed(seed)
-    steps = fitting.steps(len(x), batch_size, epochs)  # for a schedule such as one-cycle
-    model = models.build(kind, **{"steps": steps, **options})
+    total = steps if steps is not None else fitting.steps(len(x), batch_size, epochs)
+    model = models.build(kind, **{"steps": total, **options})  # steps: for one-cycle
     models.set_batch_norm_momentum(model, bn_momentum)
     if eager:
         model.run_eagerly = True
     if validation is not None:
         validation = (models.prepare(validation[0]), np.asarray(validation[1]))
-    history = model.fit(
-        models.prepare(x),
-        np.asarray(y),
-        validation_data=validation,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        verbose=0,
-    )
+    if steps is None:
+        data: dict[str, Any] = {"x": models.prepare(x), "y": np.asarray(y), "epochs": epochs,
+                                "batch_size": batch_size, "shuffle": True}  # fmt: skip
+    else:
+        import tensorflow as tf
+
+        batches = (
+            tf.data.Dataset.from_tensor_slices((models.prepare(x), np.asarray(y)))
+            .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+            .repeat()
+            .batch(batch_size)
+        )
+        data = {"x": batches, "epochs": 1, "steps_per_epoch": steps}
+    history = model.fit(**data, validation_data=validation, verbose=0)
     return model, fitting.floats(history)
 
 
@@ -115,6 +127,11 @@ def fit_and_score(
     return row, model
 
 
+#: The code a final model runs (this module, the builders and what they import), as imported:
+#: a stored final row made by other code is trained again.
+CODE = store.code_digest(__name__)
+
+
 def train_and_test(
     kind: str,
     options: Mapping[str, Any],
@@ -126,11 +143,25 @@ def train_and_test(
     subset: int | None = None,
     test_subset: int | None = None,
     batch_size: int = 128,
+    store_path: Path | str | None = None,
 ) -> dict[str, Any]:
     """A final model: trained on the whole training set (or a stratified ``subset`` of it,
     for reduced profiles), then evaluated once on the test set (or a stratified
     ``test_subset`` of it, for the smoke profile's speed); returns :func:`fit_and_score`'s
-    row."""
+    row. With ``store_path`` (a ``.jsonl`` file) a finished row is kept and read back instead
+    of training again, keyed by everything that makes it, :data:`CODE` included: an
+    interrupted chapter resumes after its last finished model."""
+    key = store.key(
+        kind=kind, options=models.canonical(kind, options), seed=seed, epochs=epochs,
+        subset=subset, test_subset=test_subset, batch_size=batch_size, code=CODE,
+        data=data_digest(*train, *test), length=64,
+    )  # fmt: skip
+    done = store.read_rows(store_path) if store_path is not None else {}
+    if key in done:
+        return dict(done[key])
     train, test = subsets(train, test, subset=subset, test_subset=test_subset, seed=seed)
-    return fit_and_score(kind, options, train, test, seed=seed, epochs=epochs,
-                         batch_size=batch_size)[0]  # fmt: skip
+    row = fit_and_score(kind, options, train, test, seed=seed, epochs=epochs,
+                        batch_size=batch_size)[0]  # fmt: skip
+    if store_path is not None:
+        store.append_row(Path(store_path), {**row, "key": key})
+    return row

@@ -17,6 +17,7 @@ import contextlib
 import functools
 import io
 import math
+import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -36,7 +37,9 @@ __all__ = [
     "SeededRandomSearch",
     "SPACES",
     "HAND_SET",
+    "space",
     "make_tuner",
+    "oracle_seed",
     "search",
     "table",
     "best",
@@ -89,15 +92,16 @@ class _Hypermodel:
         """The hypermodel: :func:`labkit.classifiers.models.build` with the sampled values
         (batch normalisation with :attr:`bn_momentum`, see
         :func:`labkit.classifiers.models.set_batch_norm_momentum`)."""
-        model = models.build(self.kind, **self.options(hp), steps=steps)
-        return models.set_batch_norm_momentum(model, self.bn_momentum)
+        return models.build(self.kind, **self.options(hp), steps=steps)
 
 
 @dataclass(frozen=True)
 class Space(_Hypermodel):
     """The search space of the MLP: inclusive ranges and choices. Every trial trains with
     ``optimizer`` under ``schedule`` (AdamW with a one-cycle schedule peaking at the sampled
-    learning rate), the recipe the final models train with."""
+    learning rate), batch normalisation averaged with ``bn_momentum`` and arithmetic in
+    ``precision`` (see :data:`labkit.classifiers.models.PRECISIONS`): the recipe the final
+    models train with, since :func:`model_options` carries all four."""
 
     depth: tuple[int, int] = (1, 3)
     width: tuple[int, int] = (128, 1024)
@@ -108,6 +112,7 @@ class Space(_Hypermodel):
     optimizer: str = "adamw"
     schedule: str = "one_cycle"
     bn_momentum: float = 0.9
+    precision: str = "float32"
     kind: str = "mlp"
 
     def __post_init__(self) -> None:
@@ -143,6 +148,8 @@ class Space(_Hypermodel):
             "learning_rate": _float(hp, "learning_rate", *self.learning_rate, log=True),
             "optimizer": self.optimizer,
             "schedule": self.schedule,
+            "bn_momentum": self.bn_momentum,
+            "precision": self.precision,
         }
 
 
@@ -165,6 +172,7 @@ class CNNSpace(_Hypermodel):
     optimizer: str = "adamw"
     schedule: str = "one_cycle"
     bn_momentum: float = 0.9
+    precision: str = "float32"
     kind: str = "cnn"
 
     def __post_init__(self) -> None:
@@ -207,6 +215,8 @@ class CNNSpace(_Hypermodel):
             "learning_rate": _float(hp, "learning_rate", *self.learning_rate, log=True),
             "optimizer": self.optimizer,
             "schedule": self.schedule,
+            "bn_momentum": self.bn_momentum,
+            "precision": self.precision,
         }
 
 
@@ -221,6 +231,15 @@ HAND_SET: dict[str, dict[str, Any]] = {
     "cnn": {"filters": 16, "convs": 2, "dense": 256, "conv_dropout": 0.25, "dropout": 0.5,
             "batch_norm": True, "learning_rate": 3e-3},
 }  # fmt: skip
+
+
+def space(kind: str, precision: str = "float32") -> Space | CNNSpace:
+    """The coarse search space of ``kind`` (:data:`SPACES`) with its trials computing in
+    ``precision`` (see :func:`labkit.classifiers.models.resolve_precision`): the space chapter
+    01 and a distributed search (:mod:`labkit.classifiers.distributed`) both search."""
+    if kind not in SPACES:
+        raise ValueError(f"unknown model {kind!r}: must be one of {', '.join(SPACES)}")
+    return replace(SPACES[kind], precision=models.resolve_precision(precision))
 
 
 def model_options(space: Space | CNNSpace, values: dict[str, Any]) -> dict[str, Any]:
@@ -329,6 +348,13 @@ def search(
     return tuner
 
 
+def oracle_seed(seed: int, name: str) -> int:
+    """The random search's seed for the search called ``name`` (e.g. "mnist-cnn-fine"): the
+    chapter's ``seed`` shifted by a hash of the name, so that searches on different datasets
+    sample different points (with one seed for all they sampled the same ones)."""
+    return int(seed) + zlib.crc32(name.encode()) % 100_000
+
+
 def make_tuner(
     space: Space | CNNSpace,
     data: Split,
@@ -350,7 +376,7 @@ def make_tuner(
             functools.partial(space.build, steps=steps),
             objective=kt.Objective("val_accuracy", direction="max"),
             max_trials=trials,
-            seed=seed,
+            seed=oracle_seed(seed, name),
             first=first,
             model_seed=seed,
             directory=str(directory),
