@@ -128,12 +128,16 @@ def test_sweep_covers_datasets_and_models_and_compares(tmp_path):
     )
     assert list(frame.columns[:2]) == ["dataset", "model"]
     assert len(frame) == 2 * 2 * 2 * 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "act-a-cnn.jsonl",
-        "act-a-mlp.jsonl",
-        "act-b-cnn.jsonl",
-        "act-b-mlp.jsonl",
-    ]
+    stores = ["a-cnn.jsonl", "a-mlp.jsonl", "b-cnn.jsonl", "b-mlp.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == stores  # one per dataset and model
+    lines = {name: len((tmp_path / name).read_text().splitlines()) for name in stores}
+    again = experiments.sweep(  # another experiment that runs the base model: read back
+        {"base": {}}, bases, splits, seeds=[0, 1], epochs=1, store_dir=tmp_path, name="other",
+        eager=True,
+    )  # fmt: skip
+    assert {name: len((tmp_path / name).read_text().splitlines()) for name in stores} == lines
+    relu = frame[frame["config"] == "relu"].reset_index(drop=True)
+    pd.testing.assert_series_equal(again["val_accuracy"], relu["val_accuracy"])
     wide = experiments.wide_table(frame, labels={"b": "Set B"})
     assert list(wide.index) == ["relu", "tanh"]
     assert list(wide.columns) == [("a", "mlp"), ("a", "cnn"), ("Set B", "mlp"), ("Set B", "cnn")]
@@ -184,3 +188,29 @@ def test_sweep_choices_may_depend_on_the_model(toy):
     assert list(frame["config"]) == ["own", "fixed", "own", "fixed"]
     mlp = frame[frame["model"] == "mlp"].set_index("config")["val_loss"]
     assert mlp["own"] != mlp["fixed"]  # the model's own rate was used, not the fixed one
+
+
+def test_runs_in_steps_state_their_budget_and_share_keys_for_the_same_model(toy, tmp_path):
+    data = fit_split(*toy, seed=0)
+    store = tmp_path / "exp.jsonl"
+    configs = {"base": SMALL, "relu (same model)": {**SMALL, "activation": "relu"}}
+    frame = experiments.run(configs, data, kind="mlp", seeds=[0, 1], steps=5, store=store,
+                            eager=True)  # fmt: skip
+    assert frame["steps"].eq(5).all() and frame["images"].eq(len(data.y_train)).all()
+    assert len(store.read_text().splitlines()) == 2  # the second label reused both runs
+    text = experiments.budget(frame.assign(model="mlp"))
+    assert "MLP: 5 steps at batch 128" in text and "2 seeds per configuration (0, 1)" in text
+
+
+def test_beside_flags_differences_beyond_the_spread():
+    frame = pd.DataFrame(
+        {
+            "dataset": ["d"] * 4, "model": ["mlp"] * 4, "config": ["a", "a", "b", "b"],
+            "seed": [0, 1, 0, 1], "val_accuracy": [0.90, 0.92, 0.50, 0.50], "seconds": 1.0,
+            "params": 10,
+        }
+    )  # fmt: skip
+    table = experiments.beside(frame, {("a", "d", "mlp"): 0.91, ("b", "d", "mlp"): 0.6})
+    assert not table.loc[("a", "d", "MLP"), "beyond spread"]
+    assert table.loc[("b", "d", "MLP"), "beyond spread"]
+    assert table.loc[("b", "d", "MLP"), "ours - report"] == pytest.approx(-0.1)

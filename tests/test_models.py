@@ -186,3 +186,47 @@ def test_initial_loss_splits_cross_entropy_and_penalty():
     l1 = models.mlp(regularizer="l1", strength=0.01)
     expected = sum(0.01 * float(np.abs(w.numpy()).sum()) for w in l1.weights if "kernel" in w.path)
     assert models.initial_loss(l1, x, y)["penalty"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_canonical_options_name_one_model_once():
+    assert models.canonical("mlp", {}) == models.canonical("mlp", {"activation": "relu"})
+    assert models.canonical("cnn", {}) != models.canonical("cnn", {"dropout": 0.3})
+    assert models.canonical("mlp", {})["precision"] == "float32"
+    with pytest.raises(ValueError, match="unknown mlp option"):
+        models.canonical("mlp", {"filters": 8})
+
+
+def test_mixed_precision_keeps_the_softmax_in_float32():
+    model = models.build("cnn", filters=(4, 8), dense=8, precision="mixed_bfloat16")
+    assert model.layers[0].dtype_policy.name == "mixed_bfloat16"
+    assert model.layers[-1].dtype_policy.name == "float32"
+    out = model(models.prepare(np.zeros((2, 28, 28), "uint8")))
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    assert models.build("mlp").layers[1].dtype_policy.name == "float32"  # global policy restored
+    with pytest.raises(ValueError, match="precision"):
+        models.build("mlp", precision="float16")
+
+
+def test_auto_precision_is_one_this_machine_runs():
+    assert models.resolve_precision("auto") in models.PRECISIONS
+    assert models.resolve_precision("float32") == "float32"
+    with pytest.raises(ValueError, match="precision"):
+        models.resolve_precision("bf16")
+
+
+def test_layers_text_reads_like_the_reports_table_3():
+    text = models.layers_text(models.build("cnn"))
+    assert text == (
+        "Conv2D(32, 3x3, relu) · Conv2D(64, 3x3, relu) · MaxPool 2x2 · Dropout(0.25) · "
+        "Flatten · Dense(128, relu) · Dropout(0.5) · Dense(10, softmax)"
+    )
+    bn = models.layers_text(models.build("mlp", depth=1, width=32, batch_norm=True,
+                                         augment="shift"))  # fmt: skip
+    assert bn == "Flatten · Dense(32) · BatchNorm · relu · Dropout(0.2) · Dense(10, softmax)"
+
+
+def test_the_reports_keras_rates_and_the_random_normal_reading():
+    assert models.REPORT_KERAS_RATES["adadelta"] == 1.0  # standalone Keras 2.3's default
+    init = models.INITIALIZERS["random_normal"]()
+    assert init.stddev == 0.05  # keras.initializers.RandomNormal()'s default
+    assert models.INITIALIZERS["standard_normal"]().stddev == 1.0

@@ -177,3 +177,19 @@ def _hp(values):
     hp = kt.HyperParameters()
     hp.values.update(values)
     return hp
+
+
+def test_searches_on_different_datasets_sample_different_points():
+    assert tuning.oracle_seed(0, "mnist-cnn-fine") != tuning.oracle_seed(
+        0, "fashion_mnist-cnn-fine"
+    )
+    assert tuning.oracle_seed(0, "mnist-mlp-coarse") == tuning.oracle_seed(0, "mnist-mlp-coarse")
+    assert tuning.oracle_seed(1, "x") == tuning.oracle_seed(0, "x") + 1
+
+
+def test_a_space_at_a_precision_carries_it_and_the_bn_momentum_to_the_model():
+    space = tuning.space("cnn", "float32")
+    options = tuning.model_options(space, tuning.HAND_SET["cnn"])
+    assert options["precision"] == "float32" and options["bn_momentum"] == space.bn_momentum
+    with pytest.raises(ValueError, match="unknown model"):
+        tuning.space("rnn")

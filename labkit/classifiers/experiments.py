@@ -54,7 +54,7 @@ COLUMNS = (
 )
 
 
-def vary(base: Mapping[str, Any], **choices: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
+def vary(base: Mapping[str, Any], /, **choices: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
     """Configurations that each change ``base`` by one labelled set of options.
 
     ``vary(base, relu={"activation": "relu"}, tanh={"activation": "tanh"})`` gives
@@ -138,6 +138,7 @@ def run(
                 "params": int(model.count_params()),
             }
             rows.append(row)
+            done[key] = row
             if store is not None:
                 _store.append_row(store, {**row, "key": key})
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
@@ -194,8 +195,10 @@ def sweep(
     trained by :func:`run` on ``splits[dataset]`` for ``epochs``, or ``steps`` (a number, or
     one per model kind such as ``{"mlp": 800, "cnn": 400}``). Returns :func:`run`'s rows with
     ``dataset`` and ``model`` columns in front. With ``store_dir``, each (dataset, kind) keeps
-    its runs in ``<store_dir>/<name>-<dataset>-<kind>.jsonl``, so an interrupted experiment
-    resumes.
+    its runs in ``<store_dir>/<dataset>-<kind>.jsonl``, shared by all experiments: an
+    interrupted experiment resumes, and a configuration that builds the same model as one
+    another experiment ran (the base model recurs in every experiment) is read back. ``name``
+    labels the experiment.
     """
     frames = []
     for (dataset, kind), base in bases.items():
@@ -205,7 +208,7 @@ def sweep(
         }
         if dataset not in splits:
             raise KeyError(f"no split for dataset {dataset!r}; splits hold {', '.join(splits)}")
-        store = None if store_dir is None else Path(store_dir) / f"{name}-{dataset}-{kind}.jsonl"
+        store = None if store_dir is None else Path(store_dir) / f"{dataset}-{kind}.jsonl"
         frame = run(
             vary(base, **changes),
             splits[dataset],

@@ -69,7 +69,7 @@ def fit(
             .repeat()
             .batch(batch_size)
         )
-        data = {"x": batches, "epochs": 1, "steps_per_epoch": steps}
+        data = {"x": batches, "epochs": 1, "steps_per_epoch": steps, "shuffle": False}
     history = model.fit(**data, validation_data=validation, verbose=0)
     return model, fitting.floats(history)
 
