@@ -28,7 +28,11 @@ def test_rows_carry_the_committed_full_numbers():
     row = by_what["MNIST CNN: test accuracy"]
     assert row.ours == f"{cnn['selected']['test_accuracy']:.4f}"
     assert row.reference == str(cnn["report"]["selected"]) and "0.9922" in row.anchors
-    assert row.runs == "seed 0, 1 run"
+    seeds = cnn["selected"].get("seeds")
+    if seeds and seeds["n"] > 1:  # the headline seed, then the spread over the final seeds
+        assert row.runs == f"seed 0; {seeds['n']} seeds: {seeds['mean']:.4f} ± {seeds['sd']:.4f}"
+    else:
+        assert row.runs == "seed 0, 1 run"
     clock = next(r for r in rows if r.chapter == "03_clock_reading")
     final = records["03_clock_reading"]["results"]["final"]
     assert clock.ours == f"{final['cse_minutes']:.1f}" and "real photos" in clock.reference

@@ -42,6 +42,9 @@ def _chapter_01(results: dict) -> None:
                 assert _is_fraction_of(r["test_accuracy"], 1_000), (dataset, kind, version)
             assert results[dataset][kind]["selected"]["options"]["optimizer"] == "adamw"
             assert results[dataset][kind]["chosen_rate"] > 0
+            seeds = results[dataset][kind]["selected"]["seeds"]
+            assert seeds["n"] == 1 and seeds["values"] == [r["test_accuracy"]]  # smoke: 1 seed
+            assert "Dense(10, softmax)" in results[dataset][kind]["architecture"]
     names = {
         "learning_rate",
         "initializers",
@@ -53,6 +56,13 @@ def _chapter_01(results: dict) -> None:
     assert set(results["experiments"]) == names
     assert all(results["experiments"][name] for name in names)
     assert len(results["experiments"]["regularization"]) == 2 * 6  # MLP and CNN, six settings
+    assert results["budgets"]["initializers"]["steps"] == {"mlp": 3, "cnn": 3}  # smoke's budget
+    tables = results["report_tables"]
+    assert len(tables["table1"]) == 4 * 2  # four activations x (MLP, CNN) on MNIST (smoke)
+    assert all(r["report"] > 0.8 for r in tables["table1"])
+    assert {r["report rank"] for r in tables["table2"]} == set(range(1, 7))
+    assert {r["source"] for r in tables["table3"]} == {"report", "ours"}
+    assert len(results["search_spread"]) == 4
     assert set(results["tuning"]) == {
         f"{d}/{k}" for d in ("mnist", "fashion_mnist") for k in ("mlp", "cnn")
     }

@@ -62,6 +62,16 @@ def _seeds(record: Mapping[str, Any], n: int = 1) -> str:
     return f"{n} seeds ({first}-{first + n - 1})"
 
 
+def _over_seeds(record: Mapping[str, Any], seeds: Mapping[str, Any] | None) -> str:
+    """The runs column of a headline read on one seed with more seeds beside it."""
+    if not seeds or int(seeds.get("n", 1)) < 2:
+        return _seeds(record)
+    return (
+        f"seed {int(record.get('seed', 0))}; {int(seeds['n'])} seeds: "
+        f"{seeds['mean']:.4f} ± {seeds['sd']:.4f}"
+    )
+
+
 def _task1(record: Mapping[str, Any]) -> list[Headline]:
     rows, res = [], record["results"]
     for name in NAMES:
@@ -77,7 +87,7 @@ def _task1(record: Mapping[str, Any]) -> list[Headline]:
                     f"{block.get('report', {}).get('selected', '')}",
                     TASK1_ANCHORS.get((name, kind), ""),
                     f"{block['target']:.3f}" if "target" in block else "",
-                    _seeds(record),
+                    _over_seeds(record, block["selected"].get("seeds")),
                     f"{_minutes(block['selected']['seconds'])} training",
                 )
             )
