@@ -56,7 +56,7 @@ def _chapter_01(results: dict) -> None:
     assert set(results["experiments"]) == names
     assert all(results["experiments"][name] for name in names)
     assert len(results["experiments"]["regularization"]) == 2 * 6  # MLP and CNN, six settings
-    assert results["budgets"]["initializers"]["steps"] == {"mlp": 3, "cnn": 3}  # smoke's budget
+    assert results["settings"]["steps"] == {"mlp": 3, "cnn": 3}  # smoke's budget per configuration
     tables = results["report_tables"]
     assert len(tables["table1"]) == 4 * 2  # four activations x (MLP, CNN) on MNIST (smoke)
     assert all(r["report"] > 0.8 for r in tables["table1"])

@@ -55,6 +55,32 @@ def test_the_readme_shows_the_committed_full_runs():
     text = (project_root() / "README.md").read_text()
     table = headlines.markdown(headlines.headlines(headlines.load("full")))
     assert readme.with_table(text, table) == text, "run `python -m labkit readme`"
+    generated = readme.with_details(text, headlines.load("full"))
+    assert generated == text, "run `python -m labkit readme`"
     for stem in readme.FIGURES:
         assert (project_root() / "docs" / f"{stem}.png").is_file(), stem
         assert f"docs/{stem}.png" in text, stem
+
+
+def test_task1_details_come_from_the_metrics():
+    from labkit.book import details
+
+    version = {"test_accuracy": 0.99, "epochs": 3, "seeds": {"n": 3, "mean": 0.989, "sd": 0.001}}
+    block = {"report": {"base": 0.98, "selected": 0.981}, "target": 0.995, "base": version,
+             "selected": {**version, "test_accuracy": 0.996},
+             "architecture": "Dense(10, softmax)"}  # fmt: skip
+    settings = {"steps": {"mlp": 800, "cnn": 400}, "seeds": 2, "size_steps": 400, "size_seeds": 2,
+                "size_datasets": ["mnist"], "tune_epochs": {"mlp": 2, "cnn": 1},
+                "coarse_trials": 6, "fine_trials": 3, "final_seeds": 3,
+                "precision": "float32"}  # fmt: skip
+    record = {"seconds": 600, "results": {"mnist": {"cnn": block}, "settings": settings,
+                                          "minutes": {"search": 5.0}}}  # fmt: skip
+    text = details.task1(record)
+    assert "| MNIST CNN |" in text and "0.9960 (0.9890 ± 0.0010, n = 3)" in text
+    assert "| met | yes |" in text and "MLP 800, CNN 400 steps, 2 seeds" in text
+    assert "search 5.0" in text and "the whole chapter 10.0 min" in text
+    marked = "a\n<!-- task1:start -->\nold\n<!-- task1:end -->\nb\n"
+    assert readme.with_details(marked, {"01_mlp_cnn_tuning": record}).startswith(
+        "a\n<!-- task1:start -->\n| test accuracy"
+    )
+    assert readme.with_details(marked, {}) == marked

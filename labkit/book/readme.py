@@ -5,7 +5,9 @@ One picture per chapter: the first PNG output of a chosen cell (named by a piece
 in :data:`FIGURES`) of ``reports/full/NN_*.ipynb``, shrunk to at most :data:`WIDTH` pixels wide
 into ``docs/NN_*.png``. The results table is :func:`labkit.book.headlines.markdown` of the same
 runs' metrics, written between the README's ``<!-- headlines:start -->`` and
-``<!-- headlines:end -->`` lines. Nothing is run; nothing is invented.
+``<!-- headlines:end -->`` lines, and the generated sections of *Results in detail*
+(:data:`BLOCKS`, e.g. :func:`labkit.book.details.task1`) between theirs. Nothing is run;
+nothing is invented.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 from .. import metrics, project_root
-from . import headlines
+from . import details, headlines
 
 #: Per chapter: a piece of the source of the cell whose first figure is the chapter's picture.
 FIGURES = {
@@ -30,6 +32,8 @@ FIGURES = {
 }
 WIDTH = 720
 START, END = "<!-- headlines:start -->", "<!-- headlines:end -->"
+#: Generated sections of *Results in detail*: markers -> (chapter stem, its writer).
+BLOCKS = {"task1": ("01_mlp_cnn_tuning", details.task1)}
 
 
 class ReadmeError(RuntimeError):
@@ -78,18 +82,31 @@ def write_figures(profile: str = "full", docs: Path | None = None) -> list[Path]
     return written
 
 
-def with_table(readme: str, table: str) -> str:
-    """``readme`` with the text between its headline markers replaced by ``table``."""
-    if readme.count(START) != 1 or readme.count(END) != 1:
-        raise ReadmeError(f"the README needs one {START} line and one {END} line")
-    head, rest = readme.split(START)
-    _, tail = rest.split(END)
-    return f"{head}{START}\n{table}{END}{tail}"
+def with_table(readme: str, table: str, start: str = START, end: str = END) -> str:
+    """``readme`` with the text between its ``start`` and ``end`` lines (default: the headline
+    markers) replaced by ``table``."""
+    if readme.count(start) != 1 or readme.count(end) != 1:
+        raise ReadmeError(f"the README needs one {start} line and one {end} line")
+    head, rest = readme.split(start)
+    _, tail = rest.split(end)
+    return f"{head}{start}\n{table}{end}{tail}"
+
+
+def with_details(readme: str, records: dict) -> str:
+    """``readme`` with each generated section of :data:`BLOCKS` rewritten from ``records``
+    (chapter stem -> metrics record); a chapter without metrics keeps its section."""
+    for name, (stem, write) in BLOCKS.items():
+        if stem in records:
+            readme = with_table(
+                readme, write(records[stem]), f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+            )
+    return readme
 
 
 def write_table(profile: str = "full", readme: Path | None = None) -> Path:
     """Rewrite the README's results table from ``profile``'s metrics."""
     readme = Path(readme or project_root() / "README.md")
-    table = headlines.markdown(headlines.headlines(headlines.load(profile)))
-    readme.write_text(with_table(readme.read_text(), table))
+    records = headlines.load(profile)
+    table = headlines.markdown(headlines.headlines(records))
+    readme.write_text(with_details(with_table(readme.read_text(), table), records))
     return readme
