@@ -69,6 +69,7 @@ def task1(record: Mapping[str, Any]) -> str:
             "trials and final models stored by an interrupted earlier run count where they ran): "
             + ", ".join(f"{part} {m:.1f}" for part, m in minutes.items())
             + f"; the whole chapter {record.get('seconds', 0) / 60:.1f} min"
-            + f" ({res.get('settings', {}).get('precision', 'float32')} arithmetic).\n"
+            + f" (precision setting {res.get('settings', {}).get('precision', 'float32')!r}:"
+            " bfloat16 where the CPU has it).\n"
         )
     return text
