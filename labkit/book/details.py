@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["task1"]
+from .headlines import KINDS, NAMES
 
-NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion"}
-KINDS = {"mlp": "MLP", "cnn": "CNN"}
+__all__ = ["task1"]
 
 
 def _spread(version: Mapping[str, Any]) -> str:
@@ -69,7 +68,7 @@ def task1(record: Mapping[str, Any]) -> str:
             "trials and final models stored by an interrupted earlier run count where they ran): "
             + ", ".join(f"{part} {m:.1f}" for part, m in minutes.items())
             + f"; the whole chapter {record.get('seconds', 0) / 60:.1f} min"
-            + f" (precision setting {res.get('settings', {}).get('precision', 'float32')!r}:"
+            + f" (precision setting {cfg.get('precision', 'float32')!r}:"
             " bfloat16 where the CPU has it).\n"
         )
     return text
