@@ -84,3 +84,27 @@ def test_task1_details_come_from_the_metrics():
         "a\n<!-- task1:start -->\n| test accuracy"
     )
     assert readme.with_details(marked, {}) == marked
+
+
+def test_task2_details_come_from_the_metrics():
+    from labkit.book import details
+
+    arm = {"mean": 0.99, "sd": 0.001, "n": 3}
+    restored = [{"seed": 0, "original": 0.99, "permuted": 0.97, "restored": 0.99}]
+    block = {"original": arm, "permuted": {**arm, "mean": 0.97}, "restored": restored,
+             "difference": {"mean": -0.02, "sd": 0.001, "n": 3},
+             "report_difference": -0.016}  # fmt: skip
+    quiet = {**block, "difference": {"mean": 0.0005, "sd": 0.001, "n": 3}}
+    quiet.pop("restored")
+    quiet["weight_change_neighbour_correlation"] = {"original": 0.58, "permuted": 0.0}
+    runs = [{"model": "cnn", "seconds": 90.0}, {"model": "cnn", "seconds": 110.0},
+            {"model": "mlp", "seconds": 40.0}]  # fmt: skip
+    record = {"seconds": 1200, "seed": 0, "results": {
+        "mnist": {"cnn": block, "mlp": quiet}, "runs": runs,
+        "settings": {"seeds": 3, "epochs": {"mlp": 4, "cnn": 3}, "subset": None}}}  # fmt: skip
+    text = details.task2(record)
+    assert "| MNIST CNN | 0.9900 ± 0.0010 | 0.9700 ± 0.0010 | **-0.0200 ± 0.0010** |" in text
+    assert "| +0.0005 ± 0.0010 |" in text  # inside two sd: not bold
+    assert "restored 0.9900" in text and "MNIST: original 0.58, permuted 0.00" in text
+    assert "CNN 100 s (2 runs)" in text and "the whole chapter 20.0 min" in text
+    assert "all training images" in text

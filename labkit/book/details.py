@@ -1,8 +1,11 @@
-"""The README's *Results in detail* for Task 1, from chapter 01's committed metrics: the test
-accuracies beside the reference report's Table 4 and the targets (the headline seed and the
-spread over the final seeds), the selected architectures, each experiment's budget and what each
-part of the run cost. :mod:`labkit.book.readme` writes it between the README's
-``<!-- task1:start -->`` and ``<!-- task1:end -->`` lines; every number comes from the metrics.
+"""The README's *Results in detail* for Tasks 1 and 2, from chapters 01's and 02's committed
+metrics. Task 1: the test accuracies beside the reference report's Table 4 and the targets (the
+headline seed and the spread over the final seeds), the selected architectures, each
+experiment's budget and what each part of the run cost. Task 2: the permutation table beside the
+report's Table 5 (mean ± sd over seeds, paired differences), the restored arm, the MLP's
+first-layer neighbour correlations and the run's cost. :mod:`labkit.book.readme` writes each
+between the README's ``<!-- taskN:start -->`` and ``<!-- taskN:end -->`` lines; every number
+comes from the metrics.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 from .headlines import KINDS, NAMES
 
-__all__ = ["task1"]
+__all__ = ["task1", "task2"]
 
 
 def _spread(version: Mapping[str, Any]) -> str:
@@ -70,5 +73,79 @@ def task1(record: Mapping[str, Any]) -> str:
             + f"; the whole chapter {record.get('seconds', 0) / 60:.1f} min"
             + f" (precision setting {cfg.get('precision', 'float32')!r}:"
             " bfloat16 where the CPU has it).\n"
+        )
+    return text
+
+
+def _mean_sd(cell: Mapping[str, Any], sign: bool = False) -> str:
+    fmt = "+.4f" if sign else ".4f"
+    return f"{cell['mean']:{fmt}} ± {cell['sd']:.4f}"
+
+
+def task2(record: Mapping[str, Any]) -> str:
+    """Chapter 02's details as Markdown: its settings, the table beside the report's Table 5
+    and what the restored arm, the MLP's first layer and the run's cost show."""
+    res = record["results"]
+    cfg = res.get("settings", {})
+    keys = [(n, k) for n in NAMES for k in KINDS if k in res.get(n, {})]
+    epochs = cfg.get("epochs", {})
+    subset = cfg.get("subset")
+    tested = cfg.get("test_subset")
+    text = (
+        f"Settings: {cfg.get('seeds', 1)} seeds per arm (seed {record.get('seed', 0)} and the "
+        f"next ones), one permutation drawn with seed {cfg.get('permutation_seed', 0)}; "
+        "chapter 01's selected models trained "
+        + ", ".join(f"{KINDS.get(k, k)} {n} epochs" for k, n in epochs.items())
+        + f" on {'all training images' if subset is None else f'{subset} training images'}, "
+        f"augmentation {cfg.get('augment', 'none')!r}, scored on "
+        f"{'all 10 000 test images' if tested is None else f'{tested} test images'}. "
+        "Test accuracy, mean ± sd over seeds; the difference is permuted minus original, "
+        "paired by seed (bold: more than two sd from zero).\n\n"
+        "| | original | permuted | difference | the report's difference (Table 5, one run) |\n"
+        "|---|---|---|---|---|\n"
+    )
+    for n, k in keys:
+        b = res[n][k]
+        diff = _mean_sd(b["difference"], sign=True)
+        if abs(b["difference"]["mean"]) > 2 * b["difference"]["sd"]:
+            diff = f"**{diff}**"
+        text += (
+            f"| {NAMES[n]} {KINDS[k]} | {_mean_sd(b['original'])} | {_mean_sd(b['permuted'])} "
+            f"| {diff} | {b['report_difference']:+.3f} |\n"
+        )
+    restored = [
+        f"{NAMES[n]} {KINDS[k]} seed {r['seed']}: original {r['original']:.4f}, "
+        f"permuted {r['permuted']:.4f}, restored {r['restored']:.4f}"
+        for n, k in keys
+        for r in res[n][k].get("restored", ())
+    ]
+    if restored:
+        text += (
+            "\nThe inverse permutation applied before training and testing (restored arm): "
+            + "; ".join(restored)
+            + ".\n"
+        )
+    corr = [
+        f"{NAMES[n]}: " + ", ".join(f"{arm} {v:.2f}" for arm, v in c.items())
+        for n, k in keys
+        if (c := res[n][k].get("weight_change_neighbour_correlation"))
+    ]
+    if corr:
+        text += (
+            "\nNeighbour correlation of what training changed in the MLP's first layer "
+            "(each weight against its image neighbours'): " + "; ".join(corr) + ".\n"
+        )
+    runs = res.get("runs", [])
+    if runs:
+        per = {}
+        for run in runs:
+            per.setdefault(run["model"], []).append(float(run["seconds"]))
+        each = ", ".join(
+            f"{KINDS.get(k, k)} {sum(v) / len(v):.0f} s ({len(v)} runs)" for k, v in per.items()
+        )
+        text += (
+            f"\nCost: {sum(sum(v) for v in per.values()) / 60:.1f} min of training, mean per "
+            f"run {each}; the whole chapter {record.get('seconds', 0) / 60:.1f} min (runs read "
+            "back from the store count their first training's seconds).\n"
         )
     return text

@@ -33,7 +33,10 @@ FIGURES = {
 WIDTH = 720
 START, END = "<!-- headlines:start -->", "<!-- headlines:end -->"
 #: Generated sections of *Results in detail*: markers -> (chapter stem, its writer).
-BLOCKS = {"task1": ("01_mlp_cnn_tuning", details.task1)}
+BLOCKS = {
+    "task1": ("01_mlp_cnn_tuning", details.task1),
+    "task2": ("02_pixel_permutation", details.task2),
+}
 
 
 class ReadmeError(RuntimeError):
