@@ -65,15 +65,23 @@ def task1(record: Mapping[str, Any]) -> str:
             f"models {cfg['final_seeds']} seeds each.\n"
         )
     minutes = res.get("minutes", {})
+    trained = res.get("trained_minutes", {})
     if minutes:
         text += (
-            "\nWhat the run cost (minutes of wall clock, one run of the chapter; experiment runs, "
-            "trials and final models stored by an interrupted earlier run count where they ran): "
+            "\nWhat the run cost, wall clock of the committed run in minutes: "
             + ", ".join(f"{part} {m:.1f}" for part, m in minutes.items())
             + f"; the whole chapter {record.get('seconds', 0) / 60:.1f} min"
-            + f" (precision setting {cfg.get('precision', 'float32')!r}:"
-            " bfloat16 where the CPU has it).\n"
         )
+        if trained:
+            text += (
+                ". Training summed over each part's runs, where a run read back from its store "
+                "counts the minutes it first took: "
+                + ", ".join(f"{part} {m:.1f}" for part, m in trained.items())
+                + f", {sum(trained.values()):.1f} in all"
+            )
+        precision = cfg.get("precision", "float32")
+        setting = cfg.get("precision_setting", precision)
+        text += f" (arithmetic {precision}, profile setting {setting!r}).\n"
     return text
 
 
