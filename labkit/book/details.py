@@ -134,7 +134,8 @@ def task2(record: Mapping[str, Any]) -> str:
             + ".\n"
         )
     corr = [
-        f"{NAMES[n]}: " + ", ".join(f"{arm} {v:.2f}" for arm, v in c.items())
+        f"{NAMES[n]}: "
+        + ", ".join(f"{arm} {abs(v) if round(v, 2) == 0 else v:.2f}" for arm, v in c.items())
         for n, k in keys
         if (c := res[n][k].get("weight_change_neighbour_correlation"))
     ]
