@@ -11,6 +11,9 @@ Budgets in steps are batches of 128 (400 steps = 51 200 images, one pass over 51
 * subset / steps / seeds: each configuration of the experiments (learning-rate rules,
   initialisers, optimizers, activations, regularisation), steps per model kind, run with seeds
   seed, seed+1, ...
+* sigmoid_datasets / sigmoid_steps: the check of the sigmoid CNN's reading in the activations
+  table, run again in float32 and for sigmoid_steps (full: the report's 10 epochs of 51 000
+  images at batch 128), seed only.
 * size_*: the CNN model-size grid (two levels of 500 filters cost 30x the base CNN per step, so
   the grid runs on the datasets in size_datasets only).
 * tune_*: the keras-tuner searches (epochs per trial for each model); coarse_trials /
@@ -37,6 +40,8 @@ PROFILES = {
         "subset": 400,
         "steps": {"mlp": 3, "cnn": 3},
         "seeds": 1,
+        "sigmoid_datasets": ("mnist",),
+        "sigmoid_steps": 6,
         "size_datasets": ("mnist",),
         "size_subset": 120,
         "size_steps": 1,
@@ -65,6 +70,8 @@ PROFILES = {
         "subset": 12_000,
         "steps": {"mlp": 150, "cnn": 100},
         "seeds": 1,
+        "sigmoid_datasets": ("mnist",),
+        "sigmoid_steps": 1_200,
         "size_datasets": ("mnist",),
         "size_subset": 12_000,
         "size_steps": 50,
@@ -93,6 +100,8 @@ PROFILES = {
         "subset": None,
         "steps": {"mlp": 800, "cnn": 400},
         "seeds": 2,
+        "sigmoid_datasets": ("mnist", "fashion_mnist"),
+        "sigmoid_steps": 3_990,
         "size_datasets": ("mnist",),
         "size_subset": None,
         "size_steps": 400,
