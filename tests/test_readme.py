@@ -80,7 +80,7 @@ def test_task1_details_come_from_the_metrics():
     assert "| met | yes |" in text and "MLP 800, CNN 400 steps, 2 seeds" in text
     assert "search 5.0" in text and "the whole chapter 10.0 min" in text
     record["results"]["trained_minutes"] = {"finals": 3.0, "experiment: sizes": 2.5}
-    assert "finals 3.0, experiment: sizes 2.5, 5.5 in all" in details.task1(record)
+    assert "finals 3.0, experiment: sizes 2.5 (arithmetic" in details.task1(record)
     marked = "a\n<!-- task1:start -->\nold\n<!-- task1:end -->\nb\n"
     assert readme.with_details(marked, {"01_mlp_cnn_tuning": record}).startswith(
         "a\n<!-- task1:start -->\n| test accuracy"

@@ -75,9 +75,9 @@ def task1(record: Mapping[str, Any]) -> str:
         if trained:
             text += (
                 ". Training summed over each part's runs, where a run read back from its store "
-                "counts the minutes it first took: "
+                "counts the minutes it first took (a run two parts share, such as the base model "
+                "of every experiment, counts in each; keras-tuner keeps no trial times): "
                 + ", ".join(f"{part} {m:.1f}" for part, m in trained.items())
-                + f", {sum(trained.values()):.1f} in all"
             )
         precision = cfg.get("precision", "float32")
         setting = cfg.get("precision_setting", precision)
