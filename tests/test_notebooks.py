@@ -52,11 +52,14 @@ def _chapter_01(results: dict) -> None:
         "activations",
         "regularization",
         "model_size",
+        "sigmoid_check",
     }
     assert set(results["experiments"]) == names
     assert all(results["experiments"][name] for name in names)
     assert len(results["experiments"]["regularization"]) == 2 * 6  # MLP and CNN, six settings
     assert results["settings"]["steps"] == {"mlp": 3, "cnn": 3}  # smoke's budget per configuration
+    assert results["settings"]["precision"] in ("float32", "mixed_bfloat16")  # resolved, not "auto"
+    assert set(results["trained_minutes"]) == {f"experiment: {n}" for n in names} | {"finals"}
     tables = results["report_tables"]
     assert len(tables["table1"]) == 4 * 2  # four activations x (MLP, CNN) on MNIST (smoke)
     assert all(r["report"] > 0.8 for r in tables["table1"])
