@@ -14,15 +14,20 @@ from labkit.clocks import labels as L
 ALL_TIMES = np.array([[t // 60, t % 60] for t in range(720)])
 
 
-def _aux(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+def _aux(n: int, seed: int = 0, mirrors: bool = True) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return {"rotation": rng.uniform(0, 360, n), "mirror": rng.random(n) < 0.5}
+    return {"rotation": rng.uniform(0, 360, n), "mirror": (rng.random(n) < 0.5) & mirrors}
+
+
+def _mirrors(name: str) -> bool:
+    """Whether ``name`` reads mirror images (``image_angles`` refuses them)."""
+    return name != "image_angles"
 
 
 @pytest.mark.parametrize("name", list(L.REPRESENTATIONS))
 def test_encode_then_decode_gives_every_time_back(name):
     rep = L.get(name)
-    targets = rep.encode(ALL_TIMES, _aux(720))
+    targets = rep.encode(ALL_TIMES, _aux(720, mirrors=_mirrors(name)))
     assert set(targets) == {h.name for h in rep.heads}
     for head in rep.heads:
         assert targets[head.name].shape == (720, head.units)
@@ -40,7 +45,7 @@ def test_decoding_is_robust_to_small_errors_at_the_wrap_around(name):
     """Outputs a fraction of a minute off, either way, still give 11:59, 0:00 and 0:01."""
     rep = L.get(name)
     times = np.array([[11, 59], [0, 0], [0, 1], [11, 0], [1, 0]])
-    aux = _aux(len(times), seed=1)
+    aux = _aux(len(times), seed=1, mirrors=_mirrors(name))
     for shift in (-0.4, 0.4):  # minutes
         shifted = L.get(name).encode(times, aux)
         for head in rep.heads:
@@ -51,7 +56,7 @@ def test_decoding_is_robust_to_small_errors_at_the_wrap_around(name):
                 if head.name == "hour" and name == "sincos":
                     per_turn = 12 * 60  # an hour angle of whole hours: 0.4 minutes is tiny
                 turns = L.read_angle(shifted[head.name]) + shift / per_turn
-                if name == "image_angles":  # a mirrored clock's hands turn the other way
+                if name.startswith("image_angles"):  # a mirrored clock's hands turn back
                     turns = (
                         L.read_angle(shifted[head.name])
                         + np.where(aux["mirror"], -1, 1) * shift / per_turn
@@ -98,7 +103,7 @@ def test_circular_smoothing_spreads_over_neighbours_across_the_wrap():
 
 
 def test_image_angles_targets_follow_rotation_and_mirror():
-    rep = L.get("image_angles")
+    rep = L.get("image_angles_mirror")
     t = rep.encode(np.array([[3, 0], [3, 0]]), {"rotation": np.array([90.0, 90.0]),
                                                 "mirror": np.array([False, True])})  # fmt: skip
     # 12 mark at 90 degrees clockwise (3 o'clock in the image) for both
@@ -108,14 +113,24 @@ def test_image_angles_targets_follow_rotation_and_mirror():
     # hour hand at 3 on the dial: a quarter turn clockwise, or anticlockwise when mirrored
     np.testing.assert_allclose(L.read_angle(t["hour_hand"]), [0.5, 0.0], atol=1e-6)
     assert t["mirror"][:, 0].tolist() == [0.0, 1.0]
+    plain = L.get("image_angles")
+    assert [h.name for h in plain.heads] == ["mark", "hour_hand", "minute_hand"]
+    one = plain.encode(np.array([[3, 0]]), {"rotation": np.array([90.0]), "mirror": [False]})
+    np.testing.assert_allclose(one["hour_hand"], t["hour_hand"][:1], atol=1e-6)
+    with pytest.raises(ValueError, match="image_angles_mirror"):
+        plain.encode(np.array([[3, 0]]), {"rotation": np.array([9.0]), "mirror": [True]})
 
 
 def test_aux_labels_replay_the_generator():
-    index = np.array([5, 0, 17])
-    aux = L.aux_labels(3, index, "leiden")
+    index = np.array([5, 0, 17, 2, 9, 11])
+    aux = L.aux_labels(3, index, "mirrored")
     for j, i in enumerate(index):
-        view = clocks.spec(3, int(i), "leiden").view
+        view = clocks.spec(3, int(i), "mirrored").view
         assert aux["rotation"][j] == view.rotation and aux["mirror"][j] == view.mirror
+    assert aux["mirror"].any()
+    leiden = L.aux_labels(3, index, "leiden")  # the same clocks, never mirrored
+    np.testing.assert_array_equal(leiden["rotation"], aux["rotation"])
+    assert not leiden["mirror"].any()
     easy = L.aux_labels(3, index, "easy")
     assert not easy["rotation"].any() and not easy["mirror"].any()
 

@@ -37,7 +37,11 @@ def test_circular_loss_is_the_angle_between_directions_in_half_turns():
 
 def test_the_report_final_model_has_figure_5s_size():
     model = M.build("report_final", L.get("two_head"), size=150)
-    assert 550_000 < model.count_params() < 650_000  # "about 600 000" in the report
+    assert model.count_params() == 624_392  # Figure 5's total
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("Conv2D") == 4 and kinds.count("Dropout") == 8  # as the figure lists
+    assert [layer.kernel_size for layer in model.layers if isinstance(layer, keras.layers.Conv2D)
+            ] == [(4, 4), (4, 4), (3, 3), (3, 3)]  # fmt: skip
     assert model.get_layer("hour_dense").units == 64
     assert model.get_layer("minute_dense").units == 256
     assert model.get_layer("hour").units == 12 and model.get_layer("minute").units == 60
@@ -49,6 +53,17 @@ def test_every_body_gives_every_head(body):
     model = M.build(body, rep, size=64 if body != "report_final" else 96)
     out = model(np.zeros((2, *model.input_shape[1:]), "float32"))
     assert {k: tuple(v.shape) for k, v in out.items()} == {h.name: (2, h.units) for h in rep.heads}
+
+
+def test_the_report_final_model_needs_80_pixels():
+    with pytest.raises(ValueError, match="at least 80 pixels"):
+        M.build("report_final", L.get("two_head"), size=64)
+
+
+def test_the_augmentation_flips_only_when_asked():
+    names = [type(layer).__name__ for layer in M.augmentation(0).layers]
+    assert "RandomFlip" not in names and "RandomRotation" in names
+    assert "RandomFlip" in [type(layer).__name__ for layer in M.augmentation(0, flip=True).layers]
 
 
 def test_bad_choices_are_named():
@@ -83,6 +98,14 @@ def tiny(tmp_path_factory):
     data = clocks.generate(60, difficulty="leiden", size=48, seed=0, folder=folder)
     parts = clocks.split(data, seed=0, val=0.2, test=0.2)
     return T.inputs(parts, seed=0, difficulty="leiden")
+
+
+@pytest.fixture(scope="module")
+def tiny_mirrored(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clocks")
+    data = clocks.generate(60, difficulty="mirrored", size=48, seed=0, folder=folder)
+    parts = clocks.split(data, seed=0, val=0.2, test=0.2)
+    return T.inputs(parts, seed=0, difficulty="mirrored")
 
 
 def test_inputs_carry_the_generators_aux_labels(tiny):
@@ -187,11 +210,11 @@ def test_a_subset_trains_on_the_first_clocks_only(tiny, monkeypatch):
         T.train("sub", "two_head", tiny, subset=0)
 
 
-def test_head_errors_score_each_head_alone(tiny):
-    rep = L.get("image_angles")
+def test_head_errors_score_each_head_alone(tiny_mirrored):
+    rep = L.get("image_angles_mirror")
     model = M.build("reader", rep, size=32, filters=(8,), stem=8, dense=8)
-    targets = tiny.targets(rep, "test")
-    x = tiny.x("test", 32)
+    targets = tiny_mirrored.targets(rep, "test")
+    x = tiny_mirrored.x("test", 32)
 
     perfect = T.head_errors(rep, targets, targets)  # outputs that are the targets
     assert perfect == {"mark (degrees)": pytest.approx(0, abs=1e-3),
@@ -207,13 +230,13 @@ def test_head_errors_score_each_head_alone(tiny):
     assert worst["mirror (accuracy)"] == 0.0
 
 
-def test_oracle_errors_name_the_head_that_fails(tiny):
+def test_oracle_errors_name_the_head_that_fails(tiny_mirrored):
     """A reader that is right but for a wrong mirror flag: its error vanishes with the true
     flag and stays with any other head's truth."""
-    rep = L.get("image_angles")
-    targets = tiny.targets(rep, "test")
+    rep = L.get("image_angles_mirror")
+    targets = tiny_mirrored.targets(rep, "test")
     wrong = {**targets, "mirror": 1.0 - targets["mirror"]}
-    true = tiny.labels("test")
+    true = tiny_mirrored.labels("test")
 
     errors = T.oracle_errors(rep, wrong, targets, true, extra=[("mark", "mirror")])
     assert set(errors) == {"as read", "true mark", "true hour_hand", "true minute_hand",
@@ -236,12 +259,21 @@ def test_the_cosine_schedule_warms_up_then_decays_and_bad_names_are_refused(tiny
         T.train("bad", "two_head", tiny, schedule="step")
 
 
-def test_a_symmetric_run_trains_on_moved_targets_and_reads_in_eight_views(tiny):
+@pytest.mark.parametrize(("name", "mirrored"), [("image_angles", False),
+                                                ("image_angles_mirror", True)])  # fmt: skip
+def test_a_symmetric_run_trains_on_moved_targets_and_reads_in_four_or_eight_views(
+    name, mirrored, tiny, tiny_mirrored
+):
+    """Quarter turns for a set without mirror images; turns and flips for one with them."""
+    data = tiny_mirrored if mirrored else tiny
     kw = dict(size=32, epochs=1, batch_size=8, schedule="cosine", symmetry=True,
               body_options={"filters": (8,), "stem": 8, "dense": 8}, keep_model=True)  # fmt: skip
-    run = T.train("sym", "image_angles", tiny, **kw)
+    run = T.train("sym", name, data, **kw)
     assert run.settings["symmetry"] and run.settings["schedule"] == "cosine"
     assert np.isfinite(run.history["loss"]).all() and 0 <= run.cse <= 360
-    x = tiny.x("test", 32)
-    rep = L.get("image_angles")
-    np.testing.assert_array_equal(run.pred, T.predict(run.model, rep, x, averaged=True))
+    x = data.x("test", 32)
+    rep = L.get(name)
+    views = T.predict(run.model, rep, x, averaged=True, flips=mirrored)
+    np.testing.assert_array_equal(run.pred, views)
+    other = T.predict(run.model, rep, x, averaged=True, flips=not mirrored)
+    assert not np.array_equal(run.pred, other)  # the check can fail

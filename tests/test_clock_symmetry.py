@@ -24,7 +24,7 @@ def _aux(rotation, mirror):
 def test_a_symmetry_moves_image_angle_targets_as_the_generator_would(turns, flip, mirror):
     """Targets of a clock seen with rotation r, then flipped and turned, equal the targets of
     the clock drawn with rotation (-r if flipped else r) + 90 x turns and the mirror toggled."""
-    rep = L.get("image_angles")
+    rep = L.get("image_angles_mirror")
     r = 37.0
     moved = S.transform_outputs(rep, rep.encode(TIMES, _aux(r, mirror)), turns, flip)
     expected = rep.encode(TIMES, _aux((-r if flip else r) + 90 * turns, mirror != flip))
@@ -51,15 +51,20 @@ def test_turned_and_flipped_pixels_are_the_generator_s_own_view(turns, flip):
     assert np.abs(moved.astype(int) - other).mean() > 5 * diff + 3  # the check can fail
 
 
-@pytest.mark.parametrize("name", ["image_angles", "hand_angles"])
-def test_random_symmetries_move_each_image_with_its_own_targets(name):
+@pytest.mark.parametrize(
+    ("name", "flips"),
+    [("image_angles_mirror", True), ("image_angles", False), ("hand_angles", True)],
+)
+def test_random_symmetries_move_each_image_with_its_own_targets(name, flips):
+    """Each image is one of the eight symmetries (four quarter turns without ``flips``), its
+    targets moved with it."""
     rep = L.get(name)
     rng = np.random.default_rng(0)
     x = rng.random((40, 8, 8, 1)).astype("float32")
     labels = np.stack([rng.integers(0, 12, 40), rng.integers(0, 60, 40)], 1)
-    aux = {"rotation": rng.uniform(0, 360, 40), "mirror": rng.random(40) < 0.5}
+    aux = {"rotation": rng.uniform(0, 360, 40), "mirror": (rng.random(40) < 0.5) & flips}
     targets = rep.encode(labels, aux)
-    x_aug, y_aug = S.random_symmetries(x, targets, rep, np.array([1, 2]))
+    x_aug, y_aug = S.random_symmetries(x, targets, rep, np.array([1, 2]), flips=flips)
     x_aug, y_aug = np.asarray(x_aug), {k: np.asarray(v) for k, v in y_aug.items()}
     seen = set()
     for i in range(40):
@@ -73,13 +78,17 @@ def test_random_symmetries_move_each_image_with_its_own_targets(name):
                 break
         else:
             raise AssertionError(f"image {i} is not a symmetry of the original")
-    assert len(seen) >= 5  # 40 draws from eight symmetries
+    assert len(seen) >= 5 if flips else seen == {0, 1, 2, 3}  # 40 draws from eight (four)
     hours, minutes = rep.decode(y_aug)
     np.testing.assert_array_equal(np.stack([hours, minutes], 1), labels)
 
 
-@pytest.mark.parametrize("name", ["image_angles", "hand_angles", "two_head"])
-def test_averaging_over_symmetries_reads_a_consistent_model_right(name):
+@pytest.mark.parametrize(
+    ("name", "flips"),
+    [("image_angles_mirror", True), ("image_angles", False), ("hand_angles", True),
+     ("two_head", True)],
+)  # fmt: skip
+def test_averaging_over_symmetries_reads_a_consistent_model_right(name, flips):
     """An oracle that answers each transformed image with its exact targets (here: recovered
     from a stamp in the pixels) is read right after averaging; a model blind to the symmetry
     for image angles would not be (the test can fail)."""
@@ -87,7 +96,7 @@ def test_averaging_over_symmetries_reads_a_consistent_model_right(name):
     rng = np.random.default_rng(3)
     n = 30
     labels = np.stack([rng.integers(0, 12, n), rng.integers(0, 60, n)], 1)
-    aux = {"rotation": rng.uniform(0, 360, n), "mirror": rng.random(n) < 0.5}
+    aux = {"rotation": rng.uniform(0, 360, n), "mirror": (rng.random(n) < 0.5) & flips}
     targets = rep.encode(labels, aux)
     x = np.zeros((n, 4, 4, 1), "float32")
     x[:, 0, 0, 0] = 1.0  # a corner stamp: where it lands tells the symmetry applied
@@ -101,10 +110,10 @@ def test_averaging_over_symmetries_reads_a_consistent_model_right(name):
         turns, flip = stamps[images[0, :, :, 0].tobytes()]
         return S.transform_outputs(rep, targets, turns, flip)
 
-    out = S.predict_averaged(oracle, rep, x)
+    out = S.predict_averaged(oracle, rep, x, flips=flips)
     hours, minutes = rep.decode(out)
     np.testing.assert_array_equal(np.stack([hours, minutes], 1), labels)
     if rep.needs_aux:  # outputs not moved back would be averaged into nonsense
-        blind = S.predict_averaged(lambda images: targets, rep, x)
+        blind = S.predict_averaged(lambda images: targets, rep, x, flips=flips)
         bad = rep.decode(blind)
         assert not np.array_equal(np.stack(bad, 1), labels)

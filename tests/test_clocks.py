@@ -3,6 +3,8 @@ the course-file loader and the split."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -87,7 +89,37 @@ def test_each_difficulty_keeps_the_nuisances_of_the_easier_ones():
         assert previous < now or d == "easy"
         previous = now
     assert clocks.nuisances_at("easy") == frozenset()
-    assert clocks.nuisances_at("leiden") == frozenset(clocks.NUISANCES)
+    assert clocks.nuisances_at("mirrored") == frozenset(clocks.NUISANCES)
+    # leiden: every nuisance of the course's photos, which have no mirror images
+    assert clocks.nuisances_at("leiden") == frozenset(clocks.NUISANCES) - {"mirror"}
+
+
+def test_the_mirrored_rung_draws_the_leiden_clocks_half_of_them_flipped():
+    for i in range(40):
+        leiden, mirrored = clocks.spec(4, i, "leiden"), clocks.spec(4, i, "mirrored")
+        assert (leiden.hour, leiden.minute, leiden.design) == (
+            mirrored.hour, mirrored.minute, mirrored.design)  # fmt: skip
+        assert leiden.view == replace(mirrored.view, mirror=False)
+
+
+@pytest.mark.parametrize("difficulty", ["rotated", "leiden", "mirrored"])
+def test_every_clock_that_can_be_turned_shows_a_bold_12(difficulty):
+    """Like a real clock: numerals (at least the quarters), the 12 larger and bolder."""
+    for i in range(200):
+        d = clocks.spec(1, i, difficulty).design
+        assert d.numerals in ("quarters", "all")
+        assert d.twelve_scale >= 1.15 and d.twelve_weight >= max(0.02, d.numeral_weight)
+
+
+def test_a_bold_12_is_drawn_darker_and_larger_than_a_plain_one():
+    plain = clocks.Design(numerals="quarters", flag=False, seconds_hand=False)
+    bold = replace(plain, twelve_scale=1.3, twelve_weight=0.03)
+    a = clocks.draw_clock(6, 30, design=plain, view=clocks.View(), size=150)
+    b = clocks.draw_clock(6, 30, design=bold, view=clocks.View(), size=150)
+    top = (slice(20, 60), slice(55, 95))  # around the 12; the hands point down at 6:30
+    assert (b[top] < 100).sum() > 1.8 * (a[top] < 100).sum()
+    bottom = (slice(90, 130), slice(55, 95))
+    assert np.array_equal(a[bottom], b[bottom])
 
 
 def test_bad_difficulty_and_nuisance_names_say_what_is_allowed():
@@ -177,15 +209,15 @@ def test_numerals_or_the_flag_tell_a_mirror_apart(design):
 
 @pytest.mark.parametrize("difficulty", clocks.DIFFICULTIES)
 def test_every_clock_that_can_be_rotated_or_mirrored_carries_a_chiral_cue(difficulty):
+    """And only the ``mirrored`` rung has mirror images (about half)."""
     on = clocks.nuisances_at(difficulty)
     specs = [clocks.spec(7, i, difficulty) for i in range(300)]
     if on & {"rotation", "mirror"}:
         assert all(s.design.chiral for s in specs)
     else:  # upright clocks may go without: the family includes bare faces
         assert not all(s.design.chiral for s in specs)
-    if "mirror" in on:
-        share = np.mean([s.view.mirror for s in specs])
-        assert 0.4 < share < 0.6
+    share = np.mean([s.view.mirror for s in specs])
+    assert 0.4 < share < 0.6 if difficulty == "mirrored" else share == 0
 
 
 # --- determinism, generation and cache -------------------------------------------------------

@@ -33,26 +33,28 @@ __all__ = [
 NUISANCES: tuple[str, ...] = (
     "scale_offset",
     "rotation",
-    "mirror",
     "tilt",
     "texture",
     "lighting",
     "glare",
     "blur",
     "noise",
+    "mirror",
 )
 
-#: The difficulty ladder: what each step adds to the one before it.
+#: The difficulty ladder: what each step adds to the one before it. ``leiden`` has every
+#: nuisance the course's photos have (any rotation, tilt, a textured surface, light, glare,
+#: blur, noise); ``mirrored`` adds mirror images, which those photos do not have.
 LADDER: dict[str, tuple[str, ...]] = {
     "easy": (),
     "shifted": ("scale_offset",),
     "rotated": ("rotation",),
-    "mirrored": ("mirror",),
     "tilted": ("tilt",),
     "textured": ("texture", "lighting"),
     "leiden": ("glare", "blur", "noise"),
+    "mirrored": ("mirror",),
 }
-#: The difficulty steps, easiest first; ``leiden`` has every nuisance, like the course photos.
+#: The difficulty steps, easiest first.
 DIFFICULTIES: tuple[str, ...] = tuple(LADDER)
 
 #: Share of mirrored clocks when the mirror nuisance is on.
@@ -94,8 +96,10 @@ def _check_nuisances(nuisances: Iterable[str]) -> frozenset[str]:
 class Design:
     """One clock's look. Lengths are fractions of the clock's radius; tones are 0 (black) to 1.
 
-    ``numerals`` is ``"none"``, ``"quarters"`` (12, 3, 6, 9) or ``"all"``; ``flag`` puts an
-    asymmetric flag at 12. Either is a chiral cue (:attr:`chiral`).
+    ``numerals`` is ``"none"``, ``"quarters"`` (12, 3, 6, 9) or ``"all"``, drawn with a stroke
+    of ``numeral_weight`` (0: the font's own); the 12 is ``twelve_scale`` times their size with a
+    stroke of ``twelve_weight`` (a bold 12, as real clocks have). ``flag`` puts an asymmetric
+    flag at 12. Numerals or the flag are a chiral cue (:attr:`chiral`).
     """
 
     face: float = 0.92
@@ -107,6 +111,9 @@ class Design:
     numerals: str = "all"
     numeral_size: float = 0.17
     numeral_radius: float = 0.68
+    numeral_weight: float = 0.0
+    twelve_scale: float = 1.0
+    twelve_weight: float = 0.0
     flag: bool = False
     hour_hand: tuple[float, float] = (0.5, 0.065)  # length, width
     minute_hand: tuple[float, float] = (0.8, 0.04)
@@ -122,12 +129,21 @@ class Design:
 
 
 def sample_design(rng: np.random.Generator, chiral: bool = True) -> Design:
-    """A random design from the family; with ``chiral`` it always carries a chiral cue."""
+    """A random design from the family. With ``chiral`` (a clock that may be turned) it always
+    shows numerals, at least 12, 3, 6 and 9, with a bold 12 larger than the others (the cue to
+    which way is up and, in a mirror, which way round the dial runs), and sometimes the flag;
+    without, a face may be bare."""
     dark_face = rng.random() < 0.2
     face = rng.uniform(0.1, 0.25) if dark_face else rng.uniform(0.78, 0.97)
     ink = rng.uniform(0.85, 0.97) if dark_face else rng.uniform(0.02, 0.2)
-    numerals = str(rng.choice(["none", "quarters", "all"], p=[0.3, 0.2, 0.5]))
-    flag = bool(rng.random() < 0.5) or (chiral and numerals == "none")
+    if chiral:
+        numerals = str(rng.choice(["quarters", "all"], p=[0.3, 0.7]))
+        flag = bool(rng.random() < 0.3)
+        twelve = {"twelve_scale": rng.uniform(1.15, 1.4), "twelve_weight": rng.uniform(0.02, 0.03)}
+    else:
+        numerals = str(rng.choice(["none", "quarters", "all"], p=[0.3, 0.2, 0.5]))
+        flag = bool(rng.random() < 0.5)
+        twelve = {}
     hour_len = rng.uniform(0.45, 0.56)
     return Design(
         face=face,
@@ -137,8 +153,9 @@ def sample_design(rng: np.random.Generator, chiral: bool = True) -> Design:
         minute_tick=(rng.uniform(0.04, 0.07), rng.uniform(0.006, 0.012)),
         hour_tick=(rng.uniform(0.1, 0.16), rng.uniform(0.022, 0.04)),
         numerals=numerals,
-        numeral_size=rng.uniform(0.14, 0.2),
+        numeral_size=rng.uniform(0.16, 0.22),
         numeral_radius=rng.uniform(0.66, 0.72),
+        numeral_weight=rng.uniform(0.005, 0.018),
         flag=flag,
         hour_hand=(hour_len, rng.uniform(0.05, 0.08)),
         minute_hand=(rng.uniform(hour_len + 0.2, 0.88), rng.uniform(0.03, 0.045)),
@@ -146,6 +163,7 @@ def sample_design(rng: np.random.Generator, chiral: bool = True) -> Design:
         tapered=bool(rng.random() < 0.5),
         seconds_hand=bool(rng.random() < 0.5),
         seconds_tone=rng.uniform(0.35, 0.55),
+        **twelve,
     )
 
 
@@ -178,14 +196,12 @@ def sample_view(rng: np.random.Generator, nuisances: Iterable[str]) -> View:
         "pattern_seed": int(rng.integers(2**31)),
     }
     if "scale_offset" in on:
-        scale = rng.uniform(0.6, 0.95)
+        scale = rng.uniform(0.72, 0.97)  # the course's clock fills most of its frame
         room = 1.0 - scale
         v["scale"] = scale
         v["offset"] = (rng.uniform(-room, room), rng.uniform(-room, room))
     if "rotation" in on:
         v["rotation"] = rng.uniform(0, 360)
-    if "mirror" in on:
-        v["mirror"] = bool(rng.random() < MIRROR_SHARE)
     if "tilt" in on:
         v["tilt"] = rng.uniform(0, 40)
         v["tilt_axis"] = rng.uniform(0, 180)
@@ -200,6 +216,8 @@ def sample_view(rng: np.random.Generator, nuisances: Iterable[str]) -> View:
         v["blur"] = rng.uniform(0.3, 1.4)
     if "noise" in on:
         v["noise"] = rng.uniform(0.01, 0.05)
+    if "mirror" in on:  # drawn last: a mirrored rung's clocks are its leiden clocks, flipped or not
+        v["mirror"] = bool(rng.random() < MIRROR_SHARE)
     return View(**v)
 
 

@@ -83,11 +83,15 @@ def _draw_face(design: Design, hour: int, minute: int, second: float, canvas: in
         x0 = c + d.hour_tick[1] * R / 2
         g.polygon([(x0, top), (x0 + 0.12 * R, top + h / 2), (x0, top + h)], fill=ink)
     if d.numerals != "none":
-        font = _font(max(6, int(d.numeral_size * R)))
         hours = range(1, 13) if d.numerals == "all" else (3, 6, 9, 12)
         for n in hours:
-            x, y = _polar(c, c, d.numeral_radius * R, 30 * n)
-            g.text((x, y), str(n), font=font, fill=ink, anchor="mm")
+            size, weight = d.numeral_size, d.numeral_weight
+            if n == 12:
+                size, weight = size * d.twelve_scale, max(weight, d.twelve_weight)
+            radius = d.numeral_radius * R - (size - d.numeral_size) * R / 2  # stays on the face
+            x, y = _polar(c, c, radius, 30 * n)
+            g.text((x, y), str(n), font=_font(max(6, int(size * R))), fill=ink, anchor="mm",
+                   stroke_width=int(round(weight * R)), stroke_fill=ink)  # fmt: skip
     hour_deg = 30 * (hour % 12) + 0.5 * minute
     for deg, (length, width) in ((hour_deg, d.hour_hand), (6 * minute, d.minute_hand)):
         tip = width * R * (0.25 if d.tapered else 1.0)

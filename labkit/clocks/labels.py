@@ -12,7 +12,7 @@ Angles are measured clockwise from 12 in radians, as the hands turn; an angle ou
 as they are on the dial.
 
 ``aux`` carries what the generator knows beyond the time (:func:`aux_labels`): the clock's
-rotation in the image and whether it is mirrored. Only ``image_angles`` uses it.
+rotation in the image and whether it is mirrored. Only the image-angle representations use it.
 """
 
 from __future__ import annotations
@@ -277,28 +277,38 @@ def _hand_angles(loss: str) -> tuple:
     return heads, encode, decode
 
 
-def _image_angles(loss: str) -> tuple:
+def _image_angles(loss: str, mirror: bool) -> tuple:
     heads = (
         Head("mark", 2, "angle", loss),
         Head("hour_hand", 2, "angle", loss),
         Head("minute_hand", 2, "angle", loss),
-        Head("mirror", 1, "sigmoid", "binary_crossentropy", 0.5),
     )
+    if mirror:
+        heads += (Head("mirror", 1, "sigmoid", "binary_crossentropy", 0.5),)
 
     def encode(labels: np.ndarray, aux: Mapping[str, np.ndarray] | None) -> Targets:
         assert aux is not None
         rot = np.asarray(aux["rotation"], dtype=float) / 360
-        sign = np.where(np.asarray(aux["mirror"], dtype=bool), -1.0, 1.0)
+        mirrored = np.asarray(aux["mirror"], dtype=bool)
+        if not mirror and mirrored.any():
+            raise ValueError(
+                "'image_angles' reads unmirrored clocks; for a set with mirror images use "
+                "'image_angles_mirror', which also predicts the mirror flag"
+            )
+        sign = np.where(mirrored, -1.0, 1.0)
         dial_hour = _minutes_of(labels) / DIAL_MINUTES
-        return {
+        out = {
             "mark": angle_targets(rot),
             "hour_hand": angle_targets(rot + sign * dial_hour),
             "minute_hand": angle_targets(rot + sign * labels[:, 1] / 60),
-            "mirror": (sign < 0).astype(float)[:, None],
         }
+        if mirror:
+            out["mirror"] = mirrored.astype(float)[:, None]
+        return out
 
     def decode(out: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        sign = np.where(out["mirror"][:, 0] > 0.5, -1.0, 1.0)
+        n = len(out["mark"])
+        sign = np.where(out["mirror"][:, 0] > 0.5, -1.0, 1.0) if mirror else np.ones(n)
         mark = read_angle(out["mark"])
         minute_turns = np.mod(sign * (read_angle(out["minute_hand"]) - mark), 1.0)
         hour_turns = np.mod(sign * (read_angle(out["hour_hand"]) - mark), 1.0)
@@ -353,8 +363,15 @@ REPRESENTATIONS: dict[str, Representation] = {
         ),
         _make(
             "image_angles",
+            "image angles of the 12 mark and both hands",
+            _image_angles("mse", mirror=False),
+            needs_aux=True,
+            notes="time = hand - mark; uses the generator's rotation label",
+        ),
+        _make(
+            "image_angles_mirror",
             "image angles of the 12 mark and both hands, and a mirror flag",
-            _image_angles("mse"),
+            _image_angles("mse", mirror=True),
             needs_aux=True,
             notes="time = sign x (hand - mark); uses the generator's rotation and mirror labels",
         ),

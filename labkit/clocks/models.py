@@ -4,10 +4,10 @@ Three bodies, each ending in the heads of a :class:`~labkit.clocks.labels.Repres
 
 * :func:`report_base`: the reference report's base model, after the Keras CIFAR-10 example
   (two blocks of two 3x3 convolutions, pooling and dropout; dense 512);
-* :func:`report_final`: the report's final model as its Figure 5 lists it (a 4x4 stride-2
-  convolution, then 64, 128, 256 filters each with pooling and dropout, dense 128, an hour
-  branch dense 64 -> 12 and a minute branch dense 256 -> 60; about 600 000 parameters at
-  150x150);
+* :func:`report_final`: the report's final model as its Figure 5 lists it (4x4 convolutions
+  of 64 filters, the first with stride 2, then 3x3 of 128 and 256, each with pooling and
+  dropout; dense 128, an hour branch dense 64 -> 12 and a minute branch dense 256 -> 60, with
+  dropout after each; 624 392 parameters at 150x150);
 * :func:`reader`: this workbook's body: a strided first convolution (the cheap way to look at
   a large image), stages of convolution, batch normalisation and pooling, global average
   pooling, one dense layer.
@@ -64,49 +64,60 @@ def _loss(name: str) -> Any:
     return circular_loss if name == "circular" else name
 
 
-def _heads(x: Any, rep: Representation, hidden: dict[str, int] | None = None) -> dict[str, Any]:
+def _heads(
+    x: Any, rep: Representation, hidden: dict[str, int] | None = None, dropout: float = 0.0
+) -> dict[str, Any]:
     """One output layer per head of ``rep`` on top of ``x``, by head name (``hidden``: a dense
-    layer of that many units first, per head name)."""
+    layer of that many units first, per head name, followed by ``dropout``)."""
     outputs = {}
     for head in rep.heads:
         h = x
         if hidden and head.name in hidden:
-            h = keras.layers.Dense(hidden[head.name], activation="relu", name=f"{head.name}_dense")(
-                h
+            dense = keras.layers.Dense(
+                hidden[head.name], activation="relu", name=f"{head.name}_dense"
             )
+            h = dense(h)
+            if dropout:
+                h = keras.layers.Dropout(dropout, name=f"{head.name}_dropout")(h)
         activation = {"softmax": "softmax", "sigmoid": "sigmoid"}.get(head.kind, None)
-        outputs[head.name] = keras.layers.Dense(head.units, activation=activation, name=head.name)(
-            h
-        )
+        layer = keras.layers.Dense(head.units, activation=activation, name=head.name)
+        outputs[head.name] = layer(h)
     return outputs
 
 
-def augmentation(seed: int | None = None) -> keras.Sequential:
+def augmentation(seed: int | None = None, flip: bool = False) -> keras.Sequential:
     """Label-preserving random changes, active in training only: any rotation (the 12 turns
-    with the hands), a mirror image (a mirrored clock keeps its label), a little zoom, shift and
-    contrast. Not for ``image_angles``, whose targets are angles in the image."""
-    return keras.Sequential(
-        [
-            keras.layers.RandomRotation(0.5, fill_mode="reflect", seed=seed),
-            keras.layers.RandomFlip("horizontal", seed=seed),
-            keras.layers.RandomZoom(0.1, fill_mode="reflect", seed=seed),
-            keras.layers.RandomTranslation(0.05, 0.05, fill_mode="reflect", seed=seed),
-            keras.layers.RandomContrast(0.2, seed=seed),
-        ],
-        name="augmentation",
-    )
+    with the hands), a little zoom, shift and contrast, and with ``flip`` a mirror image (only
+    for a set that has mirror images, whose mirrored clocks keep their label; elsewhere a flip
+    would show a clock the set never has). Not for the image-angle representations, whose
+    targets are angles in the image."""
+    layers = [
+        keras.layers.RandomRotation(0.5, fill_mode="reflect", seed=seed),
+        keras.layers.RandomZoom(0.1, fill_mode="reflect", seed=seed),
+        keras.layers.RandomTranslation(0.05, 0.05, fill_mode="reflect", seed=seed),
+        keras.layers.RandomContrast(0.2, seed=seed),
+    ]
+    if flip:
+        layers.insert(1, keras.layers.RandomFlip("horizontal", seed=seed))
+    return keras.Sequential(layers, name="augmentation")
 
 
-def _input(size: int, augment: bool, seed: int | None) -> tuple[Any, Any]:
+def _input(size: int, augment: bool, seed: int | None, flip: bool = False) -> tuple[Any, Any]:
     inputs = keras.Input((size, size, 1), name="image")
-    return inputs, augmentation(seed)(inputs) if augment else inputs
+    return inputs, augmentation(seed, flip)(inputs) if augment else inputs
 
 
 def report_base(
-    rep: Representation, *, size: int = 64, augment: bool = False, seed: int | None = None
+    rep: Representation,
+    *,
+    size: int = 64,
+    augment: bool = False,
+    flip: bool = False,
+    seed: int | None = None,
 ) -> keras.Model:
-    """The report's base model (the Keras CIFAR-10 example's body) with ``rep``'s heads."""
-    inputs, x = _input(size, augment, seed)
+    """The report's base model (the Keras CIFAR-10 example's body) with ``rep``'s heads
+    (``augment``, ``flip``: :func:`augmentation`)."""
+    inputs, x = _input(size, augment, seed, flip)
     for filters in (32, 64):
         x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         x = keras.layers.Conv2D(filters, 3, activation="relu")(x)
@@ -124,23 +135,30 @@ def report_final(
     size: int = 150,
     dropout: float = 0.2,
     augment: bool = False,
+    flip: bool = False,
     seed: int | None = None,
 ) -> keras.Model:
-    """The report's final model, its Figure 5: conv 64 4x4 stride 2 -> pool -> dropout, then
-    conv 64, 128, 256 (3x3) each with pooling and dropout, dense 128, and per head a dense
-    layer first (hour 64, minute 256, as the figure; other heads none). The figure gives no
-    dropout rate: ``dropout``."""
-    inputs, x = _input(size, augment, seed)
-    x = keras.layers.Conv2D(64, 4, strides=2, activation="relu")(x)
-    x = keras.layers.MaxPooling2D(2)(x)
-    x = keras.layers.Dropout(dropout)(x)
-    for filters in (64, 128, 256):
-        x = keras.layers.Conv2D(filters, 3, activation="relu")(x)
+    """The report's final model as its Figure 5 lists it (624 392 parameters with two heads at
+    150x150): conv 64 4x4 stride 2, conv 64 4x4, conv 128 3x3, conv 256 3x3 (no padding), each
+    followed by 2x2 max-pooling and dropout; flatten, dropout, dense 128, dropout; per head a
+    dense branch first (hour 64, minute 256; other heads none), each followed by dropout.
+
+    The figure names every dropout layer but no rate (the text says only that the rates
+    differ): ``dropout`` for all. The first convolution's 4x4 kernel and stride 2 follow from
+    its 1 088 parameters and its 74x74 output. Needs inputs of at least 80 pixels."""
+    if size < 80:
+        raise ValueError(f"the Figure 5 model needs inputs of at least 80 pixels (got {size})")
+    inputs, x = _input(size, augment, seed, flip)
+    for filters, kernel, stride in ((64, 4, 2), (64, 4, 1), (128, 3, 1), (256, 3, 1)):
+        x = keras.layers.Conv2D(filters, kernel, strides=stride, activation="relu")(x)
         x = keras.layers.MaxPooling2D(2)(x)
         x = keras.layers.Dropout(dropout)(x)
     x = keras.layers.Flatten()(x)
+    x = keras.layers.Dropout(dropout)(x)
     x = keras.layers.Dense(128, activation="relu")(x)
-    return keras.Model(inputs, _heads(x, rep, {"hour": 64, "minute": 256}), name="report_final")
+    x = keras.layers.Dropout(dropout)(x)
+    outputs = _heads(x, rep, {"hour": 64, "minute": 256}, dropout)
+    return keras.Model(inputs, outputs, name="report_final")
 
 
 def reader(
@@ -153,13 +171,14 @@ def reader(
     dropout: float = 0.2,
     pool: str = "average",
     augment: bool = False,
+    flip: bool = False,
     seed: int | None = None,
 ) -> keras.Model:
     """This workbook's clock reader: a 5x5 stride-2 convolution of ``stem`` filters, then per
     entry of ``filters`` a 3x3 convolution, batch normalisation (momentum 0.9: runs here are
     short), ReLU and 2x2 max-pooling; global average pooling (``pool="average"``) or the grid
     flattened (``"flatten"``), dense ``dense`` with ``dropout``, and ``rep``'s heads."""
-    inputs, x = _input(size, augment, seed)
+    inputs, x = _input(size, augment, seed, flip)
     x = keras.layers.Conv2D(stem, 5, strides=2, padding="same", activation="relu")(x)
     for f in filters:
         x = keras.layers.Conv2D(f, 3, padding="same", use_bias=False)(x)

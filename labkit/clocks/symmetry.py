@@ -4,7 +4,8 @@ A quarter turn or a left-right flip of the pixel grid moves no pixel off the gri
 interpolates nothing, so each is *exact*, and what it does to the labels is known:
 
 * the time is unchanged (a turned clock reads the same; a mirrored clock keeps its label in
-  this dataset), so every representation that reads the dial is unchanged;
+  a set with mirror images, the ``mirrored`` rung), so every representation that reads the
+  dial is unchanged;
 * a representation in *image* coordinates (``rep.needs_aux``: the 12 mark's and the hands'
   angles, clockwise from the top of the image, and a mirror flag) changes in a known way: a turn
   of ``j`` quarters clockwise adds ``j / 4`` turn to every angle, and a flip maps an angle
@@ -12,7 +13,9 @@ interpolates nothing, so each is *exact*, and what it does to the labels is know
 
 :func:`random_symmetries` draws one of the eight per training image (eight times the distinct
 images, labels exact); :func:`predict_averaged` reads each test image in all eight and averages
-the answers mapped back (test-time augmentation).
+the answers mapped back (test-time augmentation). A set without mirror images (``leiden`` and
+every rung below ``mirrored``) uses the four quarter turns only (``flips=False``): a flipped
+clock would be a mirror image, a clock such a set never shows.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .labels import Representation
 
 __all__ = [
     "SYMMETRIES",
+    "TURNS",
     "move_targets",
     "predict_averaged",
     "random_symmetries",
@@ -36,6 +40,12 @@ __all__ = [
 
 #: The dihedral group of the square as ``(quarter turns clockwise, flipped first)``.
 SYMMETRIES: tuple[tuple[int, bool], ...] = tuple((j, f) for f in (False, True) for j in range(4))
+#: The four quarter turns (the rotations of the square, no flip).
+TURNS: tuple[tuple[int, bool], ...] = SYMMETRIES[:4]
+
+
+def _views(flips: bool) -> tuple[tuple[int, bool], ...]:
+    return SYMMETRIES if flips else TURNS
 
 
 def transform_images(x: np.ndarray, turns: int, flip: bool) -> np.ndarray:
@@ -90,15 +100,17 @@ def _inverse(rep: Representation, out: Mapping[str, np.ndarray], turns: int, fli
 
 
 def random_symmetries(
-    x: Any, targets: Mapping[str, Any], rep: Representation, seed: Any
+    x: Any, targets: Mapping[str, Any], rep: Representation, seed: Any, flips: bool = True
 ) -> tuple[Any, dict[str, Any]]:
-    """A random one of the eight symmetries per image of a batch, drawn from ``seed`` (two
-    integers; TensorFlow's stateless random numbers), with ``rep``'s targets moved exactly.
-    TensorFlow ops, so it runs inside a ``tf.data`` pipeline (or eagerly on NumPy arrays)."""
+    """A random one of the eight symmetries (``flips``) or of the four quarter turns per image
+    of a batch, drawn from ``seed`` (two integers; TensorFlow's stateless random numbers), with
+    ``rep``'s targets moved exactly. TensorFlow ops, so it runs inside a ``tf.data`` pipeline
+    (or eagerly on NumPy arrays)."""
     import tensorflow as tf
 
     x = tf.convert_to_tensor(x)
-    g = tf.random.stateless_uniform([tf.shape(x)[0]], seed=seed, maxval=8, dtype=tf.int32)
+    n = len(_views(flips))
+    g = tf.random.stateless_uniform([tf.shape(x)[0]], seed=seed, maxval=n, dtype=tf.int32)
     turns, flip = g % 4, g >= 4
     x = tf.where(flip[:, None, None, None], tf.reverse(x, axis=[2]), x)
     views = tf.stack([tf.image.rot90(x, k=(4 - j) % 4) for j in range(4)])  # j turns clockwise
@@ -110,18 +122,20 @@ def predict_averaged(
     outputs_of: Callable[[np.ndarray], Mapping[str, np.ndarray]],
     rep: Representation,
     x: np.ndarray,
+    flips: bool = True,
 ) -> dict[str, np.ndarray]:
-    """``rep``'s outputs for images ``x`` averaged over the eight symmetries:
-    ``outputs_of(images)`` gives the model's outputs by head; each is mapped back to the
-    original image's frame, angle directions are averaged as unit vectors, flags and class
-    probabilities as numbers."""
+    """``rep``'s outputs for images ``x`` averaged over the eight symmetries (``flips``) or the
+    four quarter turns: ``outputs_of(images)`` gives the model's outputs by head; each is
+    mapped back to the original image's frame, angle directions are averaged as unit vectors,
+    flags and class probabilities as numbers."""
     total: dict[str, np.ndarray] = {}
-    for turns, flip in SYMMETRIES:
+    views = _views(flips)
+    for turns, flip in views:
         out = outputs_of(np.ascontiguousarray(transform_images(x, turns, flip)))
         back = _inverse(rep, out, turns, flip)
         for head in rep.heads:
             value = np.asarray(back[head.name], dtype="float64")
             if head.kind == "angle":
                 value = value / np.maximum(np.linalg.norm(value, axis=-1, keepdims=True), 1e-9)
-            total[head.name] = total.get(head.name, 0.0) + value / len(SYMMETRIES)
+            total[head.name] = total.get(head.name, 0.0) + value / len(views)
     return total

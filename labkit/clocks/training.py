@@ -28,6 +28,7 @@ from ..classifiers.models import prepare
 from . import labels as _labels
 from . import models as _models
 from . import symmetry as _symmetry
+from .designs import nuisances_at
 from .labels import Representation
 from .metric import common_sense_errors
 
@@ -170,18 +171,22 @@ def outputs(
     x: np.ndarray,
     *,
     averaged: bool = False,
+    flips: bool = False,
     batch_size: int = 256,
 ) -> dict[str, np.ndarray]:
     """``model``'s outputs by head for inputs ``x``; ``averaged``: averaged over each image's
-    eight exact symmetries (:func:`~labkit.clocks.symmetry.predict_averaged`, eight times the
-    work). Compute them once and read them with :func:`read`, :func:`head_errors` and
+    four quarter turns, or with ``flips`` its eight exact symmetries (for a set with mirror
+    images; :func:`~labkit.clocks.symmetry.predict_averaged`, four or eight times the work).
+    Compute them once and read them with :func:`read`, :func:`head_errors` and
     :func:`oracle_errors`.
 
     Calls the model on batches directly rather than through ``model.predict``, which traces a
     graph first: for the few hundred clocks of a validation part that costs more than it saves
     (about a second per run)."""
     if averaged:
-        return _symmetry.predict_averaged(lambda v: _outputs(model, v, batch_size), rep, x)
+        return _symmetry.predict_averaged(
+            lambda v: _outputs(model, v, batch_size), rep, x, flips=flips
+        )
     return _outputs(model, x, batch_size)
 
 
@@ -198,10 +203,12 @@ def predict(
     batch_size: int = 256,
     *,
     averaged: bool = False,
+    flips: bool = False,
 ) -> np.ndarray:
     """Integer ``[hour, minute]`` (n, 2) that ``model`` reads from inputs ``x``
     (:func:`outputs`, then :func:`read`)."""
-    return read(rep, outputs(model, rep, x, averaged=averaged, batch_size=batch_size))
+    out = outputs(model, rep, x, averaged=averaged, flips=flips, batch_size=batch_size)
+    return read(rep, out)
 
 
 def _outputs(model: keras.Model, x: np.ndarray, batch_size: int = 256) -> dict[str, np.ndarray]:
@@ -258,11 +265,16 @@ def oracle_errors(
 
 
 def _symmetric_batches(
-    x: np.ndarray, y: dict[str, np.ndarray], rep: Representation, batch_size: int, seed: int
+    x: np.ndarray,
+    y: dict[str, np.ndarray],
+    rep: Representation,
+    batch_size: int,
+    seed: int,
+    flips: bool,
 ) -> Any:
     """A ``tf.data`` pipeline of shuffled training batches, each image moved by a random one of
-    the eight exact symmetries with its targets (:func:`~labkit.clocks.symmetry.random_symmetries`);
-    new draws every epoch, seeded."""
+    the eight exact symmetries (``flips``) or four quarter turns with its targets
+    (:func:`~labkit.clocks.symmetry.random_symmetries`); new draws every epoch, seeded."""
     import tensorflow as tf
 
     images = tf.constant(x)
@@ -272,7 +284,7 @@ def _symmetric_batches(
 
     def batch(idx: Any, draw: Any) -> Any:
         picked = {k: tf.gather(v, idx) for k, v in targets.items()}
-        return _symmetry.random_symmetries(tf.gather(images, idx), picked, rep, draw)
+        return _symmetry.random_symmetries(tf.gather(images, idx), picked, rep, draw, flips)
 
     pipeline = tf.data.Dataset.zip(order.batch(batch_size), draws).map(batch)
     return pipeline.prefetch(tf.data.AUTOTUNE)
@@ -358,8 +370,9 @@ def train(
     folder outside git) and a later call loads it rather than retraining. ``subset`` trains on the
     first that many training clocks only (the split's order is random; None: all).
     ``schedule``: ``"constant"`` or ``"cosine"`` (warm-up, then decay; ``learning_rate`` is its
-    peak). ``symmetry``: every training image turned and flipped at random (labels moved
-    exactly, :mod:`~labkit.clocks.symmetry`) and the test clocks read in all eight symmetries,
+    peak). ``symmetry``: every training image turned by a random number of quarter turns, and
+    flipped at random when the data has mirror images (labels moved exactly,
+    :mod:`~labkit.clocks.symmetry`), and the test clocks read in all four (or eight) views,
     the outputs averaged (the validation watch reads one view, for speed).
 
     (Long for its sixteen settings and their description; the steps are named:
@@ -382,6 +395,7 @@ def train(
         keras.utils.set_random_seed(seed)
         return _models.build(body, rep, size=size, seed=seed, **options)
 
+    flips = "mirror" in nuisances_at(data.difficulty)  # a flip makes a mirror image
     stored = _read_back(name, settings, _store.read_rows(store).get(key), data, weights,
                         build if keep_model else None)  # fmt: skip
     if stored is not None:
@@ -394,7 +408,7 @@ def train(
     backup = store.parent / f".backup-{name}-{key}" if store is not None else None
     callbacks = [_Watch(rep, x["val"], data.labels("val")), *_backup_callbacks(backup)]
     if symmetry:
-        batches = _symmetric_batches(train_x, train_y, rep, batch_size, seed)
+        batches = _symmetric_batches(train_x, train_y, rep, batch_size, seed, flips)
         # the pipeline shuffles itself; Keras' default shuffle=True would only warn
         fitted = model.fit(batches, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=0)
     else:
@@ -404,7 +418,7 @@ def train(
         )  # fmt: skip
     history = _whole_history(fitted.history, backup)
     epoch_seconds = [float(s) for s in history.pop("epoch_seconds", [])]
-    pred = predict(model, rep, x["test"], averaged=symmetry)
+    pred = predict(model, rep, x["test"], averaged=symmetry, flips=flips)
     run = Run(
         name, settings, history, epoch_seconds, int(model.count_params()), pred,
         data.labels("test"), model if keep_model else None,
