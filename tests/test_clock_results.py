@@ -35,17 +35,40 @@ def test_compare_gives_one_row_per_run_with_its_scores():
     assert (row["epochs"], row["first_epoch_seconds"], row["train_seconds"]) == (2, 2.0, 3.0)
 
 
-def test_timing_groups_repeats_and_averages_first_epochs():
+def test_seed_table_gives_mean_and_spread_over_seeds_per_row():
     runs = {
         ("cnn", "sgd", 0): _run(TRUE, PRED, seconds=(2.0, 1.0)),
         ("cnn", "sgd", 1): _run(TRUE, TRUE, seconds=(4.0, 1.0)),
         ("cnn", "adam", 0): _run(TRUE, TRUE, seconds=(3.0,)),
     }
-    table = R.timing(runs, by=("model", "optimizer"))
+    table = R.seed_table(runs, by=("model", "optimizer"))
     sgd = table.loc[("cnn", "sgd")]
     assert sgd["first_epoch_s"] == 3.0 and sgd["first_epoch_sd"] == pytest.approx(np.sqrt(2))
-    assert sgd["cse_minutes"] == pytest.approx(123 / 5 / 2) and sgd["runs"] == 2
+    assert sgd["cse_minutes"] == pytest.approx(123 / 5 / 2) and sgd["seeds"] == 2
+    assert sgd["cse_sd"] == pytest.approx(np.std([123 / 5, 0.0], ddof=1))
+    assert sgd["hour_accuracy"] == pytest.approx((2 / 5 + 1) / 2)
+    assert np.isnan(table.loc[("cnn", "adam"), "cse_sd"])  # one seed: no spread
     assert list(table.index) == [("cnn", "sgd"), ("cnn", "adam")]  # in the order given
+
+
+def test_ranking_text_ranks_only_beyond_the_spread_and_names_chance():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {"cse_minutes": [5.0, 3.0, 40.0, 179.0], "cse_sd": [1.5, 1.0, 2.0, 1.0],
+         "seeds": [2, 2, 2, 2]},
+        index=["a", "b", "c", "d"],
+    )  # fmt: skip
+    text = R.ranking_text(table)
+    assert text.startswith("**b** reads best: 3.0 ± 1.0 minutes (mean ± sd over 2 seeds).")
+    assert "not ranked: a (5.0 ± 1.5)" in text  # 2.0 apart, inside 1.0 + 1.5
+    assert "Worse by more than the spread: c (40.0 ± 2.0)" in text
+    assert "At chance (above 150 minutes): d (179.0 ± 1.0)" in text
+    at_chance = table.assign(cse_minutes=[170.0, 175.0, 180.0, 181.0])
+    assert R.ranking_text(at_chance).startswith("Every row is at chance")
+    one = table.assign(seeds=1, cse_sd=np.nan)
+    assert "no spread" in R.ranking_text(one) and "Then: a (5.0)" in R.ranking_text(one)
+    assert "Worse" not in R.ranking_text(one)
 
 
 def test_random_predictions_are_seeded_rows_of_table_6():

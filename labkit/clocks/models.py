@@ -85,14 +85,17 @@ def _heads(
     return outputs
 
 
-def augmentation(seed: int | None = None, flip: bool = False) -> keras.Sequential:
-    """Label-preserving random changes, active in training only: any rotation (the 12 turns
-    with the hands), a little zoom, shift and contrast, and with ``flip`` a mirror image (only
-    for a set that has mirror images, whose mirrored clocks keep their label; elsewhere a flip
-    would show a clock the set never has). Not for the image-angle representations, whose
+def augmentation(
+    seed: int | None = None, flip: bool = False, rotation: float = 0.5
+) -> keras.Sequential:
+    """Label-preserving random changes, active in training only: a rotation by up to
+    ``rotation`` of a turn either way (the 12 turns with the hands; 0.5: any angle, for clocks
+    that are turned anyway), a little zoom, shift and contrast, and with ``flip`` a mirror image
+    (only for a set that has mirror images, whose mirrored clocks keep their label; elsewhere a
+    flip would show a clock the set never has). Not for the image-angle representations, whose
     targets are angles in the image."""
     layers = [
-        keras.layers.RandomRotation(0.5, fill_mode="reflect", seed=seed),
+        keras.layers.RandomRotation(rotation, fill_mode="reflect", seed=seed),
         keras.layers.RandomZoom(0.1, fill_mode="reflect", seed=seed),
         keras.layers.RandomTranslation(0.05, 0.05, fill_mode="reflect", seed=seed),
         keras.layers.RandomContrast(0.2, seed=seed),
@@ -102,9 +105,11 @@ def augmentation(seed: int | None = None, flip: bool = False) -> keras.Sequentia
     return keras.Sequential(layers, name="augmentation")
 
 
-def _input(size: int, augment: bool, seed: int | None, flip: bool = False) -> tuple[Any, Any]:
+def _input(
+    size: int, augment: bool, seed: int | None, flip: bool = False, rotation: float = 0.5
+) -> tuple[Any, Any]:
     inputs = keras.Input((size, size, 1), name="image")
-    return inputs, augmentation(seed, flip)(inputs) if augment else inputs
+    return inputs, augmentation(seed, flip, rotation)(inputs) if augment else inputs
 
 
 def report_base(
@@ -113,11 +118,12 @@ def report_base(
     size: int = 64,
     augment: bool = False,
     flip: bool = False,
+    rotation: float = 0.5,
     seed: int | None = None,
 ) -> keras.Model:
     """The report's base model (the Keras CIFAR-10 example's body) with ``rep``'s heads
-    (``augment``, ``flip``: :func:`augmentation`)."""
-    inputs, x = _input(size, augment, seed, flip)
+    (``augment``, ``flip``, ``rotation``: :func:`augmentation`)."""
+    inputs, x = _input(size, augment, seed, flip, rotation)
     for filters in (32, 64):
         x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         x = keras.layers.Conv2D(filters, 3, activation="relu")(x)
@@ -136,6 +142,7 @@ def report_final(
     dropout: float = 0.2,
     augment: bool = False,
     flip: bool = False,
+    rotation: float = 0.5,
     seed: int | None = None,
 ) -> keras.Model:
     """The report's final model as its Figure 5 lists it (624 392 parameters with two heads at
@@ -148,7 +155,7 @@ def report_final(
     its 1 088 parameters and its 74x74 output. Needs inputs of at least 80 pixels."""
     if size < 80:
         raise ValueError(f"the Figure 5 model needs inputs of at least 80 pixels (got {size})")
-    inputs, x = _input(size, augment, seed, flip)
+    inputs, x = _input(size, augment, seed, flip, rotation)
     for filters, kernel, stride in ((64, 4, 2), (64, 4, 1), (128, 3, 1), (256, 3, 1)):
         x = keras.layers.Conv2D(filters, kernel, strides=stride, activation="relu")(x)
         x = keras.layers.MaxPooling2D(2)(x)
@@ -172,13 +179,14 @@ def reader(
     pool: str = "average",
     augment: bool = False,
     flip: bool = False,
+    rotation: float = 0.5,
     seed: int | None = None,
 ) -> keras.Model:
     """This workbook's clock reader: a 5x5 stride-2 convolution of ``stem`` filters, then per
     entry of ``filters`` a 3x3 convolution, batch normalisation (momentum 0.9: runs here are
     short), ReLU and 2x2 max-pooling; global average pooling (``pool="average"``) or the grid
     flattened (``"flatten"``), dense ``dense`` with ``dropout``, and ``rep``'s heads."""
-    inputs, x = _input(size, augment, seed, flip)
+    inputs, x = _input(size, augment, seed, flip, rotation)
     x = keras.layers.Conv2D(stem, 5, strides=2, padding="same", activation="relu")(x)
     for f in filters:
         x = keras.layers.Conv2D(f, 3, padding="same", use_bias=False)(x)

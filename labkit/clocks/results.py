@@ -20,7 +20,8 @@ __all__ = [
     "fmt_time",
     "off_by_one_hour",
     "random_predictions",
-    "timing",
+    "ranking_text",
+    "seed_table",
     "worst",
 ]
 
@@ -41,22 +42,77 @@ def score_table(runs: Mapping[str, Run], titles: Mapping[str, str] | None = None
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def timing(runs: Mapping[tuple, Run], by: Sequence[str]) -> pd.DataFrame:
-    """Runs keyed by tuples (e.g. ``(body, optimizer, repeat)``) grouped by all but the last
-    element: mean and sd of the first epoch's seconds, mean test error, number of runs."""
+def seed_table(runs: Mapping[tuple, Run], by: Sequence[str]) -> pd.DataFrame:
+    """Runs keyed by tuples ``(*row, seed)`` (e.g. ``(model, optimizer, seed)``), one row per
+    ``row``: the mean and standard deviation over seeds of the test common-sense error, the
+    mean hour and minute accuracy, the first epoch's seconds (mean and sd: it also pays for
+    building the graph), and the number of seeds."""
     rows = []
     for key, run in runs.items():
         row = dict(zip(by, key[:-1], strict=True))
-        row.update(first_epoch_s=run.epoch_seconds[0], cse_minutes=run.cse)
+        summary = run.summary()
+        row.update(
+            cse=run.cse,
+            hour_acc=summary["hour_accuracy"],
+            minute_acc=summary["minute_accuracy"],
+            first_epoch_s=run.epoch_seconds[0],
+        )
         rows.append(row)
     frame = pd.DataFrame(rows)
-    out = frame.groupby(list(by), sort=False).agg(
+    return frame.groupby(list(by), sort=False).agg(
+        cse_minutes=("cse", "mean"),
+        cse_sd=("cse", "std"),
+        hour_accuracy=("hour_acc", "mean"),
+        minute_accuracy=("minute_acc", "mean"),
         first_epoch_s=("first_epoch_s", "mean"),
         first_epoch_sd=("first_epoch_s", "std"),
-        cse_minutes=("cse_minutes", "mean"),
-        runs=("cse_minutes", "size"),
+        seeds=("cse", "size"),
     )
-    return out
+
+
+def _label(key: object) -> str:
+    return " / ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+
+def ranking_text(table: pd.DataFrame, *, chance: float = 180.0, margin: float = 30.0) -> str:
+    """A :func:`seed_table` in words (Markdown): the row that reads best, the rows whose mean
+    lies within the seeds' spread of it (the two standard deviations added: no ranking), those
+    clearly worse, and those at chance (a mean error above ``chance - margin`` minutes)."""
+    order = table.sort_values("cse_minutes")
+    best_key, best = next(iter(order.iterrows()))
+
+    def fmt(row: pd.Series) -> str:
+        sd = "" if pd.isna(row["cse_sd"]) else f" ± {row['cse_sd']:.1f}"
+        return f"{row['cse_minutes']:.1f}{sd}"
+
+    seeds = int(order["seeds"].min())
+    if best["cse_minutes"] > chance - margin:
+        return f"Every row is at chance (the best, {_label(best_key)}, {fmt(best)} minutes)."
+    close, worse, lost = [], [], []
+    for key, row in list(order.iterrows())[1:]:
+        text = f"{_label(key)} ({fmt(row)})"
+        spread = np.nansum([best["cse_sd"], row["cse_sd"]])
+        if row["cse_minutes"] > chance - margin:
+            lost.append(text)
+        elif seeds < 2 or row["cse_minutes"] - best["cse_minutes"] <= spread:
+            close.append(text)
+        else:
+            worse.append(text)
+    parts = [
+        f"**{_label(best_key)}** reads best: {fmt(best)} minutes "
+        f"(mean ± sd over {seeds} seed{'s' if seeds != 1 else ''})."
+    ]
+    if close and seeds < 2:
+        parts.append(f"Then: {', '.join(close)}.")
+    elif close:
+        parts.append(f"Within the seeds' spread of it, so not ranked: {', '.join(close)}.")
+    if worse:
+        parts.append(f"Worse by more than the spread: {', '.join(worse)}.")
+    if lost:
+        parts.append(f"At chance (above {chance - margin:.0f} minutes): {', '.join(lost)}.")
+    if seeds < 2:
+        parts.append("With one seed per row there is no spread to judge a difference by.")
+    return " ".join(parts)
 
 
 def random_predictions(run: Run, k: int = 10, seed: int = 0) -> pd.DataFrame:
