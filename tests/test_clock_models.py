@@ -55,8 +55,8 @@ def test_every_body_gives_every_head(body):
     assert {k: tuple(v.shape) for k, v in out.items()} == {h.name: (2, h.units) for h in rep.heads}
 
 
-def test_the_report_final_model_needs_80_pixels():
-    with pytest.raises(ValueError, match="at least 80 pixels"):
+def test_the_report_final_model_needs_94_pixels():
+    with pytest.raises(ValueError, match="at least 94 pixels"):
         M.build("report_final", L.get("two_head"), size=64)
 
 

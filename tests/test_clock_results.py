@@ -71,6 +71,19 @@ def test_ranking_text_ranks_only_beyond_the_spread_and_names_chance():
     assert "Worse" not in R.ranking_text(one)
 
 
+def test_mirror_table_scores_each_half_against_the_label_and_the_mirror_time():
+    true = np.array([[3, 0], [3, 0], [11, 59], [0, 0]])
+    # unmirrored read right; mirrored 3:00 read 9:00 (its mirror time), 11:59 read 0:01
+    pred = np.array([[3, 0], [9, 0], [0, 1], [0, 0]])
+    mirrored = np.array([False, True, True, False])
+    table = R.mirror_table(true, pred, mirrored)
+    assert table.loc["unmirrored"].tolist() == [2, 0.0, pytest.approx((360 + 0) / 2)]
+    assert table.loc["mirrored", "clocks"] == 2
+    assert table.loc["mirrored", "cse_minutes"] == pytest.approx((360 + 2) / 2)
+    assert table.loc["mirrored", "cse_vs_mirror_time"] == 0.0
+    assert table.loc["all clocks", "cse_minutes"] == pytest.approx(362 / 4)
+
+
 def test_random_predictions_are_seeded_rows_of_table_6():
     run = _run(TRUE, PRED)
     table = R.random_predictions(run, k=3, seed=1)

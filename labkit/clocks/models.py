@@ -152,9 +152,9 @@ def report_final(
 
     The figure names every dropout layer but no rate (the text says only that the rates
     differ): ``dropout`` for all. The first convolution's 4x4 kernel and stride 2 follow from
-    its 1 088 parameters and its 74x74 output. Needs inputs of at least 80 pixels."""
-    if size < 80:
-        raise ValueError(f"the Figure 5 model needs inputs of at least 80 pixels (got {size})")
+    its 1 088 parameters and its 74x74 output. Needs inputs of at least 94 pixels."""
+    if size < 94:
+        raise ValueError(f"the Figure 5 model needs inputs of at least 94 pixels (got {size})")
     inputs, x = _input(size, augment, seed, flip, rotation)
     for filters, kernel, stride in ((64, 4, 2), (64, 4, 1), (128, 3, 1), (256, 3, 1)):
         x = keras.layers.Conv2D(filters, kernel, strides=stride, activation="relu")(x)

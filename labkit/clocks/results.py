@@ -18,6 +18,7 @@ __all__ = [
     "error_histogram",
     "errors_of",
     "fmt_time",
+    "mirror_table",
     "off_by_one_hour",
     "random_predictions",
     "ranking_text",
@@ -113,6 +114,28 @@ def ranking_text(table: pd.DataFrame, *, chance: float = 180.0, margin: float = 
     if seeds < 2:
         parts.append("With one seed per row there is no spread to judge a difference by.")
     return " ".join(parts)
+
+
+def mirror_table(true: np.ndarray, pred: np.ndarray, mirrored: np.ndarray) -> pd.DataFrame:
+    """How a reader does on a set with mirror images, per half: the number of clocks, the mean
+    common-sense error against the label, and against the *mirror time* (720 minutes less the
+    labelled time, what the hands show read clockwise: what a reader that never saw a mirror
+    should read)."""
+    true, pred, mirrored = np.asarray(true), np.asarray(pred), np.asarray(mirrored, bool)
+    t = (60 * true[:, 0] + true[:, 1]) % 720
+    twin = (720 - t) % 720
+    mirror_time = np.stack([twin // 60, twin % 60], axis=1)
+    rows = {}
+    for name, pick in (("all clocks", np.ones_like(mirrored)), ("unmirrored", ~mirrored),
+                       ("mirrored", mirrored)):  # fmt: skip
+        rows[name] = {
+            "clocks": int(pick.sum()),
+            "cse_minutes": float(errors_of(true[pick], pred[pick]).mean()) if pick.any() else None,
+            "cse_vs_mirror_time": (
+                float(errors_of(mirror_time[pick], pred[pick]).mean()) if pick.any() else None
+            ),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def random_predictions(run: Run, k: int = 10, seed: int = 0) -> pd.DataFrame:

@@ -38,7 +38,7 @@ PROFILES = {
         "cmp_epochs": 1,
         "cmp_seeds": 1,
         "optimizers": ("adam",),
-        "report_size": 80,
+        "report_size": 96,
         "report_epochs": 1,
         "ladder": ("easy", "leiden"),
         "final_size": 32,
