@@ -277,3 +277,19 @@ def test_a_symmetric_run_trains_on_moved_targets_and_reads_in_four_or_eight_view
     np.testing.assert_array_equal(run.pred, views)
     other = T.predict(run.model, rep, x, averaged=True, flips=not mirrored)
     assert not np.array_equal(run.pred, other)  # the check can fail
+
+
+def test_more_training_adds_clocks_to_the_training_part_only(tiny, tmp_path):
+    extra = clocks.generate(10, difficulty="leiden", size=48, seed=7, folder=tmp_path)
+    more = T.more_training(tiny, extra, seed=7)
+    assert more.split.sizes() == {**tiny.split.sizes(), "train": 36 + 10}
+    np.testing.assert_array_equal(more.labels("train")[36:], extra.labels)
+    np.testing.assert_array_equal(more.split.val[0], tiny.split.val[0])
+    np.testing.assert_array_equal(more.split.test[1], tiny.split.test[1])
+    expect = L.aux_labels(7, np.arange(10), "leiden")["rotation"]
+    np.testing.assert_array_equal(more.aux["train"]["rotation"][36:], expect)
+    assert more.targets(L.get("image_angles"), "train")["mark"].shape == (46, 2)
+    assert more.digest != tiny.digest
+    assert T.more_training(tiny, extra, seed=7).digest == more.digest
+    with pytest.raises(ValueError, match="pixels"):
+        T.more_training(tiny, clocks.generate(4, size=32, seed=1, folder=tmp_path), seed=1)

@@ -41,6 +41,7 @@ __all__ = [
     "outputs",
     "read",
     "inputs",
+    "more_training",
     "oracle_errors",
     "predict",
     "resize",
@@ -116,6 +117,33 @@ def inputs(split: _data.Split, *, seed: int | None, difficulty: str) -> ClockInp
     if seed is not None:
         aux = {p: _labels.aux_labels(seed, split.index[p], difficulty) for p in PARTS}
     return ClockInputs(split, aux, difficulty)
+
+
+def more_training(data: ClockInputs, extra: Any, *, seed: int) -> ClockInputs:
+    """``data`` with the clocks of ``extra`` (a :class:`~labkit.clocks.ClockSet` generated with
+    ``seed`` at ``data``'s difficulty) added to its training part; the validation and test
+    parts are unchanged. In ``split.index["train"]`` the added clocks are ``-1, -2, ...`` (they
+    come from another set); the digest covers both sets, so stored runs tell them apart."""
+    if seed is None or not data.aux:
+        raise ValueError("more_training needs generated clocks (their aux labels)")
+    x, y = data.split.train
+    if extra.images.shape[1:] != x.shape[1:]:
+        raise ValueError(
+            f"the extra clocks are {extra.images.shape[1:]} pixels, the split's {x.shape[1:]}"
+        )
+    n = len(extra)
+    aux = _labels.aux_labels(seed, np.arange(n), data.difficulty)
+    split = _data.Split(
+        train=(np.concatenate([x, extra.images]), np.concatenate([y, extra.labels])),
+        val=data.split.val,
+        test=data.split.test,
+        index={**data.split.index, "train": np.concatenate([data.split.index["train"],
+                                                             -1 - np.arange(n)])},
+        digest=_data.digest(np.frombuffer(data.split.digest.encode(), np.uint8),
+                            extra.images, extra.labels),
+    )  # fmt: skip
+    train_aux = {k: np.concatenate([data.aux["train"][k], aux[k]]) for k in aux}
+    return ClockInputs(split, {**data.aux, "train": train_aux}, data.difficulty)
 
 
 def errors_of(true: np.ndarray, pred: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@
 * report_*: the report's Figure 5 model on the comparison clocks (its input size, epochs,
   batch, learning rate: the report's 24 and about 3e-4).
 * ladder: the rungs the base classifier is trained on, same budget, to show where it stops.
+* extra_train: more leiden clocks (another seed) added to the reader's training part.
 * final_*: the reader at leiden (input size, epochs, batch, peak learning rate, schedule,
   symmetry: train on random quarter turns and read in all four).
 * mirrored_n, easy_n: new clocks at the mirrored and easy rungs the final reader reads.
@@ -41,6 +42,7 @@ PROFILES = {
         "report_size": 96,
         "report_epochs": 1,
         "ladder": ("easy", "leiden"),
+        "extra_train": 120,
         "final_size": 32,
         "final_epochs": 1,
         "final_lr": 1e-3,
@@ -60,6 +62,7 @@ PROFILES = {
         "report_size": 96,
         "report_epochs": 3,
         "ladder": ("easy", "shifted", "rotated", "leiden"),
+        "extra_train": 4_800,
         "final_size": 96,
         "final_epochs": 6,
         "final_lr": 2e-3,
@@ -79,8 +82,9 @@ PROFILES = {
         "report_size": 96,
         "report_epochs": 4,
         "ladder": ("easy", "shifted", "rotated", "leiden"),
+        "extra_train": 18_000,
         "final_size": 96,
-        "final_epochs": 16,
+        "final_epochs": 14,
         "final_lr": 2e-3,
         "mirrored_n": 1_800,
         "easy_n": 1_800,
