@@ -35,7 +35,11 @@ def test_rows_carry_the_committed_full_numbers():
         assert row.runs == "seed 0, 1 run"
     clock = next(r for r in rows if r.chapter == "03_clock_reading")
     final = records["03_clock_reading"]["results"]["final"]
-    assert clock.ours == f"{final['cse_minutes']:.1f}" and "real photos" in clock.reference
+    assert clock.ours == f"{final['cse_minutes']:.2f}" and "course's photos" in clock.reference
+    mirrored = records["03_clock_reading"]["results"].get("mirrored")
+    if mirrored:  # the reader on the mirrored rung, beside the headline
+        row = next(r for r in rows if "mirrored rung" in r.what)
+        assert row.ours == f"{mirrored['all clocks']['cse_minutes']:.1f}"
     vae = next(r for r in rows if r.chapter == "04_vae")
     assert vae.ours == f"{records['04_vae']['results']['headline']['test_iwae_nats']:.2f}"
     perm = next(r for r in rows if r.chapter == "02_pixel_permutation")

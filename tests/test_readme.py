@@ -110,3 +110,40 @@ def test_task2_details_come_from_the_metrics():
     assert "restored 0.9900" in text and "MNIST: original 0.58, permuted 0.00" in text
     assert "CNN 100 s (2 runs)" in text and "the whole chapter 20.0 min" in text
     assert "all training images" in text
+
+
+def test_task3_details_come_from_the_metrics():
+    from labkit.book import details
+
+    row = {"cse_minutes": 3.25, "cse_sd": 0.5, "first_epoch_s": 9.5, "seeds": 2}
+    half = {"clocks": 900, "cse_minutes": 120.0, "cse_vs_mirror_time": 2.5}
+    results = {
+        "generator": {"n": 18000, "size": 150, "seconds": 61.0},
+        "dataset": {"split": {"train": 14400, "val": 1800, "test": 1800}},
+        "baselines_test": {"random_time": 176.8},
+        "final": {"cse_minutes": 1.234, "n_test": 1800, "train_clocks": 32400,
+                  "image_size": 96, "epochs": 14, "train_seconds": 1800.0, "symmetry": True,
+                  "oracle": {"as read": 1.234, "true mark": 1.0},
+                  "views": {"one view": 2.0, "four views averaged": 1.234},
+                  "within": {"0": 0.5, "1": 0.8, "2": 0.9, "5": 0.97}},
+        "mirrored": {"mirrored": half},
+        "easy": {"cse_minutes": 4.0, "n": 1800},
+        "comparisons": {"rung": "easy", "n": 6000, "split": {"train": 4800}, "size": 48,
+                        "epochs": 4, "seeds": [0, 1]},
+        "base_models": [{**row, "model": "classifier", "optimizer": "adam"}],
+        "outputs": [{**row, "what": "one head of 720 classes", "cse_sd": float("nan")}],
+        "report_model": {"size": 96, "params_150": 624392, "arms": [{**row, "arm": "no contrast"}]},
+        "ladder": [{**row, "rung": "rotated", "cse_minutes": 180.2}],
+    }  # fmt: skip
+    text = details.task3({"seconds": 3000, "machine": {"cores": 2}, "results": results})
+    assert "| **reader** | generated, `leiden` | 1800 | **1.23** |" in text
+    assert "| random time | generated, `leiden` | 1800 | 176.8 |" in text
+    mirrored = "| the same reader, mirrored | generated, `mirrored` | 900 | 120.0 "
+    assert mirrored + "(against the mirror time: 2.5) |" in text
+    assert "trained on 32400 clocks" in text and "50.0 min on 2 CPU cores" in text
+    assert "| base models | classifier, adam | 3.2 ± 0.5 | 9.5 |" in text
+    assert "| outputs | one head of 720 classes | 3.2 | 9.5 |" in text  # one seed: no spread
+    assert "| Figure 5 model (96x96) | no contrast |" in text and "624 392 parameters" in text
+    assert "| base classifier by rung (one seed) | `rotated` | 180.2 |" in text
+    assert "true mark 1.00" in text and "four views averaged 1.23" in text
+    assert details.task3({"results": {}}).startswith("Chapter 03's full run has not")

@@ -158,3 +158,98 @@ def task2(record: Mapping[str, Any]) -> str:
             "back from the store count their first training's seconds).\n"
         )
     return text
+
+
+def _cse(row: Mapping[str, Any]) -> str:
+    """``mean ± sd`` of a seed-table row's test common-sense error (minutes)."""
+    sd = row.get("cse_sd")
+    spread = "" if sd is None or sd != sd else f" ± {sd:.1f}"  # NaN: one seed
+    return f"{row['cse_minutes']:.1f}{spread}"
+
+
+def task3(record: Mapping[str, Any]) -> str:
+    """Chapter 03's details as Markdown: the data and budgets, the reader's errors beside the
+    report's and the guesses', where its error comes from, and the report's comparisons on
+    their own rung, with seeds."""
+    res = record["results"]
+    final, cmp = res.get("final"), res.get("comparisons")
+    if not final or not cmp:
+        return "Chapter 03's full run has not written the tables this section needs.\n"
+    gen, split = res["generator"], res["dataset"]["split"]
+    mirrored = res.get("mirrored", {})
+    text = (
+        f"The run drew {gen['n']} `leiden` clocks at {gen['size']}x{gen['size']} in "
+        f"{gen.get('seconds', 0):.1f} s ({split['train']} to train, {split['val']} to validate, "
+        f"{split['test']} to test); the reader trained on {final.get('train_clocks', '?')} "
+        f"clocks (more drawn with another seed) at {final['image_size']}x"
+        f"{final['image_size']}, {final['epochs']} epochs ({final['train_seconds'] / 60:.1f} "
+        f"min), read in {'four quarter turns' if final.get('symmetry') else 'one view'}. The "
+        f"whole chapter took {record.get('seconds', 0) / 60:.1f} min on "
+        f"{record.get('machine', {}).get('cores', '?')} CPU cores. Common-sense error on the "
+        "test clocks, minutes:\n\n"
+        "| model | clocks | test clocks | error (min) |\n|---|---|---|---|\n"
+        "| reference report (section 5) | the course's photos | | 1.89 |\n"
+    )
+    for name, value in res.get("baselines_test", {}).items():
+        label = name.replace("_", " ")
+        text += f"| {label} | generated, `leiden` | {split['test']} | {value:.1f} |\n"
+    text += (
+        f"| **reader** | generated, `leiden` | {final['n_test']} | "
+        f"**{final['cse_minutes']:.2f}** |\n"
+    )
+    for half, row in mirrored.items():
+        text += (
+            f"| the same reader, {half} | generated, `mirrored` | {row['clocks']} | "
+            f"{row['cse_minutes']:.1f} (against the mirror time: "
+            f"{row['cse_vs_mirror_time']:.1f}) |\n"
+        )
+    if "easy" in res:
+        text += (
+            f"| the same reader | generated, `easy` | {res['easy']['n']} | "
+            f"{res['easy']['cse_minutes']:.1f} |\n"
+        )
+    text += "| this workbook's target | generated, `leiden` | | 1.0 |\n"
+    oracle, views = final.get("oracle", {}), final.get("views", {})
+    if oracle:
+        text += (
+            "\nWhere the reader's minutes go (the test clocks read again with one output "
+            "replaced by the truth): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in oracle.items())
+            + "; read in "
+            + ", ".join(f"{k} {v:.2f}" for k, v in views.items())
+            + ". Clocks read within 0 / 1 / 2 / 5 minutes: "
+            + " / ".join(f"{v:.3f}" for v in final.get("within", {}).values())
+            + ".\n"
+        )
+    text += (
+        f"\nThe report's comparisons, on {cmp['n']} clocks of their own at `{cmp['rung']}` "
+        f"({cmp['split']['train']} to train), {cmp['size']}x{cmp['size']}, {cmp['epochs']} "
+        f"epochs, seeds {', '.join(map(str, cmp['seeds']))}; test error mean ± sd over seeds, "
+        "first epoch in seconds:\n\n"
+        "| comparison | row | error (min) | first epoch (s) |\n|---|---|---|---|\n"
+    )
+    for row in res.get("base_models", []):
+        text += (
+            f"| base models | {row['model']}, {row['optimizer']} | {_cse(row)} | "
+            f"{row['first_epoch_s']:.1f} |\n"
+        )
+    for row in res.get("outputs", []):
+        text += f"| outputs | {row['what']} | {_cse(row)} | {row['first_epoch_s']:.1f} |\n"
+    report = res.get("report_model", {})
+    for row in report.get("arms", []):
+        text += (
+            f"| Figure 5 model ({report['size']}x{report['size']}) | {row['arm']} | "
+            f"{_cse(row)} | {row['first_epoch_s']:.1f} |\n"
+        )
+    for row in res.get("ladder", []):
+        text += (
+            f"| base classifier by rung (one seed) | `{row['rung']}` | "
+            f"{row['cse_minutes']:.1f} | {row['first_epoch_s']:.1f} |\n"
+        )
+    if report.get("params_150"):
+        count = f"{report['params_150']:,}".replace(",", " ")
+        text += (
+            f"\nThe Figure 5 model as built here has {count} parameters at 150x150 (the "
+            "report's figure: 624 392).\n"
+        )
+    return text

@@ -36,6 +36,7 @@ START, END = "<!-- headlines:start -->", "<!-- headlines:end -->"
 BLOCKS = {
     "task1": ("01_mlp_cnn_tuning", details.task1),
     "task2": ("02_pixel_permutation", details.task2),
+    "task3": ("03_clock_reading", details.task3),
 }
 
 
