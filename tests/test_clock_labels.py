@@ -155,3 +155,23 @@ def test_a_one_head_representation_decodes_a_bare_array():
     h, m = rep.decode(np.array([[(3 * 60 + 30) / 720]]))
     assert (h[0], m[0]) == (3, 30)
     assert math.isclose(L.TAU, 2 * math.pi)
+
+
+def test_joint_read_gives_exact_outputs_back_and_lets_the_hands_move_the_mark():
+    rep = L.get("image_angles")
+    aux = _aux(720, seed=4, mirrors=False)
+    exact = rep.encode(ALL_TIMES, aux)
+    spread = {"mark": 0.01, "hour_hand": 0.01, "minute_hand": 0.01}
+    hours, minutes = L.joint_read(exact, spread)
+    np.testing.assert_array_equal(np.stack([hours, minutes], 1), ALL_TIMES)
+    # the mark placed 5 degrees off: read alone, the minute is a minute off; read jointly
+    # with precise hands (and an imprecise mark), the hands put the mark back
+    off = {**exact, "mark": L.angle_targets(L.read_angle(exact["mark"]) + 5 / 360)}
+    plain = np.stack(rep.decode(off), 1)
+    assert (plain != ALL_TIMES).any(axis=1).mean() > 0.5
+    trust_hands = {"mark": 0.05, "hour_hand": 0.002, "minute_hand": 0.002}
+    joint = np.stack(L.joint_read(off, trust_hands), 1)
+    np.testing.assert_array_equal(joint, ALL_TIMES)
+    measured = L.head_spread(off, exact)
+    assert measured["mark"] == pytest.approx(1.4826 * 5 / 360, rel=1e-3)
+    assert measured["minute_hand"] == pytest.approx(1e-4)  # the floor: exact heads
