@@ -29,6 +29,9 @@ _COMMON = {
     "final_symmetry": True,
 }
 
+#: ``full`` is sized to about 45 minutes on 2 cores (the issue's budget: 60): comparisons of
+#: 1 000 steps each (their models leave chance after 400-600 at easy, 32 px), a reader of 14
+#: epochs of 32 400 clocks.
 PROFILES = {
     "smoke": {
         **_COMMON,
@@ -55,13 +58,13 @@ PROFILES = {
         "n": 6_000,
         "per_row": 6,
         "cmp_n": 3_000,
-        "cmp_size": 48,
-        "cmp_epochs": 3,
+        "cmp_size": 32,
+        "cmp_epochs": 6,
         "cmp_seeds": 1,
         "optimizers": ("sgd", "adam", "adadelta"),
         "report_size": 96,
-        "report_epochs": 3,
-        "ladder": ("easy", "shifted", "rotated", "leiden"),
+        "report_epochs": 4,
+        "ladder": ("easy", "rotated"),
         "extra_train": 4_800,
         "final_size": 96,
         "final_epochs": 6,
@@ -74,13 +77,13 @@ PROFILES = {
         **_COMMON,
         "n": 18_000,
         "per_row": 8,
-        "cmp_n": 6_000,
-        "cmp_size": 48,
-        "cmp_epochs": 4,
+        "cmp_n": 5_000,
+        "cmp_size": 32,
+        "cmp_epochs": 8,
         "cmp_seeds": 2,
         "optimizers": ("sgd", "adam", "adadelta"),
         "report_size": 96,
-        "report_epochs": 4,
+        "report_epochs": 6,
         "ladder": ("easy", "shifted", "rotated", "leiden"),
         "extra_train": 18_000,
         "final_size": 96,
@@ -88,6 +91,6 @@ PROFILES = {
         "final_lr": 2e-3,
         "mirrored_n": 1_800,
         "easy_n": 1_800,
-        "max_final_cse": 30,  # far below chance (about 180): the model reads the clocks
+        "max_final_cse": 30,  # far below chance (about 180): the reader reads the clocks
     },
 }
