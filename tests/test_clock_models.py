@@ -92,20 +92,22 @@ def test_resize_keeps_the_scale_and_shape():
         T.resize(np.zeros((2, 3)), 20)
 
 
+def _tiny_inputs(tmp_path_factory, difficulty: str) -> T.ClockInputs:
+    """60 clocks at ``difficulty``, 48 px, split 60/20/20, as training inputs."""
+    folder = tmp_path_factory.mktemp("clocks")
+    data = clocks.generate(60, difficulty=difficulty, size=48, seed=0, folder=folder)
+    parts = clocks.split(data, seed=0, val=0.2, test=0.2)
+    return T.inputs(parts, seed=0, difficulty=difficulty)
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("clocks")
-    data = clocks.generate(60, difficulty="leiden", size=48, seed=0, folder=folder)
-    parts = clocks.split(data, seed=0, val=0.2, test=0.2)
-    return T.inputs(parts, seed=0, difficulty="leiden")
+    return _tiny_inputs(tmp_path_factory, "leiden")
 
 
 @pytest.fixture(scope="module")
 def tiny_mirrored(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("clocks")
-    data = clocks.generate(60, difficulty="mirrored", size=48, seed=0, folder=folder)
-    parts = clocks.split(data, seed=0, val=0.2, test=0.2)
-    return T.inputs(parts, seed=0, difficulty="mirrored")
+    return _tiny_inputs(tmp_path_factory, "mirrored")
 
 
 def test_inputs_carry_the_generators_aux_labels(tiny):
