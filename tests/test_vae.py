@@ -206,6 +206,92 @@ def test_reparameterisation_is_exact_when_q_is_the_posterior_mean_point(model, p
     np.testing.assert_allclose(g[:, :3], np.tile(model.grad_log_joint(point, mean), (3, 1)))
 
 
+@pytest.mark.parametrize(
+    "options", [{"entropy": "exact"}, {"baseline": -20.0}, {"entropy": "exact", "baseline": -9.0}]
+)
+def test_score_function_variants_are_unbiased(model, point, options):
+    mean, log_std = np.array([0.2, -0.4, 1.0]), np.array([-0.7, 0.1, -1.2])
+    g = vae.score_function_gradients(
+        model, point, mean, log_std, 400_000, np.random.default_rng(1), **options
+    )
+    se = g.std(axis=0, ddof=1) / np.sqrt(len(g))
+    exact = model.elbo_gradient(point, mean, log_std)
+    assert np.all(np.abs(g.mean(axis=0) - exact) < 5 * se), (g.mean(axis=0), exact, se)
+
+
+def test_a_baseline_near_the_mean_of_f_cuts_the_score_functions_variance(model, point):
+    mean, log_std = np.array([0.2, -0.4, 1.0]), np.array([-0.7, 0.1, -1.2])
+    base = vae.score_baseline(model, point, mean, log_std, 10_000, np.random.default_rng(3))
+    plain, with_base = (
+        vae.score_function_gradients(
+            model, point, mean, log_std, 20_000, np.random.default_rng(0), baseline=c
+        ).var(axis=0)
+        for c in (0.0, base)
+    )
+    assert np.all(with_base < plain)
+    with pytest.raises(ValueError, match="entropy"):
+        vae.score_function_gradients(model, point, mean, log_std, 5, np.random.default_rng(0),
+                                     entropy="closed")  # fmt: skip
+
+
+def test_the_dropped_score_term_has_mean_zero():
+    rng = np.random.default_rng(0)
+    std = np.array([0.3, 2.0])
+    score = vae.score_of_q(rng.standard_normal((400_000, 2)), std)
+    se = score.std(axis=0, ddof=1) / np.sqrt(len(score))
+    assert np.all(np.abs(score.mean(axis=0)) < 5 * se)
+    np.testing.assert_allclose(score.var(axis=0), [1 / 0.09, 0.25, 2, 2], rtol=0.02)  # not 0
+
+
+def test_reparameterised_log_q_has_a_constant_gradient_in_log_std():
+    """-log q(mean + std * eps) = sum log std + |eps|^2 / 2 + const at fixed eps: its gradient
+    in log std is exactly 1, in the mean 0, whatever eps (so the reparameterised estimator's
+    entropy part has no variance of its own)."""
+    eps = np.random.default_rng(0).standard_normal((5, 2))
+    mean, log_std, h = np.array([0.3, -1.0]), np.array([0.2, -0.5]), 1e-6
+
+    def neg_log_q(m, ls):
+        return -vae.log_normal_diag(m + np.exp(ls) * eps, m, np.exp(2 * ls))
+
+    for j in range(2):
+        e = np.eye(2)[j] * h
+        d_ls = (neg_log_q(mean, log_std + e) - neg_log_q(mean, log_std - e)) / (2 * h)
+        d_m = (neg_log_q(mean + e, log_std) - neg_log_q(mean - e, log_std)) / (2 * h)
+        np.testing.assert_allclose(d_ls, 1.0, atol=1e-6)
+        np.testing.assert_allclose(d_m, 0.0, atol=1e-6)
+
+
+def test_theta_gradient_is_exact_and_its_estimator_unbiased(model, point):
+    mean, cov = _random_q(3, 5)
+    table = vae.theta_gradient_table(model, point, mean, cov, 200_000, np.random.default_rng(0))
+    assert len(table) == model.W.size + model.data_dim + 1
+    np.testing.assert_allclose(table["exact"], table["finite_difference"], rtol=1e-5, atol=1e-5)
+    assert (table["z"].abs() < 5).all()
+    theta = model.theta_vector()
+    np.testing.assert_allclose(model.with_theta(theta).theta_vector(), theta)
+    # a wrong estimator (dropping the noise term of d/d log s2) is caught
+    biased = table["mc_mean"].iloc[-1] + 0.5
+    assert abs(biased - table["exact"].iloc[-1]) > 5 * table["mc_se"].iloc[-1]
+
+
+def test_dataset_elbo_is_the_mean_of_the_points_elbos(model):
+    x, _ = model.sample(7, np.random.default_rng(4))
+    post_cov = model.posterior(x)[1]
+    table = vae.dataset_elbo_table(
+        model,
+        x,
+        {
+            "posterior": lambda xi: (model.posterior(xi)[0], post_cov),
+            "prior": lambda xi: (np.zeros(3), np.eye(3)),
+        },
+    )
+    assert np.abs(table["gap"]).max() < 1e-9
+    assert table.loc["posterior", "elbo"] == pytest.approx(model.log_marginal(x).mean())
+    assert table.loc["prior", "elbo"] < table.loc["posterior", "elbo"]
+    by_hand = np.mean([model.elbo(xi, np.zeros(3), np.eye(3)) for xi in x])
+    assert table.loc["prior", "elbo"] == pytest.approx(by_hand)
+
+
 # --- learning: batch GD vs minibatch SGD ----------------------------------------------------
 
 

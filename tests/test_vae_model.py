@@ -332,3 +332,28 @@ def test_the_autoregressive_log_weights_match_a_hand_computation():
     clone = vae_model.VAE.from_config(config)
     clone(x[:1])
     assert clone.autoregressive and clone.ar_kernel.shape == (6, 6)
+
+
+def test_bounds_by_k_reports_the_expected_fall_and_single_draws_that_rise(tiny):
+    x = _binary(200, seed=3)
+    table = vae_model.bounds_by_k(tiny, x, [10, 1, 100], seed=0)
+    assert list(table.index) == [1, 10, 100]
+    assert np.isnan(table.loc[1, "drop"])
+    # the bound tightens in expectation ...
+    assert table.loc[10, "drop"] > 0 and table.loc[10, "drop_z"] > 3
+    np.testing.assert_allclose(
+        table["drop"].iloc[1:], -np.diff(table["iwae_nll"].to_numpy()), rtol=1e-9
+    )
+    # ... while some single images' estimates rise
+    assert 0 <= table.loc[100, "rose_share"] < 0.5
+
+
+def test_a_convolutional_encoder_trains_and_needs_square_images(tmp_path):
+    x = np.random.default_rng(0).random((64, 16)).astype("float32")
+    model = vae_model.VAE(data_dim=16, latent_dim=2, hidden=(8,), conv=True, seed=0)
+    history = vae_model.train(model, x, epochs=2, batch_size=32)
+    assert np.isfinite(history["loss"]).all()
+    assert any("conv" in layer.name for layer in model.encoder.layers)
+    assert model.get_config()["conv"] is True
+    with pytest.raises(ValueError, match="square"):
+        vae_model.VAE(data_dim=15, latent_dim=2, hidden=(8,), conv=True)

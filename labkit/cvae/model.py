@@ -35,6 +35,7 @@ from .. import store
 from ..vae.model import (
     LOG_2PI,
     LogWeights,
+    encoder_network,
     fit_resumable,
     kl_to_prior,
     negative_elbo,
@@ -58,24 +59,6 @@ def _mlp(name: str, inputs: int, hidden: Sequence[int], outputs: int, activation
         [keras.Input((inputs,))]
         + [layers.Dense(h, activation="relu") for h in hidden]
         + [layers.Dense(outputs, activation=activation)],
-        name=name,
-    )
-
-
-def _encoder(name: str, inputs: int, hidden: Sequence[int], outputs: int, conv: bool):
-    """An MLP encoder, or with ``conv`` two strided 3x3 convolutions (32 and 64 filters) on the
-    square image before the MLP's layers."""
-    if not conv:
-        return _mlp(name, inputs, hidden, outputs)
-    side = int(round(np.sqrt(inputs)))
-    if side * side != inputs:
-        raise ValueError(f"a convolutional encoder needs square images, got {inputs} pixels")
-    return keras.Sequential(
-        [keras.Input((inputs,)), layers.Reshape((side, side, 1))]
-        + [layers.Conv2D(f, 3, strides=2, padding="same", activation="relu") for f in (32, 64)]
-        + [layers.Flatten()]
-        + [layers.Dense(h, activation="relu") for h in hidden]
-        + [layers.Dense(outputs)],
         name=name,
     )
 
@@ -149,7 +132,7 @@ class GaussianVAE(_GaussianDecoder, keras.Model):
         self.data_dim, self.latent_dim, self.hidden = data_dim, latent_dim, tuple(hidden)
         self.beta, self.seed = beta, seed
         self.conv = conv
-        self.encoder = _encoder("encoder", data_dim, hidden, 2 * latent_dim, conv)
+        self.encoder = encoder_network("encoder", data_dim, hidden, 2 * latent_dim, conv)
         self.decoder = _mlp("decoder", latent_dim, tuple(reversed(hidden)), data_dim, "sigmoid")
         self._init_scale(decoder_sd)
         self.noise = keras.random.SeedGenerator(seed)
@@ -247,8 +230,10 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         self.salient_dim, self.background_dim = salient_dim, background_dim
         self.beta, self.tc_weight, self.mmd_weight, self.seed = beta, tc_weight, mmd_weight, seed
         self.conv, self.layered = conv, layered
-        self.salient_encoder = _encoder("salient_encoder", data_dim, hidden, 2 * salient_dim, conv)
-        self.background_encoder = _encoder(
+        self.salient_encoder = encoder_network(
+            "salient_encoder", data_dim, hidden, 2 * salient_dim, conv
+        )
+        self.background_encoder = encoder_network(
             "background_encoder", data_dim, hidden, 2 * background_dim, conv
         )
         widths = tuple(reversed(hidden))

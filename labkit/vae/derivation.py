@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import threadpoolctl
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -214,6 +215,53 @@ class LinearGaussian:
         z = np.asarray(z, float)
         resid = np.asarray(x, float) - z @ self.W.T - self.b
         return resid @ self.W / self.noise_var - z
+
+    def elbo_theta_gradient(self, x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+        """The exact gradient of the ELBO of one ``x`` for q = N(mean, cov) with respect to the
+        model's parameters theta = (W, b, log noise_var), flattened as :meth:`theta_vector`.
+
+        With r = x - W mean - b and s2 the noise variance:
+        dELBO/db = r / s2, dELBO/dW = (r mean^T - W cov) / s2 and
+        dELBO/d log s2 = (|r|^2 + tr(W cov W^T)) / (2 s2) - D / 2.
+        """
+        x, mean, cov = np.asarray(x, float), np.asarray(mean, float), np.asarray(cov, float)
+        s2 = self.noise_var
+        r = x - self.W @ mean - self.b
+        g_w = (np.outer(r, mean) - self.W @ cov) / s2
+        g_b = r / s2
+        spread = float(r @ r + np.trace(self.W @ cov @ self.W.T))
+        g_log_var = spread / (2.0 * s2) - self.data_dim / 2.0
+        return np.concatenate([g_w.ravel(), g_b, [g_log_var]])
+
+    def theta_vector(self) -> np.ndarray:
+        """theta = (W row by row, b, log noise_var) as one vector."""
+        return np.concatenate([self.W.ravel(), self.b, [np.log(self.noise_var)]])
+
+    def with_theta(self, theta: np.ndarray) -> LinearGaussian:
+        """The model with parameters ``theta`` (laid out as :meth:`theta_vector`)."""
+        theta = np.asarray(theta, float)
+        n_w = self.W.size
+        return LinearGaussian(
+            theta[:n_w].reshape(self.W.shape),
+            theta[n_w : n_w + self.data_dim],
+            float(np.exp(theta[-1])),
+        )
+
+    def theta_names(self) -> list[str]:
+        """Display names of theta's entries, in :meth:`theta_vector`'s order."""
+        d_big, d = self.W.shape
+        names = [f"W[{i + 1},{j + 1}]" for i in range(d_big) for j in range(d)]
+        return names + [f"b[{i + 1}]" for i in range(d_big)] + ["log noise var"]
+
+    def grad_theta_log_joint(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """grad_theta log p(x, z) at codes ``z`` (rows), one row per code: the integrand of the
+        draft's eq. 2.10 (log q does not depend on theta, so it drops out)."""
+        z = np.atleast_2d(np.asarray(z, float))
+        s2 = self.noise_var
+        r = np.asarray(x, float) - z @ self.W.T - self.b  # (n, D)
+        g_w = (r[:, :, None] * z[:, None, :]).reshape(len(z), -1) / s2
+        g_log_var = np.sum(r**2, axis=1) / (2.0 * s2) - self.data_dim / 2.0
+        return np.concatenate([g_w, r / s2, g_log_var[:, None]], axis=1)
 
     def elbo_gradient(self, x: np.ndarray, mean: np.ndarray, log_std: np.ndarray) -> np.ndarray:
         """The exact gradient of the ELBO of ``x`` for q = N(mean, diag exp(2 log_std)).
@@ -413,18 +461,123 @@ def score_function_gradients(
     log_std: np.ndarray,
     n: int,
     rng: np.random.Generator,
+    *,
+    entropy: str = "sampled",
+    baseline: float = 0.0,
 ) -> np.ndarray:
     """``n`` single-sample score-function (REINFORCE) estimates of the ELBO's gradient, (n, 2 d).
 
-    f(z) * grad log q(z) with f(z) = log p(x, z) - log q(z), z ~ q; it needs only f's values,
-    not its gradient. (The extra term E_q[grad log q] is zero in expectation and dropped.)
+    grad E_q[f] = E_q[f grad log q] + E_q[grad f]; the second term is -E_q[grad log q(z)] at
+    fixed z, which is zero (the integral of grad q is the gradient of the integral of q, 1), so
+    it is dropped. ``entropy="sampled"``: f(z) = log p(x, z) - log q(z), every part sampled.
+    ``entropy="exact"``: f(z) = log p(x, z) only, plus the entropy's exact gradient (0 for the
+    means, 1 for each log std), as :func:`reparameterization_gradients` has it. ``baseline``
+    is a constant subtracted from f (a control variate: E_q[c grad log q] = 0, so any constant
+    keeps the estimator unbiased; a good one is close to E_q[f], see :func:`score_baseline`).
     """
+    if entropy not in ("sampled", "exact"):
+        raise ValueError(f"entropy must be 'sampled' or 'exact', got {entropy!r}")
     mean, std = np.asarray(mean, float), np.exp(np.asarray(log_std, float))
     eps = rng.standard_normal((n, model.latent_dim))
     z = mean + std * eps
-    f = model.log_joint(x, z) - log_normal_diag(z, mean, std**2)
-    score = np.concatenate([eps / std, eps**2 - 1.0], axis=1)  # d log q / d(mean, log_std)
-    return f[:, None] * score
+    f = model.log_joint(x, z)
+    if entropy == "sampled":
+        f = f - log_normal_diag(z, mean, std**2)
+    g = (f - baseline)[:, None] * score_of_q(eps, std)
+    if entropy == "exact":
+        g[:, model.latent_dim :] += 1.0
+    return g
+
+
+def score_of_q(eps: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """grad log q(z) w.r.t. (mean, log std) at z = mean + std * eps, one row per draw: the
+    score, eps / std and eps^2 - 1. Its expectation under q is zero (the term the
+    score-function estimator drops)."""
+    eps = np.asarray(eps, float)
+    return np.concatenate([eps / std, eps**2 - 1.0], axis=1)
+
+
+def score_baseline(
+    model: LinearGaussian,
+    x: np.ndarray,
+    mean: np.ndarray,
+    log_std: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    entropy: str = "sampled",
+) -> float:
+    """A constant baseline for :func:`score_function_gradients`: the mean of f over ``n`` draws
+    of q made beforehand (independent of the draws it is used with, so the estimator stays
+    unbiased)."""
+    mean, std = np.asarray(mean, float), np.exp(np.asarray(log_std, float))
+    z = mean + std * rng.standard_normal((n, model.latent_dim))
+    f = model.log_joint(x, z)
+    if entropy == "sampled":
+        f = f - log_normal_diag(z, mean, std**2)
+    return float(f.mean())
+
+
+def theta_gradient_table(
+    model: LinearGaussian,
+    x: np.ndarray,
+    mean: np.ndarray,
+    cov: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    step: float = 1e-6,
+) -> pd.DataFrame:
+    """The draft's eq. 2.10 checked: per entry of theta = (W, b, log noise_var), the exact
+    gradient of the ELBO of ``x`` for q = N(mean, cov) (``exact``), a central finite difference
+    of the exact ELBO (``finite_difference``), and the Monte-Carlo estimator
+    grad_theta log p(x, z), z ~ q, averaged over ``n`` draws (``mc_mean``, ``mc_se`` and ``z``,
+    its distance from the exact value in standard errors)."""
+    mean, cov = np.asarray(mean, float), np.asarray(cov, float)
+    exact = model.elbo_theta_gradient(x, mean, cov)
+    theta = model.theta_vector()
+    fd = np.empty_like(theta)
+    for i in range(len(theta)):
+        up, down = theta.copy(), theta.copy()
+        up[i] += step
+        down[i] -= step
+        fd[i] = (
+            model.with_theta(up).elbo(x, mean, cov) - model.with_theta(down).elbo(x, mean, cov)
+        ) / (2.0 * step)
+    z = mean + rng.standard_normal((n, model.latent_dim)) @ np.linalg.cholesky(cov).T
+    mc, se = _mean_and_se(model.grad_theta_log_joint(x, z))
+    return pd.DataFrame(
+        {
+            "exact": exact,
+            "finite_difference": fd,
+            "mc_mean": mc,
+            "mc_se": se,
+            "z": (mc - exact) / se,
+        },
+        index=model.theta_names(),
+    )
+
+
+def dataset_elbo_table(
+    model: LinearGaussian, x: np.ndarray, qs: dict[str, Callable[[np.ndarray], tuple]]
+) -> pd.DataFrame:
+    """The draft's eq. 2.8 checked: for each named rule ``q(x_i) -> (mean, cov)`` giving every
+    data point its own Gaussian q, the dataset's ELBO L(X) = sum_i ELBO(x_i) / N (``elbo``), the
+    mean log p(x_i) (``log_px``), the mean KL(q_i || p(z | x_i)) (``kl_to_posterior``) and the
+    residual ``gap`` = log_px - elbo - kl, zero by eq. 2.5 averaged over the data."""
+    x = np.atleast_2d(np.asarray(x, float))
+    log_px = float(model.log_marginal(x).mean())
+    post_means, post_cov = model.posterior(x)
+    rows = {}
+    for name, rule in qs.items():
+        elbos, kls = [], []
+        for xi, post_mean in zip(x, post_means, strict=True):
+            mean, cov = rule(xi)
+            elbos.append(model.elbo(xi, mean, cov))
+            kls.append(kl_gaussian(mean, cov, post_mean, post_cov))
+        elbo, kl = float(np.mean(elbos)), float(np.mean(kls))
+        rows[name] = {"log_px": log_px, "elbo": elbo, "kl_to_posterior": kl,
+                      "gap": log_px - elbo - kl}  # fmt: skip
+    return pd.DataFrame(rows).T
 
 
 # --- learning the linear-Gaussian model: batch gradient descent vs minibatch SGD ------------
@@ -484,11 +637,28 @@ def fit_linear_gaussian(
 
     Batch GD takes one step per pass over ``x``; minibatch SGD takes len(x) / batch_size steps
     per pass, each on a fresh shuffled batch. Returns one row per evaluation with the pass,
-    the step, the optimiser's wall-clock seconds (evaluations excluded) and the full-data
-    negative mean log-likelihood ``nll`` in nats.
+    the step, the full-data negative mean log-likelihood ``nll`` in nats and the optimiser's
+    time: ``wall_seconds``, its steps' summed wall clock (evaluations excluded), and
+    ``seconds``, steps x the median time of one step. A busy machine stalls a few steps for
+    long (another process takes the cores), which the sum counts and the median does not, so
+    ``seconds`` is the cost to compare. NumPy's BLAS runs on one thread here: on problems this
+    small, threads only wait for each other.
     """
     if batch_size is not None and not 1 <= batch_size <= len(x):
         raise ValueError(f"batch_size must be None or 1..{len(x)}, got {batch_size}")
+    with threadpoolctl.threadpool_limits(limits=1):  # 20 x 20 problems: threads only contend
+        return _fit_linear_gaussian(x, init, batch_size, lr, passes, seed, evals_per_pass)
+
+
+def _fit_linear_gaussian(
+    x: np.ndarray,
+    init: LinearGaussian,
+    batch_size: int | None,
+    lr: float,
+    passes: float,
+    seed: int,
+    evals_per_pass: int,
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = len(x)
     b_size = n if batch_size is None else batch_size
@@ -496,8 +666,8 @@ def fit_linear_gaussian(
     total = max(1, int(round(passes * steps_per_pass)))
     every = max(1, steps_per_pass // evals_per_pass)
     w, b, log_var = init.W.copy(), init.b.copy(), float(np.log(init.noise_var))
-    rows = [{"pass": 0.0, "step": 0, "seconds": 0.0, "nll": -mean_log_likelihood(init, x)}]
-    clock, order, pos = 0.0, rng.permutation(n), 0
+    rows = [{"pass": 0.0, "step": 0, "wall_seconds": 0.0, "nll": -mean_log_likelihood(init, x)}]
+    clock, order, pos, step_times = 0.0, rng.permutation(n), 0, []
     for step in range(1, total + 1):
         t0 = time.perf_counter()
         if b_size == n:
@@ -510,14 +680,17 @@ def fit_linear_gaussian(
         try:
             g_w, g_b, g_lv = log_likelihood_gradient(LinearGaussian(w, b, np.exp(log_var)), batch)
             w, b, log_var = w + lr * g_w, b + lr * g_b, log_var + lr * g_lv
-            clock += time.perf_counter() - t0
+            step_times.append(time.perf_counter() - t0)
+            clock += step_times[-1]
             if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b)) and abs(log_var) < 50):
                 raise np.linalg.LinAlgError("non-finite parameters")
             if step % every == 0 or step == total:
                 nll = -mean_log_likelihood(LinearGaussian(w, b, float(np.exp(log_var))), x)
                 rows.append(
-                    {"pass": step / steps_per_pass, "step": step, "seconds": clock, "nll": nll}
+                    {"pass": step / steps_per_pass, "step": step, "wall_seconds": clock, "nll": nll}
                 )
         except np.linalg.LinAlgError as err:
             raise FloatingPointError(f"diverged at step {step}: lr={lr} is too large") from err
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame["seconds"] = frame["step"] * float(np.median(step_times))
+    return frame

@@ -25,6 +25,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import pandas as pd
 from keras import layers, ops
 from scipy.special import expit, logsumexp
 
@@ -35,6 +36,8 @@ from .derivation import LOG_2PI
 __all__ = [
     "VAE",
     "LogWeights",
+    "encoder_network",
+    "bounds_by_k",
     "negative_elbo",
     "reparameterize",
     "kl_to_prior",
@@ -64,6 +67,26 @@ def binarize(x: np.ndarray, seed: int) -> np.ndarray:
     if x.size and (x.min() < 0 or x.max() > 1):
         raise ValueError("binarize expects intensities on the 0..1 scale (see flatten)")
     return (np.random.default_rng(seed).random(x.shape) < x).astype("float32")
+
+
+def encoder_network(name: str, inputs: int, hidden: Sequence[int], outputs: int, conv: bool):
+    """An MLP encoder (ReLU layers of widths ``hidden``, then a linear layer of ``outputs``),
+    or with ``conv`` first two strided 3x3 convolutions (32 and 64 filters, ReLU) on the square
+    image, flattened into the same MLP: the draft's section 2.7."""
+    head = [keras.Input((inputs,))]
+    if conv:
+        side = int(round(np.sqrt(inputs)))
+        if side * side != inputs:
+            raise ValueError(f"a convolutional encoder needs square images, got {inputs} pixels")
+        head += [layers.Reshape((side, side, 1))]
+        head += [
+            layers.Conv2D(f, 3, strides=2, padding="same", activation="relu") for f in (32, 64)
+        ]
+        head += [layers.Flatten()]
+    return keras.Sequential(
+        head + [layers.Dense(h, activation="relu") for h in hidden] + [layers.Dense(outputs)],
+        name=name,
+    )
 
 
 def _bernoulli_log_lik(x, logits):
@@ -107,7 +130,8 @@ def negative_elbo(lw: LogWeights):
 
 @keras.saving.register_keras_serializable(package="labkit")
 class VAE(keras.Model):
-    """MLP encoder to (mean, log variance) of q(z | x); MLP decoder to Bernoulli logits.
+    """MLP encoder to (mean, log variance) of q(z | x) (with ``conv``, two strided convolutions
+    first); MLP decoder to Bernoulli logits.
 
     ``hidden`` are the encoder's layer widths; the decoder mirrors them. The loss is the
     negative ELBO in nats per image, -E_q[log p(x | z)] + KL(q(z | x) || N(0, I)), from
@@ -125,6 +149,7 @@ class VAE(keras.Model):
         hidden: Sequence[int] = (512, 256),
         dynamic_binarization: bool = True,
         autoregressive: bool = False,
+        conv: bool = False,
         seed: int = 0,
         **kwargs,
     ) -> None:
@@ -133,13 +158,8 @@ class VAE(keras.Model):
             raise ValueError("data_dim, latent_dim and every hidden width must be >= 1")
         self.data_dim, self.latent_dim, self.hidden = data_dim, latent_dim, tuple(hidden)
         self.dynamic_binarization, self.seed = dynamic_binarization, seed
-        self.autoregressive = autoregressive
-        self.encoder = keras.Sequential(
-            [keras.Input((data_dim,))]
-            + [layers.Dense(h, activation="relu") for h in hidden]
-            + [layers.Dense(2 * latent_dim)],
-            name="encoder",
-        )
+        self.autoregressive, self.conv = autoregressive, conv
+        self.encoder = encoder_network("encoder", data_dim, hidden, 2 * latent_dim, conv)
         self.decoder = keras.Sequential(
             [keras.Input((latent_dim,))]
             + [layers.Dense(h, activation="relu") for h in reversed(hidden)]
@@ -194,6 +214,7 @@ class VAE(keras.Model):
             "hidden": list(self.hidden),
             "dynamic_binarization": self.dynamic_binarization,
             "autoregressive": self.autoregressive,
+            "conv": self.conv,
             "seed": self.seed,
         }
 
@@ -423,3 +444,33 @@ def bounds(
         kl = np.full(log_w.shape[1], np.nan) if lw.kl is None else ops.convert_to_numpy(lw.kl)
         out["kl"].append(np.asarray(kl, np.float64))
     return Bounds(**{key: np.concatenate(v) for key, v in out.items()}, k=k)
+
+
+def bounds_by_k(
+    model: keras.Model, x: np.ndarray, ks: Sequence[int], *, seed: int = 0
+) -> pd.DataFrame:
+    """How the importance-weighted bound tightens with k, on rows ``x``: each k with its own
+    draws (seed ``seed + k``).
+
+    Burda et al.'s theorem 1 says E[L_k] <= E[L_m] for k < m: in expectation, not draw by
+    draw. Per k (rows): ``iwae_nll`` and ``elbo_nll`` (means over the images, nats), and against
+    the previous k: ``drop``, the mean fall of -L_k per image, its standard error ``drop_se``
+    over the images (the draws of the two ks are independent), ``drop_z`` = drop / drop_se, and
+    ``rose_share``, the share of images whose estimate of -L_k rose instead (possible for a
+    single draw, however large the expected fall).
+    """
+    rows, previous = {}, None
+    for k in sorted(set(int(k) for k in ks)):
+        b = bounds(model, x, k=k, seed=seed + k)
+        row = {"elbo_nll": float(-b.elbo.mean()), "iwae_nll": float(-b.iwae.mean())}
+        if previous is not None:
+            drop = b.iwae - previous  # per image: -L_prev - (-L_k)
+            row |= {
+                "drop": float(drop.mean()),
+                "drop_se": float(drop.std(ddof=1) / np.sqrt(len(drop))),
+                "rose_share": float((drop < 0).mean()),
+            }
+            row["drop_z"] = row["drop"] / row["drop_se"]
+        rows[k] = row
+        previous = b.iwae
+    return pd.DataFrame(rows).T.rename_axis("k")
