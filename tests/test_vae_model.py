@@ -357,3 +357,24 @@ def test_a_convolutional_encoder_trains_and_needs_square_images(tmp_path):
     assert model.get_config()["conv"] is True
     with pytest.raises(ValueError, match="square"):
         vae_model.VAE(data_dim=15, latent_dim=2, hidden=(8,), conv=True)
+
+
+def test_the_fully_visible_model_is_normalised_and_learns(tmp_path):
+    import itertools
+
+    model = vae_model.FullyVisibleSBN(data_dim=5, seed=0)
+    model(np.zeros((1, 5), "float32"))
+    rng = np.random.default_rng(0)
+    model.kernel.assign(rng.standard_normal((5, 5)).astype("float32"))
+    model.bias.assign(rng.standard_normal(5).astype("float32"))
+    every = np.array(list(itertools.product([0, 1], repeat=5)), "float32")
+    assert np.exp(vae_model.log_prob(model, every)).sum() == pytest.approx(1.0, abs=1e-5)
+    # pixel 0 copies into pixel 1: a fully visible model learns it, a factorised one cannot
+    x = (rng.random((512, 5)) < 0.5).astype("float32")
+    x[:, 1] = x[:, 0]
+    fresh = vae_model.FullyVisibleSBN(data_dim=5, seed=0)
+    vae_model.train(fresh, x, epochs=60, batch_size=64, learning_rate=0.05,
+                    backup_dir=str(tmp_path))  # fmt: skip
+    assert -vae_model.log_prob(fresh, x).mean() < 4 * np.log(2) + 0.1  # 5 bits -> about 4
+    with pytest.raises(ValueError, match="binary"):
+        vae_model.log_prob(fresh, x * 0.5)

@@ -37,6 +37,8 @@ __all__ = [
     "VAE",
     "LogWeights",
     "encoder_network",
+    "FullyVisibleSBN",
+    "log_prob",
     "bounds_by_k",
     "negative_elbo",
     "reparameterize",
@@ -219,8 +221,56 @@ class VAE(keras.Model):
         }
 
 
+@keras.saving.register_keras_serializable(package="labkit")
+class FullyVisibleSBN(keras.Model):
+    """A fully visible sigmoid belief net (Frey, 1998): no latent code, each pixel a Bernoulli
+    given the pixels before it in raster order, p(x) = prod_j Bernoulli(x_j | sigmoid(c_j +
+    sum_{i<j} W_ij x_i)). It is the VAE's autoregressive decoder term on its own, so it shows
+    what that term models without z; its log p(x) is exact (:meth:`log_prob`), not a bound.
+    Trained on the mean -log p(x) of dynamically binarised images."""
+
+    def __init__(self, data_dim: int = 784, seed: int = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if data_dim < 1:
+            raise ValueError(f"data_dim must be >= 1, got {data_dim}")
+        self.data_dim, self.seed = data_dim, seed
+        self.kernel = self.add_weight(shape=(data_dim, data_dim), initializer="zeros",
+                                      name="kernel")  # fmt: skip
+        self.bias = self.add_weight(shape=(data_dim,), initializer="zeros", name="bias")
+        self.noise = keras.random.SeedGenerator(seed)
+        self._mask = np.triu(np.ones((data_dim, data_dim), "float32"), k=1)
+
+    def log_prob(self, x):
+        """log p(x) in nats per row of binary ``x`` (n, data_dim), exact."""
+        logits = ops.matmul(x, self.kernel * self._mask) + self.bias
+        return _bernoulli_log_lik(x, logits)
+
+    def call(self, x, training=None):
+        if training:
+            x = ops.cast(keras.random.uniform(ops.shape(x), seed=self.noise) < x, x.dtype)
+        log_p = self.log_prob(x)
+        self.add_loss(-ops.mean(log_p))
+        return log_p
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "data_dim": self.data_dim, "seed": self.seed}
+
+
+def log_prob(model: FullyVisibleSBN, x: np.ndarray, batch_size: int = 2_000) -> np.ndarray:
+    """A fully visible model's exact log p(x) in nats for binary rows ``x``, as NumPy."""
+    x = np.asarray(x, "float32")
+    if x.size and not np.isin(x, (0.0, 1.0)).all():
+        raise ValueError("log_prob expects binary images (see binarize)")
+    return np.concatenate(
+        [
+            ops.convert_to_numpy(model.log_prob(ops.convert_to_tensor(x[i : i + batch_size])))
+            for i in range(0, len(x), batch_size)
+        ]
+    ).astype(np.float64)
+
+
 def train(
-    model: VAE,
+    model: VAE | FullyVisibleSBN,
     x_train: np.ndarray,
     x_val: np.ndarray | None = None,
     *,

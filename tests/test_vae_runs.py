@@ -1,0 +1,58 @@
+"""Seeds of a model: kept and read back by code, settings and seed; bounds and spreads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labkit.vae import model as vae_model
+from labkit.vae import runs as vae_runs
+
+
+def _data() -> np.ndarray:
+    return (np.random.default_rng(0).random((128, 6)) < 0.3).astype("float32")
+
+
+def test_train_seeds_keeps_each_fit_and_reads_it_back(tmp_path):
+    x = _data()
+    fits = []
+
+    def fit(model):
+        fits.append(model.seed)
+        return vae_model.train(model, x, epochs=2, batch_size=32)
+
+    def build(seed):
+        return vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=seed)
+
+    args = dict(name="tiny", store_dir=tmp_path, sample=x[:1], epochs=2)
+    first = vae_runs.train_seeds(build, fit, [0, 1], **args)
+    assert fits == [0, 1] and not any(r.loaded for r in first.values())
+    again = vae_runs.train_seeds(build, fit, [0, 1, 2], **args)
+    assert fits == [0, 1, 2]  # only the new seed trained
+    assert again[0].loaded and again[1].loaded and not again[2].loaded
+    assert again[0].history == first[0].history
+    np.testing.assert_allclose(
+        again[1].model.encoder.get_weights()[0], first[1].model.encoder.get_weights()[0]
+    )
+    # other settings (or other code) train afresh
+    vae_runs.train_seeds(build, fit, [0], **{**args, "epochs": 3})
+    assert fits == [0, 1, 2, 0]
+    with pytest.raises(ValueError, match="seed"):
+        vae_runs.train_seeds(build, fit, [], **args)
+
+
+def test_bound_table_and_spread():
+    x = _data()
+    runs = vae_runs.train_seeds(
+        lambda s: vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=s),
+        lambda m: vae_model.train(m, x, epochs=1, batch_size=32),
+        [0, 1], name="t", store_dir=None, sample=x[:1],
+    )  # fmt: skip
+    table = vae_runs.bound_table(runs, x[:20], k=10)
+    assert list(table.index) == [0, 1]
+    assert (table["iwae_nll"] <= table["elbo_nll"]).all()
+    s = vae_runs.spread([3.0, 1.0, 2.0])
+    assert s == {"first": 3.0, "mean": 2.0, "sd": 1.0, "n": 3}
+    assert vae_runs.spread_text([3.0, 1.0, 2.0], digits=1) == "3.0 (mean 2.0 ± 1.0 over 3 seeds)"
+    assert vae_runs.spread_text([3.0]) == "3.00 (one seed)"
+    assert np.isnan(vae_runs.spread([1.0])["sd"])
