@@ -378,3 +378,5 @@ def test_the_fully_visible_model_is_normalised_and_learns(tmp_path):
     assert -vae_model.log_prob(fresh, x).mean() < 4 * np.log(2) + 0.1  # 5 bits -> about 4
     with pytest.raises(ValueError, match="binary"):
         vae_model.log_prob(fresh, x * 0.5)
+    drawn = vae_model.sample_visible(fresh, 400, seed=1) / 255.0
+    assert drawn.shape == (400, 5) and (drawn[:, 1] == drawn[:, 0]).mean() > 0.9

@@ -56,3 +56,20 @@ def test_bound_table_and_spread():
     assert vae_runs.spread_text([3.0, 1.0, 2.0], digits=1) == "3.0 (mean 2.0 ± 1.0 over 3 seeds)"
     assert vae_runs.spread_text([3.0]) == "3.00 (one seed)"
     assert np.isnan(vae_runs.spread([1.0])["sd"])
+
+
+def test_summary_table_and_last_epoch_gap():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {"iwae_nll": [88.0, 89.0, 90.0], "elbo_nll": [92.0, 93.0, 94.0],
+         "train_minutes": [10.0, 11.0, 12.0]}, index=[0, 1, 2],
+    )  # fmt: skip
+    row = vae_runs.summary_table({"m": table}).loc["m"]
+    assert row["first"] == 88.0 and row["mean"] == 89.0 and row["sd"] == 1.0
+    assert row["elbo_first"] == 92.0 and row["train_minutes"] == 11.0 and row["n"] == 3
+    gap = vae_runs.last_epoch_gap({"val_loss": [5.0, 3.0, 4.0]})
+    assert gap == {"best_epoch": 2, "epochs": 3, "gap": 1.0}
+    assert vae_runs.last_epoch_gap({"val_loss": [5.0, 3.0]})["gap"] == 0.0
+    with pytest.raises(ValueError, match="val_loss"):
+        vae_runs.last_epoch_gap({"val_loss": []})

@@ -1,21 +1,39 @@
 """Chapter 04 (the VAE): its settings per profile.
 
-* mc: Monte-Carlo draws for the KL/ELBO checks; grad: draws per gradient estimator.
-* fit_n: points for batch GD vs SGD (gd_passes / sgd_passes each; sweep_gd_passes: batch GD's
+* mc: Monte-Carlo draws for the KL/ELBO checks; grad: draws per gradient estimator;
+  baseline_draws: draws for the score function's baseline; dataset_n: points for eq. 2.8.
+* fit_n: points for batch GA vs SGA (gd_passes / sgd_passes each; sweep_gd_passes: batch GA's
   passes per rate in the learning-rate sweep).
 * subset / val: MNIST training images drawn (None: all 60 000), of which val for validation and
   the rest for fitting (data.split); test: test images scored (None: all 10 000).
-* epochs / latent_dim: the derivation's VAE; headline_epochs / headline_latent_dim: the VAE with
-  an autoregressive decoder term, trained with a cosine-decayed rate (the headline model; 80
-  epochs are about 13.5 minutes on 2 cores).
-* iwae_k: importance samples per test image (k >= 1000 in full).
-* max_test_nll: the chapter fails if the IWAE bound's -log p(x) is above it (a sanity check, not
-  a target).
+* hidden / batch: the MLP's widths (the decoder mirrors them) and the minibatch size.
+* designs / design_epochs / design_k: the encoders compared on validation (name -> VAE
+  options), each trained for design_epochs and scored with design_k importance samples.
+* seeds: how many seeds of each headline model (seed, seed + 1, ...).
+* epochs: the VAE as derived; ar_epochs: the VAE with the autoregressive term; fvsbn_epochs: the
+  term alone. All with Adam at 1e-3 falling to 0 along a half cosine.
+* iwae_k: importance samples per test image (k >= 1000 in full); by_k_images: validation
+  images for the bound-by-k table.
+* target_nll: the VAE as derived's target on the first seed (nats, IWAE bound);
+  max_test_nll: the chapter fails if any model's bound is above it (a sanity check).
 """
 
 CHAPTER = "04_vae"
 
-_COMMON = {"latent_dim": 16, "headline_latent_dim": 32}
+#: The encoders compared on validation images (chapter 04, *Choices made on validation*).
+DESIGNS = {
+    "MLP encoder, 16-d code": {"latent_dim": 16},
+    "MLP encoder, 32-d code": {"latent_dim": 32},
+    "convolutional encoder, 32-d code": {"latent_dim": 32, "conv": True},
+}
+
+_COMMON = {
+    "hidden": (512, 256),
+    "batch": 128,
+    "designs": DESIGNS,
+    "dataset_n": 200,
+    "target_nll": 88.0,
+}
 #: quick and full: the whole training set, its 5 000-image validation part and every test image.
 _ALL_DATA = {
     "fit_n": 20_000,
@@ -32,6 +50,7 @@ PROFILES = {
         **_COMMON,
         "mc": 5_000,
         "grad": 5_000,
+        "baseline_draws": 1_000,
         "fit_n": 4_000,
         "gd_passes": 40,
         "sweep_gd_passes": 20,
@@ -39,9 +58,14 @@ PROFILES = {
         "subset": 2_500,
         "val": 500,
         "test": 200,
+        "design_epochs": 1,
+        "design_k": 5,
+        "seeds": 2,
         "epochs": 2,
-        "headline_epochs": 2,
+        "ar_epochs": 2,
+        "fvsbn_epochs": 1,
         "iwae_k": 10,
+        "by_k_images": 100,
         "max_test_nll": 400,
     },
     "quick": {
@@ -49,19 +73,31 @@ PROFILES = {
         **_ALL_DATA,
         "mc": 100_000,
         "grad": 50_000,
-        "epochs": 30,
-        "headline_epochs": 10,
+        "baseline_draws": 10_000,
+        "design_epochs": 3,
+        "design_k": 50,
+        "seeds": 2,
+        "epochs": 20,
+        "ar_epochs": 8,
+        "fvsbn_epochs": 5,
         "iwae_k": 100,
-        "max_test_nll": 100,
+        "by_k_images": 500,
+        "max_test_nll": 110,
     },
     "full": {
         **_COMMON,
         **_ALL_DATA,
         "mc": 1_000_000,
         "grad": 200_000,
-        "epochs": 40,
-        "headline_epochs": 80,
+        "baseline_draws": 10_000,
+        "design_epochs": 10,
+        "design_k": 100,
+        "seeds": 3,
+        "epochs": 150,
+        "ar_epochs": 40,
+        "fvsbn_epochs": 20,
         "iwae_k": 1_000,
+        "by_k_images": 500,
         "max_test_nll": 95,
     },
 }

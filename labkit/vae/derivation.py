@@ -413,6 +413,23 @@ LABELS: dict[str, str] = {
     "passes_to_tol": "passes to tol",
     "seconds_to_tol": "seconds to tol",
     "learning_rate": "learning rate",
+    "exact": "exact",
+    "finite_difference": "finite difference",
+    "mc_mean": "estimator mean",
+    "mc_se": "s.e.",
+    "wall_seconds": "wall-clock seconds",
+    "first": "seed 0",
+    "mean": "mean over seeds",
+    "sd": "sd over seeds",
+    "n": "seeds",
+    "elbo_first": "-ELBO, seed 0",
+    "train_minutes": "training (min per seed)",
+    "elbo_nll": "-ELBO",
+    "iwae_nll": "-IWAE bound",
+    "drop": "fall from the previous k",
+    "drop_se": "its s.e.",
+    "drop_z": "fall / s.e.",
+    "rose_share": "share of images that rose",
 }
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "encoder_network",
     "FullyVisibleSBN",
     "log_prob",
+    "sample_visible",
     "bounds_by_k",
     "negative_elbo",
     "reparameterize",
@@ -407,6 +408,19 @@ def sample(model: VAE, z: np.ndarray, seed: int = 0) -> np.ndarray:
             x[:, j] = rng.random(len(x)) < p
     side = int(round(np.sqrt(model.data_dim)))
     return 255.0 * (x.reshape(len(x), side, side) if side * side == model.data_dim else x)
+
+
+def sample_visible(model: FullyVisibleSBN, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` binary images drawn from a fully visible model, pixel by pixel in raster order,
+    each given the pixels drawn before it; (n, 28, 28) on 0..255 (rows if not square)."""
+    rng = np.random.default_rng(seed)
+    weights = ops.convert_to_numpy(model.kernel).astype(np.float64) * model._mask
+    bias = ops.convert_to_numpy(model.bias).astype(np.float64)
+    x = np.zeros((n, model.data_dim))
+    for j in range(model.data_dim):
+        x[:, j] = rng.random(n) < expit(bias[j] + x[:, :j] @ weights[:j, j])
+    side = int(round(np.sqrt(model.data_dim)))
+    return 255.0 * (x.reshape(n, side, side) if side * side == model.data_dim else x)
 
 
 def traverse(

@@ -23,9 +23,18 @@ import numpy as np
 import pandas as pd
 
 from .. import store
-from .model import _MODEL_SETTINGS, bounds
+from .model import _MODEL_SETTINGS, bounds, train
 
-__all__ = ["Run", "train_seeds", "bound_table", "spread", "spread_text"]
+__all__ = [
+    "Run",
+    "train_seeds",
+    "vae_fit",
+    "bound_table",
+    "summary_table",
+    "spread",
+    "spread_text",
+    "last_epoch_gap",
+]
 
 #: This module's code (it decides what is kept and read back).
 CODE = store.code_digest(__name__)
@@ -101,6 +110,26 @@ def train_seeds(
     return runs
 
 
+def vae_fit(
+    x_train: np.ndarray, x_val: np.ndarray | None, **fit: Any
+) -> Callable[[keras.Model], dict[str, list[float]]]:
+    """A ``fit`` for :func:`train_seeds`: :func:`labkit.vae.model.train` on these images with
+    these settings (epochs, batch_size, learning_rate, cosine_decay, backup_dir)."""
+    return lambda model: train(model, x_train, x_val, **fit)
+
+
+def last_epoch_gap(history: Mapping[str, Sequence[float]], key: str = "val_loss") -> dict:
+    """Where a fit's validation loss was lowest: ``best_epoch`` (1-based), ``epochs`` and
+    ``gap``, the last epoch's loss minus the lowest (0 when the last epoch is the best; a large
+    gap means the fit overfitted and fewer epochs, chosen on validation, would do better)."""
+    values = np.asarray(history[key], float)
+    if values.size == 0:
+        raise ValueError(f"the history has no {key!r} values")
+    best = int(values.argmin())
+    return {"best_epoch": best + 1, "epochs": int(values.size),
+            "gap": float(values[-1] - values[best])}  # fmt: skip
+
+
 def bound_table(
     runs: Mapping[int, Run], x: np.ndarray, k: int, *, seed: int = 0, binary: bool = True
 ) -> pd.DataFrame:
@@ -121,6 +150,20 @@ def bound_table(
             "bound_seconds": time.perf_counter() - t0,
         }
     return pd.DataFrame(rows).T.rename_axis("seed")
+
+
+def summary_table(tables: Mapping[str, pd.DataFrame], column: str = "iwae_nll") -> pd.DataFrame:
+    """One row per model from its :func:`bound_table`: ``first`` (the first seed's ``column``),
+    ``mean``, ``sd`` and ``n`` over the seeds (:func:`spread`), the first seed's
+    ``elbo_nll`` and the mean ``train_minutes`` of one seed."""
+    rows = {}
+    for name, table in tables.items():
+        rows[name] = {
+            **spread(table[column]),
+            "elbo_first": float(table["elbo_nll"].iloc[0]),
+            "train_minutes": float(table["train_minutes"].mean()),
+        }
+    return pd.DataFrame(rows).T
 
 
 def spread(values: Sequence[float] | pd.Series) -> dict[str, float]:
