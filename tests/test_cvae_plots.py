@@ -41,3 +41,20 @@ def test_swap_grid_puts_sources_on_the_edges():
     np.testing.assert_array_equal(axes[2, 0].images[0].get_array(), rows[1])
     with pytest.raises(ValueError, match="2 salient and 3 background"):
         cvae_plots.swap_grid(grid, rows[:1], cols)
+
+
+def test_separation_curve_draws_one_line_per_code():
+    import pandas as pd
+
+    from labkit.cvae import plots as cvae_plots
+
+    rows = [
+        {"opacity": o, "seed": s, "background_share": 1.2 - o, "plain_knn": o,
+         "salient_knn": 0.8, "background_knn": 0.15}
+        for o in (0.4, 0.6, 0.8) for s in (0, 1)
+    ]  # fmt: skip
+    fig = cvae_plots.separation_curve(pd.DataFrame(rows), mark=0.6)
+    ax = fig.axes[0]
+    assert len(ax.get_legend().get_texts()) == 3 and len(ax.texts) == 3
+    with pytest.raises(ValueError, match="row"):
+        cvae_plots.separation_curve(pd.DataFrame(columns=rows[0].keys()))

@@ -6,10 +6,11 @@ from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from ..plots import _bare
 
-__all__ = ["codes_by_digit", "swap_grid"]
+__all__ = ["codes_by_digit", "swap_grid", "separation_curve", "CURVE_LINES"]
 
 
 def codes_by_digit(
@@ -66,4 +67,43 @@ def swap_grid(
         for j in range(cols):
             axes[i + 1, j + 1].imshow(grid[i, j], cmap="gray", vmin=0, vmax=1)
     fig.tight_layout(pad=0.3)
+    return fig
+
+
+#: The curve's lines: column -> label.
+CURVE_LINES = {
+    "salient_knn": "contrastive model: salient code s",
+    "plain_knn": "plain VAE: its code",
+    "background_knn": "contrastive model: background code z",
+}
+
+
+def separation_curve(curve: pd.DataFrame, *, mark: float | None = None) -> plt.Figure:
+    """Digit kNN accuracy of each code (:data:`CURVE_LINES`) against the background's share
+    of the targets' pixel variance, one point per opacity (the mean over seeds, each seed's
+    value as a dot), the opacity written by each point; ``mark`` draws a line at that
+    opacity's share (the chapter's headline opacity)."""
+    if curve.empty:
+        raise ValueError("separation_curve needs at least one row")
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    by_opacity = curve.groupby("opacity")
+    share = by_opacity["background_share"].mean()
+    for column, label in CURVE_LINES.items():
+        mean = by_opacity[column].mean()
+        (line,) = ax.plot(share, mean, marker="o", label=label)
+        ax.scatter(curve["background_share"], curve[column], s=10, color=line.get_color(),
+                   alpha=0.5)  # fmt: skip
+    top = by_opacity["salient_knn"].mean()
+    for opacity, x in share.items():
+        ax.annotate(f"{opacity:g}", (x, top[opacity]), textcoords="offset points",
+                    xytext=(0, 6), ha="center", fontsize=8)  # fmt: skip
+    if mark is not None and mark in share.index:
+        ax.axvline(share[mark], color="grey", linestyle=":", linewidth=1)
+    ax.axhline(0.1, color="grey", linewidth=0.8)
+    ax.set_xlabel("background layer's share of the targets' pixel variance")
+    ax.set_ylabel("digit kNN accuracy (validation)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8, loc="center left")
+    ax.set_title("separation by opacity (numbers: the digit's opacity)", fontsize=10)
+    fig.tight_layout()
     return fig
