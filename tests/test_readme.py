@@ -55,6 +55,8 @@ def test_the_readme_shows_the_committed_full_runs():
     text = (project_root() / "README.md").read_text()
     table = headlines.markdown(headlines.headlines(headlines.load("full")))
     assert readme.with_table(text, table) == text, "run `python -m labkit readme`"
+    said = headlines.verdicts(headlines.headlines(headlines.load("full")))
+    assert readme.with_table(text, said, readme.VERDICTS_START, readme.VERDICTS_END) == text
     generated = readme.with_details(text, headlines.load("full"))
     assert generated == text, "run `python -m labkit readme`"
     for stem in readme.FIGURES:
@@ -147,3 +149,44 @@ def test_task3_details_come_from_the_metrics():
     assert "| base classifier by rung (one seed) | `rotated` | 180.2 |" in text
     assert "true mark 1.00" in text and "four views averaged 1.23" in text
     assert details.task3({"results": {}}).startswith("Chapter 03's full run has not")
+
+
+def test_the_verdicts_name_every_row_with_a_target():
+    rows = [
+        headlines.Headline("04_vae", "VAE: -log p(x)", "87.90", target="<= 88", met=True),
+        headlines.Headline("03_clock_reading", "clock error", "1.93", target="1.0", met=False),
+        headlines.Headline("02_pixel_permutation", "no target", "+0.0001"),
+    ]
+    said = headlines.verdicts(rows)
+    assert said == (
+        "Met: chapter 04's VAE: -log p(x) (87.90; target <= 88). "
+        "Not met: chapter 03's clock error (1.93; target 1.0).\n"
+    )
+    assert headlines.verdicts(rows[2:]) == ""
+
+
+def test_vae_details_come_from_the_metrics():
+    from labkit.book import details
+
+    spread = {"first": 87.9, "mean": 88.1, "sd": 0.2, "n": 3}
+    block = {"test_elbo_nats": 92.0, "test_iwae_nats": 87.9, "iwae_k": 1000, "latent_dim": 32,
+             "epochs": 140, "train_seconds": 840.0, "iwae_spread": spread, "test_images": 10000,
+             "train_images": 55000, "validation_images": 5000, "anchor_iwae_paper_vae_nats": 86.76,
+             "target_nats": 88.0}  # fmt: skip
+    results = {
+        "vae": block,
+        "autoregressive": {**block, "test_iwae_nats": 84.5, "epochs": 30},
+        "fvsbn": {"test_nll_nats": 97.3, "epochs": 20, "train_seconds": 60.0},
+        "design": {"chosen": "MLP 512-512", "epochs": 8, "k": 100,
+                   "validation_iwae_nats": {"MLP 512-256": 95.1, "MLP 512-512": 94.2},
+                   "convolutional_encoder": {"validation_iwae_nats": 93.9,
+                                             "mlp_validation_iwae_nats": 94.2,
+                                             "time_ratio": 2.4}},
+    }  # fmt: skip
+    text = details.vae({"seconds": 4800, "seed": 0, "machine": {"cores": 2}, "results": results})
+    assert "the chapter 80.0 min on 2 CPU cores" in text and "chosen: MLP 512-512" in text
+    assert (
+        "| **VAE as derived** (32-d code) | 92.00 | 87.90 (k = 1000) | 88.10 ± 0.20 (n = 3)" in text
+    )
+    assert "| 97.30 |" in text and "93.90 against 94.20, at 2.4 times" in text
+    assert details.vae({"results": {}}).startswith("Chapter 04's full run has not")

@@ -32,11 +32,14 @@ FIGURES = {
 }
 WIDTH = 720
 START, END = "<!-- headlines:start -->", "<!-- headlines:end -->"
+#: Where the sentence of targets met and missed goes, under the table.
+VERDICTS_START, VERDICTS_END = "<!-- verdicts:start -->", "<!-- verdicts:end -->"
 #: Generated sections of *Results in detail*: markers -> (chapter stem, its writer).
 BLOCKS = {
     "task1": ("01_mlp_cnn_tuning", details.task1),
     "task2": ("02_pixel_permutation", details.task2),
     "task3": ("03_clock_reading", details.task3),
+    "vae": ("04_vae", details.vae),
 }
 
 
@@ -111,6 +114,8 @@ def write_table(profile: str = "full", readme: Path | None = None) -> Path:
     """Rewrite the README's results table from ``profile``'s metrics."""
     readme = Path(readme or project_root() / "README.md")
     records = headlines.load(profile)
-    table = headlines.markdown(headlines.headlines(records))
-    readme.write_text(with_details(with_table(readme.read_text(), table), records))
+    rows = headlines.headlines(records)
+    text = with_table(readme.read_text(), headlines.markdown(rows))
+    text = with_table(text, headlines.verdicts(rows), VERDICTS_START, VERDICTS_END)
+    readme.write_text(with_details(text, records))
     return readme
