@@ -28,7 +28,7 @@ FIGURES = {
     "02_pixel_permutation": "permutation.plot(runs",
     "03_clock_reading": "ladder = {d: [clocks.spec(",
     "04_vae": "busiest = np.argsort(",
-    "05_contrastive_vae": "salient_from = x_test[:6]",
+    "05_contrastive_vae": "salient_from = x_",
 }
 WIDTH = 720
 START, END = "<!-- headlines:start -->", "<!-- headlines:end -->"
