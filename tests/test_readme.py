@@ -190,3 +190,32 @@ def test_vae_details_come_from_the_metrics():
     )
     assert "| 97.30 |" in text and "93.90 against 94.20, at 2.4 times" in text
     assert details.vae({"results": {}}).startswith("Chapter 04's full run has not")
+
+
+def test_cvae_details_come_from_the_metrics():
+    from labkit.book import details
+
+    def spread(first, mean, sd):
+        return {"first": first, "mean": mean, "sd": sd, "n": 3}
+
+    results = {
+        "data": {"train_targets": 30000, "validation_targets": 5000, "test_targets": 10000,
+                 "opacity": 0.6, "background_variance_share": 1.02,
+                 "digit_variance_share": 0.11},
+        "contrastive": {"model": "layered", "salient": spread(0.86, 0.855, 0.004),
+                        "background": spread(0.12, 0.125, 0.005)},
+        "vae": {"plain": spread(0.54, 0.535, 0.01)},
+        "validation": {"plain VAE": {"z_knn_accuracy": 0.55},
+                       "layered": {"s_knn_accuracy": 0.86, "z_knn_accuracy": 0.12}},
+        "curve": {"train_targets": 8000, "validation_targets": 2000, "epochs": 20,
+                  "rows": [{"opacity": o, "seed": s, "background_share": 1.1 - o / 5,
+                            "salient_knn": 0.8, "plain_knn": o, "background_knn": 0.1}
+                           for o in (0.4, 0.9) for s in (0, 1)]},
+        "epochs": 35, "seeds": [0, 1, 2], "knn_k": 5,
+    }  # fmt: skip
+    text = details.cvae({"seconds": 2400, "seed": 0, "machine": {"cores": 2}, "results": results})
+    assert "the chapter 40.0 min on 2 CPU cores" in text and "seeds 0, 1, 2" in text
+    assert "| layered: salient s | 0.860 | 0.855 ± 0.004 (n = 3) | >= 0.85 |" in text
+    assert "| plain VAE |  | 0.550 |" in text
+    assert "| 0.9 | 0.920 | 0.800 | 0.900 | 0.100 |" in text
+    assert details.cvae({"results": {}}).startswith("Chapter 05's full run has not")

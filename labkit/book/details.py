@@ -15,7 +15,7 @@ from typing import Any
 
 from .headlines import KINDS, NAMES
 
-__all__ = ["task1", "task2", "task3", "vae"]
+__all__ = ["task1", "task2", "task3", "vae", "cvae"]
 
 
 def _spread(version: Mapping[str, Any]) -> str:
@@ -325,5 +325,66 @@ def vae(record: Mapping[str, Any]) -> str:
             f"(eq. 2.10) against finite differences to "
             f"{d.get('theta_gradient_fd_max_error', float('nan')):.0e}. The variance of one "
             f"score-function estimate against one reparameterised estimate: {spans}.\n"
+        )
+    return text
+
+
+def cvae(record: Mapping[str, Any]) -> str:
+    """Chapter 05's details as Markdown: the data, the validation comparison that chose the
+    headline model, its and the plain VAE's test scores over seeds beside the targets, and the
+    separation curve over opacities."""
+    res = record["results"]
+    c, v, val = res.get("contrastive"), res.get("vae"), res.get("validation")
+    if not c or not v or not val or "curve" not in res:
+        return "Chapter 05's full run has not written the tables this section needs.\n"
+    data, curve = res["data"], res["curve"]
+    text = (
+        f"Chapter 05's full run: seed {record.get('seed', 0)}, seeds "
+        f"{', '.join(map(str, res.get('seeds', [])))} for the headline and the plain VAE, the "
+        f"chapter {record.get('seconds', 0) / 60:.1f} min on "
+        f"{record.get('machine', {}).get('cores', '?')} CPU cores. {data['train_targets']} "
+        f"training targets and as many background images, {data['validation_targets']} "
+        f"validation targets for the choices, {data['test_targets']} test targets scored once; "
+        f"digits at opacity {data['opacity']:g}, every model {res['epochs']} epochs. The "
+        f"background layer carries {data['background_variance_share']:.3f} of the validation "
+        f"targets' pixel variance, the digit layer {data['digit_variance_share']:.3f}.\n\n"
+        f"Digit kNN accuracy (k = {res.get('knn_k', 5)}) on the validation targets, first seed "
+        f"(the headline is the best salient code here: {c['model']}):\n\n"
+        "| model | s | z |\n|---|---|---|\n"
+    )
+    for name, row in val.items():
+        s = f"{row['s_knn_accuracy']:.3f}" if "s_knn_accuracy" in row else ""
+        text += f"| {name} | {s} | {row.get('z_knn_accuracy', float('nan')):.3f} |\n"
+    text += (
+        "\nOn the test targets, the first seed's value and the mean ± sd over seeds:\n\n"
+        "| code | first seed | over seeds | target (mean) |\n|---|---|---|---|\n"
+    )
+    for label, spread, target in (
+        (f"{c['model']}: salient s", c["salient"], ">= 0.85"),
+        (f"{c['model']}: background z", c["background"], "<= 0.3"),
+        ("plain VAE: its code", v["plain"], "<= 0.6"),
+    ):
+        text += (
+            f"| {label} | {spread['first']:.3f} | {spread['mean']:.3f} ± {spread['sd']:.3f} "
+            f"(n = {spread['n']}) | {target} |\n"
+        )
+    rows: dict[float, list[Mapping[str, Any]]] = {}
+    for row in curve["rows"]:
+        rows.setdefault(row["opacity"], []).append(row)
+    text += (
+        f"\nThe separation curve ({curve['train_targets']} training and "
+        f"{curve['validation_targets']} validation targets per opacity, {curve['epochs']} "
+        "epochs, mean over its seeds):\n\n"
+        "| opacity | background share | salient s | plain VAE | background z |\n"
+        "|---|---|---|---|---|\n"
+    )
+    for opacity, group in sorted(rows.items()):
+
+        def mean(key: str, group: list = group) -> float:
+            return sum(r[key] for r in group) / len(group)
+
+        text += (
+            f"| {opacity:g} | {mean('background_share'):.3f} | {mean('salient_knn'):.3f} | "
+            f"{mean('plain_knn'):.3f} | {mean('background_knn'):.3f} |\n"
         )
     return text
