@@ -85,7 +85,7 @@ def separation_curve(curve: pd.DataFrame, *, mark: float | None = None) -> plt.F
     opacity's share (the chapter's headline opacity)."""
     if curve.empty:
         raise ValueError("separation_curve needs at least one row")
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
     by_opacity = curve.groupby("opacity")
     share = by_opacity["background_share"].mean()
     for column, label in CURVE_LINES.items():
@@ -103,7 +103,7 @@ def separation_curve(curve: pd.DataFrame, *, mark: float | None = None) -> plt.F
     ax.set_xlabel("background layer's share of the targets' pixel variance")
     ax.set_ylabel("digit kNN accuracy (validation)")
     ax.set_ylim(0, 1)
-    ax.legend(fontsize=8, loc="center left")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     ax.set_title("separation by opacity (numbers: the digit's opacity)", fontsize=10)
     fig.tight_layout()
     return fig
