@@ -156,13 +156,14 @@ def test_the_verdicts_name_every_row_with_a_target():
         headlines.Headline("04_vae", "VAE: -log p(x)", "87.90", target="<= 88", met=True),
         headlines.Headline("03_clock_reading", "clock error", "1.93", target="1.0", met=False),
         headlines.Headline("02_pixel_permutation", "no target", "+0.0001"),
+        headlines.Headline("04_vae", "... its KL", "20.1", target="<= 25", met=True),
     ]
     said = headlines.verdicts(rows)
     assert said == (
-        "Met: chapter 04's VAE: -log p(x) (87.90; target <= 88). "
-        "Not met: chapter 03's clock error (1.93; target 1.0).\n"
+        "Met: chapter 04: VAE: -log p(x) (87.90; target <= 88), its KL (20.1; target <= 25). "
+        "Not met: chapter 03: clock error (1.93; target 1.0).\n"
     )
-    assert headlines.verdicts(rows[2:]) == ""
+    assert headlines.verdicts(rows[2:3]) == ""
 
 
 def test_vae_details_come_from_the_metrics():

@@ -346,10 +346,12 @@ def cvae(record: Mapping[str, Any]) -> str:
         f"training targets and as many background images, {data['validation_targets']} "
         f"validation targets for the choices, {data['test_targets']} test targets scored once; "
         f"digits at opacity {data['opacity']:g}, every model {res['epochs']} epochs. The "
-        f"background layer carries {data['background_variance_share']:.3f} of the validation "
-        f"targets' pixel variance, the digit layer {data['digit_variance_share']:.3f}.\n\n"
-        f"Digit kNN accuracy (k = {res.get('knn_k', 5)}) on the validation targets, first seed "
-        f"(the headline is the best salient code here: {c['model']}):\n\n"
+        f"background layer's pixel variance is {data['background_variance_share']:.3f} times "
+        f"the validation targets', the digit layer's {data['digit_variance_share']:.3f} times "
+        "(the paint hides the texture where it lies, so the layers are negatively correlated "
+        "and the shares need not add to 1).\n\n"
+        f"Digit kNN accuracy (k = {res.get('knn_k', 5)}) on the validation targets, first seed; "
+        f"the best salient code here makes the headline model, {c['model']}:\n\n"
         "| model | s | z |\n|---|---|---|\n"
     )
     for name, row in val.items():

@@ -198,8 +198,7 @@ def _mean(spread: Mapping[str, Any] | None, value: float) -> float:
 
 def _cvae(record: Mapping[str, Any]) -> list[Headline]:
     res = record["results"]
-    # "cvae": the block's name in runs from before the seeds (one seed, no spreads)
-    contrastive, vae = res.get("contrastive") or res.get("cvae"), res.get("vae")
+    contrastive, vae = res.get("contrastive"), res.get("vae")
     if not (contrastive and vae):
         return []
     k = res.get("knn_k", 5)
@@ -279,13 +278,18 @@ def verdicts(rows: list[Headline]) -> str:
     met = [r for r in rows if r.met is True]
     missed = [r for r in rows if r.met is False]
 
-    def name(r: Headline) -> str:
-        what = r.what.removeprefix("... ")
-        return f"chapter {r.chapter[:2]}'s {what} ({r.ours}; target {r.target})"
+    def named(group: list[Headline]) -> str:
+        """Rows of one verdict, one clause per chapter, so that a row continuing the one
+        above it ("... its background code") follows it."""
+        chapters: dict[str, list[str]] = {}
+        for r in group:
+            what = r.what.removeprefix("... ")
+            chapters.setdefault(r.chapter[:2], []).append(f"{what} ({r.ours}; target {r.target})")
+        return "; ".join(f"chapter {nn}: {', '.join(said)}" for nn, said in chapters.items())
 
     parts = []
     if met:
-        parts.append("Met: " + "; ".join(name(r) for r in met) + ".")
+        parts.append("Met: " + named(met) + ".")
     if missed:
-        parts.append("Not met: " + "; ".join(name(r) for r in missed) + ".")
+        parts.append("Not met: " + named(missed) + ".")
     return (" ".join(parts) + "\n") if parts else ""

@@ -40,6 +40,7 @@ BLOCKS = {
     "task2": ("02_pixel_permutation", details.task2),
     "task3": ("03_clock_reading", details.task3),
     "vae": ("04_vae", details.vae),
+    "cvae": ("05_contrastive_vae", details.cvae),
 }
 
 
