@@ -44,7 +44,8 @@ class Cluster:
         self.started = time.monotonic()
 
     def start(self, name: str, *role: str, extra: tuple[str, ...] = ()) -> None:
-        where = ["--port", str(self.port), "--address", "127.0.0.1"]
+        where = ["--port", str(self.port)]  # the chief's default address: 127.0.0.1
+        where += ["--address", "127.0.0.1"] if "--worker" in role else []
         cmd = [sys.executable, "-m", "labkit", "tune", *role, *TINY, *where,
                "--directory", str(self.root / "tuning"), *extra]  # fmt: skip
         with (self.root / f"{name}.log").open("w") as log:  # the child keeps its own handle
@@ -104,7 +105,7 @@ FAST = ("--lost-after", "8", "--time-limit", str(LIMIT - 10))
 def test_a_chief_and_two_workers_share_the_search(tmp_path, data_root, monkeypatch):
     with Cluster(tmp_path, data_root) as c:
         c.start("chief", *CHIEF, extra=FAST)
-        c.wait_for("chief", "serving on")
+        c.wait_for("chief", r"serving on 127\.0\.0\.1:")  # no --address: this machine only
         for w in ("w1", "w2"):
             c.start(w, "--worker", w, extra=("--heartbeat", "0.5"))
         codes = c.finish()
@@ -112,6 +113,7 @@ def test_a_chief_and_two_workers_share_the_search(tmp_path, data_root, monkeypat
     chief = c.log("chief")
     by = re.findall(r"(coarse|fine) trial (\d+) completed by (w\d)", chief)
     assert len(by) == 6 and {w for *_, w in by} == {"w1", "w2"}, chief  # both did trials
+    assert "warning" not in chief  # loopback is not exposed
     assert "lost" not in chief  # both left when told, without the chief waiting them out
     assert _trials(tmp_path) == {"coarse": ["COMPLETED"] * 4, "fine": ["COMPLETED"] * 2}
     trained = sum(int(re.search(r"(\d+) trial\(s\) trained", c.log(w))[1]) for w in ("w1", "w2"))
@@ -138,7 +140,7 @@ def test_a_chief_and_two_workers_share_the_search(tmp_path, data_root, monkeypat
 def test_the_search_survives_a_worker_killed_mid_trial(tmp_path, data_root):
     with Cluster(tmp_path, data_root) as c:
         c.start("chief", *CHIEF, extra=FAST)
-        c.wait_for("chief", "serving on")
+        c.wait_for("chief", r"serving on 127\.0\.0\.1:")  # no --address: this machine only
         for w in ("w1", "w2"):
             c.start(w, "--worker", w, extra=("--heartbeat", "0.5"))
         stage, trial = c.wait_for("w2", r"(coarse|fine) trial (\d+) started").groups()
@@ -196,3 +198,27 @@ def test_the_port_comes_from_keras_tuners_variable_and_a_bad_one_is_named(monkey
     with pytest.raises(SystemExit):
         cli._parser().parse_args(["tune", "--chief"])
     assert "invalid int value: 'abc'" in capsys.readouterr().err
+
+
+def test_the_chief_listens_on_this_machine_unless_told_otherwise(monkeypatch, capsys):
+    from labkit.book import cli
+
+    seen: list[str] = []
+
+    def fake_chief(search, *, address, **_):
+        seen.append(address)
+        raise OSError("stopped by the test")
+
+    monkeypatch.setattr(distributed, "run_chief", fake_chief)
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "0.0.0.0")  # a worker's variable, not the chief's
+    assert cli.main(["tune", "--chief", *TINY]) == 1
+    assert cli.main(["tune", "--chief", *TINY, "--address", "0.0.0.0"]) == 1
+    assert seen == ["127.0.0.1", "0.0.0.0"]
+    assert "stopped by the test" in capsys.readouterr().err
+
+
+def test_an_exposed_address_is_told_apart_from_this_machine():
+    assert not any(
+        map(distributed.exposed, ["127.0.0.1", "127.0.1.1", "::1", "[::1]", "localhost"])
+    )
+    assert all(map(distributed.exposed, ["0.0.0.0", "::", "192.168.1.5", "chief.example.org"]))

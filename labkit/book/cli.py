@@ -100,9 +100,10 @@ def _tune_parser(sub: Any) -> None:
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument(
         "--address",
-        default=env("KERASTUNER_ORACLE_IP"),
-        help="the chief's address: where it listens (default 0.0.0.0, every interface) or "
-        "where a worker finds it (required; default $KERASTUNER_ORACLE_IP)",
+        help="chief: the interface it listens on (default 127.0.0.1, this machine only; "
+        "0.0.0.0 or a host's address exposes keras-tuner's unauthenticated, unencrypted oracle "
+        "to that network; $KERASTUNER_ORACLE_IP is not read by the chief). Worker: where the "
+        "chief is (required; default $KERASTUNER_ORACLE_IP)",
     )
     tune.add_argument(
         "--port",
@@ -139,7 +140,10 @@ def _tune(args: argparse.Namespace) -> int:
         import socket
 
         worker = os.environ.get("KERASTUNER_TUNER_ID") or f"{socket.gethostname()}-{os.getpid()}"
-    if worker is not None and not args.address:
+    address = args.address
+    if worker is not None:
+        address = address or os.environ.get("KERASTUNER_ORACLE_IP")
+    if worker is not None and not address:
         print(
             "error: a worker needs the chief's address: --address HOST or KERASTUNER_ORACLE_IP",
             file=sys.stderr,
@@ -160,7 +164,7 @@ def _tune(args: argparse.Namespace) -> int:
         if args.chief:
             result = distributed.run_chief(
                 search,
-                address=args.address or "0.0.0.0",
+                address=address or distributed.LOOPBACK,
                 port=args.port,
                 lost_after=args.lost_after,
                 time_limit=args.time_limit,
@@ -169,7 +173,7 @@ def _tune(args: argparse.Namespace) -> int:
             print(f"best: {result.best()}")
         else:
             distributed.run_worker(
-                search, worker=worker, address=args.address, port=args.port,
+                search, worker=worker, address=address, port=args.port,
                 heartbeat=args.heartbeat,
             )  # fmt: skip
     except (ValueError, OSError, TimeoutError) as e:

@@ -314,10 +314,26 @@ def _serve_stages(
     return tuning.Result(tuners["coarse"], tuners["fine"], fine_space)
 
 
+#: Where a chief listens unless told otherwise: this machine only.
+LOOPBACK = "127.0.0.1"
+
+
+def exposed(address: str) -> bool:
+    """True when a chief listening on ``address`` can be reached from other machines."""
+    import ipaddress
+
+    if address == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:  # a host name: whatever it resolves to, assume it is reachable
+        return True
+
+
 def run_chief(
     search: Search,
     *,
-    address: str = "0.0.0.0",
+    address: str = LOOPBACK,
     port: int = 8000,
     lost_after: float = 120.0,
     idle_wait: float = 1.0,
@@ -328,6 +344,12 @@ def run_chief(
     """Serve ``search`` (coarse, then fine) to workers until both stages are complete and
     every worker still alive has been told so; returns the
     :class:`labkit.classifiers.tuning.Result`.
+
+    ``address`` is the interface the chief listens on: 127.0.0.1 (the default) admits workers on
+    this machine only. keras-tuner's oracle has no authentication and no encryption: anyone who
+    reaches the port can read the search and send it trials and scores. Any other address
+    (0.0.0.0 is every interface) is said out loud through ``echo``; keep it inside a trusted
+    network.
 
     A worker silent for ``lost_after`` seconds (no heartbeat) is dropped and its unfinished
     trial goes back in the queue. ``time_limit`` (seconds) stops the chief with a
@@ -359,6 +381,11 @@ def run_chief(
     state.stage, state.oracle = "coarse", coarse.oracle
     server.start()
     echo(f"chief of {search.name} serving on {address}:{bound} ({search.directory})")
+    if exposed(address):
+        echo(
+            f"warning: {address}:{bound} is reachable from other machines; the oracle has no "
+            "authentication or encryption, so keep this port inside a trusted network"
+        )
     try:
         result = _serve_stages(search, coarse, state, wait, echo)
         with state.lock:
