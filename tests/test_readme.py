@@ -220,3 +220,20 @@ def test_cvae_details_come_from_the_metrics():
     assert "| plain VAE |  | 0.550 |" in text
     assert "| 0.9 | 0.920 | 0.800 | 0.900 | 0.100 |" in text
     assert details.cvae({"results": {}}).startswith("Chapter 05's full run has not")
+
+
+def test_the_readme_shows_the_committed_default_run_and_full_pdf():
+    from labkit.book import costs
+
+    text = (project_root() / "README.md").read_text()
+    run = costs.stamps("quick")
+    assert run, "no committed reports/quick/logs/*.done: run `make report` and commit them"
+    block = costs.default_run(
+        run, costs.pdf_record("quick"), headlines.load("quick"), headlines.load("full")
+    )
+    start, end = "<!-- defaultrun:start -->", "<!-- defaultrun:end -->"
+    assert readme.with_table(text, block, start, end) == text, "run `python -m labkit readme`"
+    pdf = costs.pdf_record("full")
+    assert pdf, "no committed reports/full/logs/workbook.json: run `python -m labkit report`"
+    said = costs.full_pdf(pdf)
+    assert readme.with_table(text, said, "<!-- pdf:start -->", "<!-- pdf:end -->") == text

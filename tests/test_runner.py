@@ -75,6 +75,8 @@ def test_parameters_reach_the_notebook(tmp_path):
     assert res.output == tmp_path / "reports" / "smoke" / "01_ok.ipynb"
     out = json.loads(res.output.read_text())
     assert "".join(out["cells"][-1]["outputs"][0]["data"]["text/plain"]) == "'smoke-5'"
+    stamp = fingerprint.read_stamp(tmp_path / "reports" / "smoke" / "logs" / "01_ok.done")
+    assert float(stamp["seconds"]) == round(res.seconds, 1) > 0  # the README's times read it
 
 
 @pytest.mark.slow

@@ -96,8 +96,9 @@ def _commit() -> str:
 
 def read_stamp(done: Path) -> dict[str, str]:
     """A ``.done`` file: the run's ``fingerprint``, the same without library versions (``code``),
-    the ``commit`` and ``python`` it was made with. Files from before this format hold the two
-    fingerprints as lines."""
+    the ``commit`` and ``python`` it was made with and, since the runner records it, the
+    ``seconds`` the run took (kernel start to last cell). Files from before this format hold
+    the two fingerprints as lines."""
     text = done.read_text()
     try:
         stamp = json.loads(text)
@@ -122,6 +123,6 @@ def stamp(notebook: Path, profile: str, seed: int) -> dict[str, str]:
     }
 
 
-def write_stamp(done: Path, taken: dict[str, str]) -> None:
+def write_stamp(done: Path, taken: dict[str, object]) -> None:
     """Mark a run finished with the :func:`stamp` taken when it started."""
     done.write_text(json.dumps(taken, indent=1) + "\n")

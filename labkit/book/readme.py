@@ -6,8 +6,9 @@ in :data:`FIGURES`) of ``reports/full/NN_*.ipynb``, shrunk to at most :data:`WID
 into ``docs/NN_*.png``. The results table is :func:`labkit.book.headlines.markdown` of the same
 runs' metrics, written between the README's ``<!-- headlines:start -->`` and
 ``<!-- headlines:end -->`` lines, and the generated sections of *Results in detail*
-(:data:`BLOCKS`, e.g. :func:`labkit.book.details.task1`) between theirs. Nothing is run;
-nothing is invented.
+(:data:`BLOCKS`, e.g. :func:`labkit.book.details.task1`) between theirs; the default run's
+times and numbers (``reports/quick/``, :func:`labkit.book.costs.default_run`) and the full PDF's
+build between ``defaultrun`` and ``pdf`` markers. Nothing is run; nothing is invented.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import nbformat
 
-from .. import metrics, project_root
-from . import details, headlines
+from .. import metrics, profiles, project_root
+from . import costs, details, headlines
 
 #: Per chapter: a piece of the source of the cell whose first figure is the chapter's picture.
 FIGURES = {
@@ -118,5 +119,14 @@ def write_table(profile: str = "full", readme: Path | None = None) -> Path:
     rows = headlines.headlines(records)
     text = with_table(readme.read_text(), headlines.markdown(rows))
     text = with_table(text, headlines.verdicts(rows), VERDICTS_START, VERDICTS_END)
-    readme.write_text(with_details(text, records))
+    text = with_details(text, records)
+    quick = profiles.DEFAULT_PROFILE
+    if run := costs.stamps(quick):
+        block = costs.default_run(
+            run, costs.pdf_record(quick), headlines.load(quick), records, quick
+        )
+        text = with_table(text, block, "<!-- defaultrun:start -->", "<!-- defaultrun:end -->")
+    if pdf := costs.pdf_record(profile):
+        text = with_table(text, costs.full_pdf(pdf), "<!-- pdf:start -->", "<!-- pdf:end -->")
+    readme.write_text(text)
     return readme

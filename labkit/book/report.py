@@ -16,6 +16,8 @@ import copy
 import json
 import re
 import shutil
+import subprocess
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,6 +81,22 @@ def missing_tools() -> list[str]:
 def output_path(profile: str, reports: Path | None = None) -> Path:
     """Where :func:`build` writes the PDF by default: ``reports/<profile>/workbook.pdf``."""
     return metrics.reports_dir(profile, reports) / "workbook.pdf"
+
+
+def record_path(profile: str, reports: Path | None = None) -> Path:
+    """Where :func:`build` records the default PDF's build: ``reports/<profile>/logs/workbook.json``
+    (seconds, pages, megabytes, chapters; read by the README's timing section)."""
+    return metrics.reports_dir(profile, reports) / "logs" / "workbook.json"
+
+
+def pdf_pages(path: Path) -> int | None:
+    """The page count of the PDF at ``path`` by poppler's ``pdfinfo`` (None without it)."""
+    try:
+        info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    found = re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)
+    return int(found[1]) if found else None
 
 
 def _read_notebook(path: Path) -> nbformat.NotebookNode | None:
@@ -445,6 +463,7 @@ def build(
     Nothing is written when a tool or a chapter is missing or LaTeX fails.
     """
     profiles.check_profile(profile)
+    t0 = time.perf_counter()
     reports = metrics.reports_root(reports)
     # Chapters first, tools second: a reader learns every missing chapter in one go, and the
     # missing tools too, whichever is missing.
@@ -482,5 +501,14 @@ def build(
     tmp = output.with_suffix(".pdf.tmp")
     tmp.write_bytes(pdf)
     tmp.replace(output)
+    if output == output_path(profile, reports):
+        record = {
+            "seconds": round(time.perf_counter() - t0, 1),
+            "pages": pdf_pages(output),
+            "megabytes": round(len(pdf) / 1e6, 1),
+            "chapters": [c.stem for c in chapters],
+        }
+        record_path(profile, reports).parent.mkdir(parents=True, exist_ok=True)
+        record_path(profile, reports).write_text(json.dumps(record, indent=1) + "\n")
     echo(f"report ({profile}, {len(chapters)} chapter(s)): {output}")
     return output

@@ -194,8 +194,9 @@ def run_notebook(
             f"{notebook.stem} stopped: {type(e).__name__}: {e}\n"
             f"  partial output: {output}; kernel log: {log}"
         ) from e
-    write_stamp(done, taken)
-    return RunResult(notebook.stem, output, time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    write_stamp(done, {**taken, "seconds": round(seconds, 1)})
+    return RunResult(notebook.stem, output, seconds)
 
 
 def run_all(

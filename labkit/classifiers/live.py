@@ -144,7 +144,7 @@ def controls(names: Mapping[str, str], *, epochs: int) -> dict[str, Any]:
         lo, hi, step = lo_hi_step
         return W.IntSlider(value=value, min=lo, max=hi, step=step, description=description)
 
-    return {
+    controls = {
         "dataset": W.Dropdown(
             options=[(v, k) for k, v in names.items()],
             value=next(iter(names)),
@@ -161,3 +161,6 @@ def controls(names: Mapping[str, str], *, epochs: int) -> dict[str, Any]:
         "filters": slider(FILTERS, 16, "CNN filters"),
         "epochs": slider(EPOCHS, epochs, "epochs"),
     }
+    for control in controls.values():
+        control.style.description_width = "initial"  # "learning rate" whole, not cut short
+    return controls

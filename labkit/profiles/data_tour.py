@@ -11,3 +11,11 @@ PROFILES = {
     "quick": {"grid_per_class": 8, "stats_samples": 20_000},
     "full": {"grid_per_class": 10, "stats_samples": None},
 }
+
+#: What this chapter's numbers at a profile are good for (the README's default-run table).
+PURPOSE = {
+    "quick": (
+        "the same pictures and statistics as `full`, the pixel statistics from a sample of the "
+        "training images"
+    ),
+}

@@ -1,0 +1,112 @@
+"""What a profile's run cost and gave, for the README: ``python -m labkit readme``.
+
+Read from what the runs left in ``reports/<profile>/``, never typed: each chapter's seconds from
+its ``logs/<stem>.done`` stamp (the runner's wall clock, kernel start to last cell), the PDF's
+from ``logs/workbook.json`` (written by :func:`labkit.book.report.build`), the headline numbers
+from the metrics (:mod:`labkit.book.headlines`), and what a chapter's numbers at the profile are
+good for from its profile module (:func:`purpose`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import metrics, profiles
+from . import headlines, report, runner
+from .fingerprint import read_stamp
+
+#: The default run's budget on 2 CPU cores, minutes (all chapters and the PDF).
+BUDGET_MINUTES = 30
+
+
+def stamps(profile: str, reports: Path | None = None) -> dict[str, dict[str, str]]:
+    """The ``.done`` stamps of ``profile``'s chapters that have one, by stem, in order."""
+    logs = metrics.reports_dir(profile, reports) / "logs"
+    found = {p.stem: logs / f"{p.stem}.done" for p in runner.discover()}
+    return {stem: read_stamp(done) for stem, done in found.items() if done.exists()}
+
+
+def pdf_record(profile: str, reports: Path | None = None) -> dict[str, Any] | None:
+    """The PDF's build record of ``profile`` (seconds, pages, megabytes, chapters), if any."""
+    path = report.record_path(profile, reports)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def purpose(chapter: str, profile: str) -> str:
+    """What ``chapter``'s numbers at ``profile`` are good for: the ``PURPOSE`` entry of its
+    profile module (``labkit/profiles/<name>.py``), else the profile's general meaning. (Read
+    here, not in :mod:`labkit.profiles`, whose code every chapter's fingerprint hashes.)"""
+    profiles.check_profile(profile)
+    module = profiles._chapter_modules().get(chapter)  # noqa: SLF001 - the same package's table
+    return getattr(module, "PURPOSE", {}).get(profile, profiles.MEANING[profile])
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def default_run(
+    run: Mapping[str, Mapping[str, str]],
+    pdf: Mapping[str, Any] | None,
+    records: Mapping[str, Mapping[str, Any]],
+    full: Mapping[str, Mapping[str, Any]],
+    profile: str = profiles.DEFAULT_PROFILE,
+) -> str:
+    """Markdown: the chapters' and the PDF's times of ``run`` (stem -> ``.done`` stamp, each
+    with ``seconds``), what each chapter's numbers at ``profile`` are good for, and its headline
+    numbers (``records``) beside ``full``'s. Raises ``ValueError`` when a chapter's stamp has no
+    time or the stamps come from different commits (not one run)."""
+    timed = {stem: s for stem, s in run.items() if "seconds" in s}
+    if missing := sorted(set(run) - set(timed)):
+        raise ValueError(f"no time in the {profile} stamps of {', '.join(missing)}: rerun them")
+    commits = {s.get("commit", "") for s in timed.values()}
+    if len(commits) != 1:
+        raise ValueError(f"the {profile} stamps come from several commits: {sorted(commits)}")
+    chapters = sum(float(s["seconds"]) for s in timed.values())
+    total = chapters + (float(pdf["seconds"]) if pdf else 0.0)
+    machine = next(iter(records.values()), {}).get("machine", {})
+    cores = f"{machine['cores']} CPU cores" if machine.get("cores") else "this machine"
+    lines = [
+        f"`make report` at its default profile, `{profile}`, on a fresh clone of "
+        f"{commits.pop()[:7]} ({cores}): the {len(timed)} chapters in "
+        f"{_minutes(chapters)}"
+        + (f", the PDF ({pdf['pages']} pages) in {_minutes(float(pdf['seconds']))}" if pdf else "")
+        + f", **{_minutes(total)}** in all (budget: {BUDGET_MINUTES} min). Installing the "
+        "`.venv` comes first on a new machine and is not counted.",
+        "",
+        f"| chapter | time | what its `{profile}` numbers are good for |",
+        "|---|---|---|",
+    ]
+    for stem, stamp in timed.items():
+        lines.append(
+            f"| {stem} | {_minutes(float(stamp['seconds']))} | {purpose(stem, profile)} |"
+        )
+    if pdf:
+        lines.append(f"| the PDF | {_minutes(float(pdf['seconds']))} | |")
+    lines.append(f"| **in all** | **{_minutes(total)}** | |")
+    quick_rows = headlines.headlines(records)
+    full_rows = {r.what: r.ours for r in headlines.headlines(full)}
+    if quick_rows:
+        lines += [
+            "",
+            f"The headline numbers of that run beside the committed `full` run's (the table "
+            f"above); `{profile}` trains less, so its numbers sit below `full`'s and are not "
+            "the chapters' results:",
+            "",
+            f"| what | {profile} | full |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {r.what} | {r.ours} | {full_rows.get(r.what, '')} |" for r in quick_rows]
+    return "\n".join(lines) + "\n"
+
+
+def full_pdf(pdf: Mapping[str, Any]) -> str:
+    """One sentence on the committed full PDF's build record."""
+    return (
+        f"The committed `reports/full/workbook.pdf` ({pdf['pages']} pages, "
+        f"{pdf['megabytes']:.1f} MB) was built this way from the committed full runs, in "
+        f"{_minutes(float(pdf['seconds']))}.\n"
+    )
