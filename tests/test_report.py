@@ -232,3 +232,30 @@ def test_smoke_pdf_of_chapter_00(smoke_runs, tmp_path, require_tools):
         assert text.count(heading) >= 2, f"{heading!r} should be in the contents and the text"
     assert "Chapter 0" in text
     assert "VBox(children" not in text and "interactive(children" not in text
+
+
+def test_a_wide_table_is_set_small_and_wrapped_rather_than_shrunk():
+    import pandas as pd
+
+    from labkit import style
+
+    narrow = style.latex_table(pd.DataFrame({"a": [1.5, 2.5]}, index=["x", "y"]))
+    assert report.fit_table(narrow) == narrow
+    wide = pd.DataFrame(
+        {
+            "what": ["two heads: 12 hours + 60 minutes, losses 1 : 1", "one head of 720"],
+            "first_epoch_seconds": [6.04, 5.25],
+            "minute_accuracy_on_test": [0.679, 0.632],
+            "a_long_label_without_spaces": ["x", "y"],
+        },
+        index=["two_head_equal", "class_720"],
+    )
+    fitted = report.fit_table(style.latex_table(wide))
+    assert fitted.startswith("\\begin{center}\n{\\footnotesize")
+    assert "max width=\\linewidth" in fitted  # the cap stays as a net
+    spec = fitted.split("\\begin{tabular}{")[1].split("\n")[0]
+    assert spec.count("p{") >= 2 and "\\raggedright" in spec and "\\raggedleft" in spec
+    assert "first\\_\\allowbreak{}epoch" in fitted  # snake_case may break after "_"
+    too_wide = pd.DataFrame({f"c{i}": ["w" * 20] for i in range(8)})
+    assert report.fit_table(style.latex_table(too_wide)) == style.latex_table(too_wide)
+    assert report.fit_table("$x^2$") == "$x^2$"

@@ -68,7 +68,9 @@ def task1(record: Mapping[str, Any]) -> str:
     trained = res.get("trained_minutes", {})
     if minutes:
         text += (
-            "\nWhat the run cost, wall clock of the committed run in minutes: "
+            "\nWhat the run cost, wall clock of the committed run in minutes (a part whose runs "
+            "it read back from the store of an earlier run of the same code shows only the "
+            "reading): "
             + ", ".join(f"{part} {m:.1f}" for part, m in minutes.items())
             + f"; the whole chapter {record.get('seconds', 0) / 60:.1f} min"
         )
@@ -184,8 +186,10 @@ def task3(record: Mapping[str, Any]) -> str:
         f"clocks (more drawn with another seed) at {final['image_size']}x"
         f"{final['image_size']}, {final['epochs']} epochs ({final['train_seconds'] / 60:.1f} "
         f"min), read in {'four quarter turns' if final.get('symmetry') else 'one view'}. The "
-        f"whole chapter took {record.get('seconds', 0) / 60:.1f} min on "
-        f"{record.get('machine', {}).get('cores', '?')} CPU cores. Common-sense error on the "
+        f"committed run of the chapter took {record.get('seconds', 0) / 60:.1f} min on "
+        f"{record.get('machine', {}).get('cores', '?')} CPU cores (runs it read back from the "
+        "store of an earlier run of the same code count only the reading there; the training "
+        "times quoted are their first training's). Common-sense error on the "
         "test clocks, minutes:\n\n"
         "| model | clocks | test clocks | error (min) |\n|---|---|---|---|\n"
         "| reference report (section 5) | the course's photos | | 1.89 |\n"

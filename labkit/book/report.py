@@ -177,6 +177,63 @@ def collect(
     return chapters
 
 
+#: Characters of table text that fit across the page at the body's size and at
+#: ``\footnotesize`` (the size a wide table is set in instead of being shrunk).
+FIT_CHARS, FOOTNOTE_CHARS = 85, 100
+_TABLE = re.compile(
+    r"\\begin\{adjustbox\}\{max width=\\linewidth\}\n"
+    r"\\begin\{tabular\}\{([lr]+)\}\n(.*?)\\end\{tabular\}\n\\end\{adjustbox\}",
+    re.S,
+)
+
+
+def _shown(cell: str) -> str:
+    """The text a LaTeX table cell shows, about (commands and braces left out)."""
+    return re.sub(r"\\[a-zA-Z]+\*?|[{}\\]", "", cell).strip()
+
+
+def fit_table(latex: str) -> str:
+    r"""A table of :func:`labkit.style.latex_table` that the width cap would shrink well under
+    the body's type size, set instead in ``\footnotesize`` across the text width, its columns
+    wrapping where they must: each column at least as wide as its longest word (cells break at
+    spaces and, in snake_case labels, after an underscore), the room left shared in proportion
+    to what each column would need unwrapped. Tables that fit, tables whose words alone are too
+    wide, and any other LaTeX come back unchanged; the width cap stays as a net."""
+    found = _TABLE.search(latex)
+    if not found:
+        return latex
+    spec, body = found.groups()
+    rows = [r.split("&") for r in body.split("\\\\") if "&" in r]
+    cells = [[_shown(r[j]) for r in rows if j < len(r)] for j in range(len(spec))]
+    natural = [max(map(len, c), default=0) for c in cells]
+    if sum(natural) + 2 * len(spec) <= FIT_CHARS:
+        return latex
+    words = [
+        max((len(w) for text in c for w in re.split(r"\s+|(?<=_)", text)), default=0) for c in cells
+    ]
+    room = FOOTNOTE_CHARS - 1.5 * len(spec) - sum(words)  # the columns' gaps: 3pt a side
+    stretch = [n - w for n, w in zip(natural, words, strict=True)]
+    if room < 0 or not any(stretch):
+        return latex  # its words alone are too wide: leave it to the cap
+    share = min(1.0, room / sum(stretch))
+
+    def column(align: str, least: int, extra: int) -> str:
+        width = least + share * extra
+        if width >= least + extra:  # fits unwrapped
+            return align
+        ragged = r"\raggedright" if align == "l" else r"\raggedleft"
+        return rf">{{{ragged}\arraybackslash}}p{{{width / FOOTNOTE_CHARS:.3f}\linewidth}}"
+
+    columns = "".join(column(*c) for c in zip(spec, words, stretch, strict=True))
+    body = body.replace(r"\_", r"\_\allowbreak{}")
+    table = (
+        "{\\footnotesize\\setlength{\\tabcolsep}{3pt}\\begin{adjustbox}{max width=\\linewidth}\n"
+        f"\\begin{{tabular}}{{{columns}}}\n{body}\\end{{tabular}}\n"
+        "\\end{adjustbox}}"
+    )
+    return latex[: found.start()] + table + latex[found.end() :]
+
+
 class ReaderOutputs(Preprocessor):
     """Keep what a reader of the PDF needs: drop stderr streams and widget views, show
     progress bars redrawn with carriage returns in their final state only, and paths under
@@ -191,6 +248,9 @@ class ReaderOutputs(Preprocessor):
         if cell.cell_type == "code":
             cell.outputs = [out for out in cell.outputs if _keep(out)]
             for out in cell.outputs:
+                latex = out.get("data", {}).get("text/latex")
+                if isinstance(latex, str):
+                    out["data"]["text/latex"] = fit_table(latex)
                 if out.get("output_type") == "stream":
                     # paths under the checkout read as the reader's own: reports/..., data/...
                     out.text = as_terminal_shows(out.text).replace(f"{project_root()}/", "")
