@@ -52,3 +52,13 @@ def test_every_chapter_says_what_its_quick_numbers_are_good_for():
     for stem in profiles.chapters():
         said = costs.purpose(stem, "quick")
         assert said != profiles.MEANING["quick"], f"{stem}'s profile module has no PURPOSE"
+
+
+def test_each_headline_row_stands_beside_its_full_twin():
+    from labkit.book import headlines
+
+    full = headlines.load("full")
+    text = costs.default_run(RUN, PDF, full, full)
+    rows = headlines.headlines(full)
+    assert all(f"| {r.what} | {r.ours} | {r.ours} |" in text for r in rows)
+    assert "numbers are worse than `full`'s" in text
