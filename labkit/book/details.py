@@ -10,6 +10,7 @@ comes from the metrics.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,12 @@ def _spread(version: Mapping[str, Any]) -> str:
         return f"{version['test_accuracy']:.4f}"
     spread = f"{seeds['mean']:.4f} ± {seeds['sd']:.4f}, n = {seeds['n']}"
     return f"{version['test_accuracy']:.4f} ({spread})"
+
+
+def _rounded(layers: str) -> str:
+    """A layer listing with its dropout rates to two significant digits (the search draws them
+    to many)."""
+    return re.sub(r"Dropout\((\d*\.\d+)\)", lambda m: f"Dropout({float(m[1]):.2g})", layers)
 
 
 def task1(record: Mapping[str, Any]) -> str:
@@ -47,8 +54,8 @@ def task1(record: Mapping[str, Any]) -> str:
         lambda b: "yes" if b["selected"]["test_accuracy"] >= b["target"] else "**no**",
     )
     text = "\n".join(lines) + "\n"
-    arch = "; ".join(f"{NAMES[n]} {KINDS[k]}: {res[n][k]['architecture']}" for n, k in keys
-                     if "architecture" in res[n][k])  # fmt: skip
+    arch = "; ".join(f"{NAMES[n]} {KINDS[k]}: {_rounded(res[n][k]['architecture'])}"
+                     for n, k in keys if "architecture" in res[n][k])  # fmt: skip
     if arch:
         text += f"\nSelected architectures (the searches' best trials): {arch}.\n"
     cfg = res.get("settings", {})
