@@ -79,7 +79,7 @@ PROFILES = {
         "design_epochs": 2,
         "design_k": 50,
         "seeds": 2,
-        "epochs": 10,
+        "epochs": 8,
         "ar_epochs": 4,
         "fvsbn_epochs": 3,
         "iwae_k": 100,
