@@ -99,8 +99,9 @@ PROFILES = {
 PURPOSE = {
     "quick": (
         "the report's comparisons on `easy` clocks with one seed and fewer clocks and epochs "
-        "than `full` (which optimizer and output learn at all, not a ranking), and the rung "
-        "where they stop learning; the reader trains on a few thousand clocks for a few "
-        "epochs, too few to read `leiden` clocks well: its error stays far above `full`'s"
+        "than `full`: which optimizer and output learn at all (not a ranking) and the rung "
+        "where they stop learning; its Figure 5 model needs more epochs than this and stays "
+        "near chance; the reader trains on a few thousand clocks for a few epochs, too few to "
+        "read `leiden` clocks well: its error stays far above `full`'s"
     ),
 }
