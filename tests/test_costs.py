@@ -61,4 +61,4 @@ def test_each_headline_row_stands_beside_its_full_twin():
     text = costs.default_run(RUN, PDF, full, full)
     rows = headlines.headlines(full)
     assert all(f"| {r.what} | {r.ours} | {r.ours} |" in text for r in rows)
-    assert "numbers are worse than `full`'s" in text
+    assert "its models are weaker than `full`'s" in text

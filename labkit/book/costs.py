@@ -94,8 +94,8 @@ def default_run(
         lines += [
             "",
             f"The headline numbers of that run beside the committed `full` run's (the table "
-            f"above); `{profile}` trains less and on less, so its numbers are worse than "
-            "`full`'s and are not the chapters' results:",
+            f"above); `{profile}` trains less and on less, so its models are weaker than "
+            "`full`'s and its numbers are not the chapters' results:",
             "",
             f"| what | {profile} | full |",
             "|---|---|---|",
