@@ -187,8 +187,13 @@ def task3(record: Mapping[str, Any]) -> str:
     gen, split = res["generator"], res["dataset"]["split"]
     mirrored = res.get("mirrored", {})
     text = (
-        f"The run drew {gen['n']} `leiden` clocks at {gen['size']}x{gen['size']} in "
-        f"{gen.get('seconds', 0):.1f} s ({split['train']} to train, {split['val']} to validate, "
+        (
+            f"The run drew {gen['n']} `leiden` clocks at {gen['size']}x{gen['size']} in "
+            if gen.get("source") != "cache"
+            else f"The run read {gen['n']} `leiden` clocks at {gen['size']}x{gen['size']} from "
+            "the cache of an earlier run of the same drawing code, which drew them in "
+        )
+        + f"{gen.get('seconds', 0):.1f} s ({split['train']} to train, {split['val']} to validate, "
         f"{split['test']} to test); the reader trained on {final.get('train_clocks', '?')} "
         f"clocks (more drawn with another seed) at {final['image_size']}x"
         f"{final['image_size']}, {final['epochs']} epochs ({final['train_seconds'] / 60:.1f} "
