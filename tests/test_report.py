@@ -209,8 +209,8 @@ def test_no_symbol_vanishes_silently(isolated, require_tools):
     warnings = [line for line in said if "lack these characters" in line]
     assert len(warnings) == 1 and "xelatex left out: ✓ (" in warnings[0]  # only the tick
     record = json.loads(report.record_path("smoke").read_text())  # the README's PDF times
-    assert record["pages"] >= 3 and record["seconds"] > 0 and record["megabytes"] > 0
-    assert record["chapters"] == ["00_data_tour"]
+    assert record["pages"] >= 3 and record["seconds"] > 0 and record["megabytes"] >= 0  # 1 decimal
+    assert record["chapters"] == ["03_fake"]  # the isolated project's one chapter
 
 
 @pytest.mark.slow
