@@ -259,3 +259,16 @@ def test_a_wide_table_is_set_small_and_wrapped_rather_than_shrunk():
     too_wide = pd.DataFrame({f"c{i}": ["w" * 20] for i in range(8)})
     assert report.fit_table(style.latex_table(too_wide)) == style.latex_table(too_wide)
     assert report.fit_table("$x^2$") == "$x^2$"
+
+
+def test_lines_printed_one_at_a_time_make_one_block():
+    stream = nbformat.v4.new_output
+    outputs = [
+        stream("stream", name="stdout", text="epoch 1/2\n"),
+        stream("stream", name="stdout", text="epoch 2/2\n"),
+        stream("display_data", data={"text/plain": "figure"}),
+        stream("stream", name="stdout", text="done\n"),
+    ]
+    joined = report.joined_streams(outputs)
+    assert [o.output_type for o in joined] == ["stream", "display_data", "stream"]
+    assert joined[0].text == "epoch 1/2\nepoch 2/2\n" and joined[2].text == "done\n"

@@ -235,7 +235,9 @@ def fit_table(latex: str) -> str:
 
 
 class ReaderOutputs(Preprocessor):
-    """Keep what a reader of the PDF needs: drop stderr streams and widget views, show
+    """Keep what a reader of the PDF needs: drop stderr streams and widget views, join a
+    cell's consecutive stdout chunks into one block (lines printed one at a time, such as a
+    panel's per-epoch progress, would otherwise be set as separate blocks with gaps), show
     progress bars redrawn with carriage returns in their final state only, and paths under
     the checkout relative to it.
 
@@ -246,7 +248,7 @@ class ReaderOutputs(Preprocessor):
 
     def preprocess_cell(self, cell, resources, index):  # noqa: D102 (nbconvert's API)
         if cell.cell_type == "code":
-            cell.outputs = [out for out in cell.outputs if _keep(out)]
+            cell.outputs = joined_streams([out for out in cell.outputs if _keep(out)])
             for out in cell.outputs:
                 latex = out.get("data", {}).get("text/latex")
                 if isinstance(latex, str):
@@ -255,6 +257,22 @@ class ReaderOutputs(Preprocessor):
                     # paths under the checkout read as the reader's own: reports/..., data/...
                     out.text = as_terminal_shows(out.text).replace(f"{project_root()}/", "")
         return cell, resources
+
+
+def joined_streams(outputs: list[Any]) -> list[Any]:
+    """``outputs`` with each run of consecutive stream outputs of one name merged into one."""
+    joined: list[Any] = []
+    for out in outputs:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and out.get("output_type") == "stream" == last.get("output_type")
+            and out.get("name") == last.get("name")
+        ):
+            last.text += out.text
+        else:
+            joined.append(out)
+    return joined
 
 
 def as_terminal_shows(text: str) -> str:
