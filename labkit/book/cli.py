@@ -228,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for path in readme.write_figures("full"):
                 print(f"wrote {path}")
             print(f"wrote the results table of {readme.write_table('full')}")
-        except readme.ReadmeError as e:
+        except (readme.ReadmeError, ValueError) as e:  # ValueError: a mixed default-run record
             print(f"error: {e}", file=sys.stderr)
             return 1
         return 0
