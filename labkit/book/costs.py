@@ -61,10 +61,16 @@ def default_run(
     time or the stamps come from different commits (not one run)."""
     timed = {stem: s for stem, s in run.items() if "seconds" in s}
     if missing := sorted(set(run) - set(timed)):
-        raise ValueError(f"no time in the {profile} stamps of {', '.join(missing)}: rerun them")
+        raise ValueError(
+            f"no time in the {profile} stamps of {', '.join(missing)}: run every chapter again "
+            f"in one go: `make report PROFILE={profile} FORCE=1`"
+        )
     commits = {s.get("commit", "") for s in timed.values()}
     if len(commits) != 1:
-        raise ValueError(f"the {profile} stamps come from several commits: {sorted(commits)}")
+        raise ValueError(
+            f"the {profile} stamps come from several commits: {sorted(commits)}; run every "
+            f"chapter again in one go: `make report PROFILE={profile} FORCE=1`"
+        )
     chapters = sum(float(s["seconds"]) for s in timed.values())
     total = chapters + (float(pdf["seconds"]) if pdf else 0.0)
     machine = next(iter(records.values()), {}).get("machine", {})
