@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from labkit import PACKAGE_DIR, stores
 from labkit.classifiers import training
 
 SMALL = {"depth": 1, "width": 16, "dropout": 0.0, "optimizer": "adam", "learning_rate": 1e-2}
@@ -54,7 +55,7 @@ def test_a_stored_final_model_is_read_back_not_trained_again(toy, tmp_path, monk
         AssertionError("trained again")))  # fmt: skip
     assert training.train_and_test("mlp", SMALL, toy, test, seed=0, epochs=1,
                                    store_path=path) == first  # fmt: skip
-    monkeypatch.setattr(training, "CODE", "other code")
+    monkeypatch.setitem(stores.FINAL_MODELS._code, PACKAGE_DIR, "other code")
     import pytest
 
     with pytest.raises(AssertionError, match="trained again"):

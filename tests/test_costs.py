@@ -18,11 +18,18 @@ PDF = {"seconds": 30.0, "pages": 80, "megabytes": 3.2, "chapters": list(RUN)}
 
 
 def test_the_default_run_adds_up_its_chapters_and_the_pdf():
-    text = costs.default_run(RUN, PDF, {}, {})
+    records = {
+        "01_mlp_cnn_tuning": {"seconds_from_scratch": 3600.0, "results_read_back": 5, "results": {}}
+    }
+    text = costs.default_run(RUN, PDF, records, {})
     assert "fresh clone of abc1234" in text
     assert "the 2 chapters in 7.2 min, the PDF (80 pages) in 30 s, **7.7 min** in all" in text
-    assert "| 00_data_tour | 12 s | " + costs.purpose("00_data_tour", "quick") + " |" in text
-    assert "| 01_mlp_cnn_tuning | 7.0 min |" in text and "| **in all** | **7.7 min** | |" in text
+    assert (
+        "| 00_data_tour | 12 s | n/a (record predates it) | "
+        + costs.purpose("00_data_tour", "quick") + " |"
+    ) in text  # fmt: skip
+    assert "| 01_mlp_cnn_tuning | 7.0 min | 60.0 min (5 results read back) |" in text
+    assert "| **in all** | **7.7 min** | | |" in text
     assert "| what | quick | full |" not in text  # no metrics: no numbers
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from labkit import PACKAGE_DIR, metrics, stores
 from labkit import data as labdata
-from labkit import metrics
 from labkit.classifiers import experiments, training
 
 
@@ -68,8 +68,8 @@ def test_store_resumes_without_training_finished_runs(toy, tmp_path, monkeypatch
         {"a": configs["a"]}, data, kind="mlp", seeds=[0], epochs=2, store=store, eager=True
     )
     assert calls == [8, 16]
-    # other code (an edit to fit or a model builder: another store.code_digest) trains again
-    monkeypatch.setattr(experiments, "CODE", "edited")
+    # other code (an edit to fit or a model builder: another code digest) trains again
+    monkeypatch.setitem(stores.EXPERIMENT_RUNS._code, PACKAGE_DIR, "edited")
     experiments.run(
         {"a": configs["a"]}, data, kind="mlp", seeds=[0], epochs=2, store=store, eager=True
     )

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from labkit import PACKAGE_DIR, stores
 from labkit.classifiers import permutation, training
 
 SMALL = {"depth": 1, "width": 16, "dropout": 0.0, "optimizer": "adam", "learning_rate": 1e-2}
@@ -113,7 +114,8 @@ def test_train_arms_trains_each_arm_alike_and_resumes(toy, tmp_path, monkeypatch
         "mlp", SMALL, train, test, arms=("permuted",), **{**args, "epochs": 1}
     )
     assert len(calls) == 2 and more["epochs"].eq(1).all()  # a changed budget trains anew
-    monkeypatch.setattr(permutation, "CODE", "edited")  # other code trains anew too
+    monkeypatch.setitem(stores.PERMUTATION_ARMS._code, PACKAGE_DIR, "edited")
+    # other code trains anew too
     permutation.train_arms("mlp", SMALL, train, test, arms=("permuted",), **{**args, "epochs": 1})
     assert len(calls) == 4
 

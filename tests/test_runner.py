@@ -187,7 +187,9 @@ def _package(root: Path) -> Path:
     pkg = root / "labkit"
     (pkg / "sub").mkdir(parents=True)
     (pkg / "__init__.py").write_text("def project_root():\n    return None\n")
-    (pkg / "a.py").write_text("from . import project_root\n\ndef f():\n    from .b import g\n")
+    (pkg / "a.py").write_text(
+        "from . import project_root\n\ndef f():\n    from .b import g\n\n    return g\n"
+    )
     (pkg / "b.py").write_text("import numpy as np\n\ng = 1\n")
     (pkg / "c.py").write_text("c = 1\n")
     (pkg / "sub" / "__init__.py").write_text("from .leaf import x\n")
@@ -195,39 +197,37 @@ def _package(root: Path) -> Path:
     return pkg
 
 
-def test_labkit_sources_follow_the_chapters_imports(tmp_path):
+def test_chapter_targets_name_the_definitions_a_chapter_uses(tmp_path):
     pkg = _package(tmp_path)
     nb = _notebook(
-        tmp_path / "01_x.ipynb", "%matplotlib inline\nfrom labkit import a", metrics=False
+        tmp_path / "01_x.ipynb", "%matplotlib inline\nfrom labkit import a\na.f()", metrics=False
     )
-    names = {p.relative_to(pkg).as_posix() for p in fingerprint.labkit_sources(nb, pkg)}
-    assert names == {"__init__.py", "a.py", "b.py"}
-    nb = _notebook(tmp_path / "02_y.ipynb", "import labkit.sub.leaf", metrics=False)
-    names = {p.relative_to(pkg).as_posix() for p in fingerprint.labkit_sources(nb, pkg)}
-    assert names == {"__init__.py", "sub/__init__.py", "sub/leaf.py", "c.py"}
+    assert fingerprint.chapter_targets(nb, pkg) == ["labkit.a:f"]
+    nb = _notebook(tmp_path / "02_y.ipynb", "import labkit.sub.leaf as leaf\nleaf.x", metrics=False)
+    assert fingerprint.chapter_targets(nb, pkg) == ["labkit.sub.leaf:x"]
 
 
-def test_the_fingerprint_changes_only_with_what_the_chapter_imports(tmp_path):
+def test_the_fingerprint_changes_only_with_what_the_chapter_reaches(tmp_path):
     pkg = _package(tmp_path)
-    nb = _notebook(tmp_path / "01_x.ipynb", "from labkit import a", metrics=False)
+    nb = _notebook(tmp_path / "01_x.ipynb", "from labkit import a\na.f()", metrics=False)
     before = fingerprint.fingerprint(nb, "smoke", 0, pkg)
-    (pkg / "c.py").write_text("c = 2\n")  # not imported by the chapter
+    (pkg / "c.py").write_text("c = 2\n")  # not reached by the chapter
     assert fingerprint.fingerprint(nb, "smoke", 0, pkg) == before
-    (pkg / "b.py").write_text("g = 2\n")  # imported through a
+    (pkg / "b.py").write_text("g = 2\n")  # reached through a.f
     assert fingerprint.fingerprint(nb, "smoke", 0, pkg) != before
 
 
 def test_markdown_comments_and_docstrings_leave_the_fingerprint(tmp_path):
     pkg = _package(tmp_path)
-    nb = _notebook(tmp_path / "01_x.ipynb", "from labkit import a\nx = 1", metrics=False)
+    nb = _notebook(tmp_path / "01_x.ipynb", "from labkit import a\nx = a.f()", metrics=False)
     before = fingerprint.fingerprint(nb, "smoke", 0, pkg)
     book = nbformat.read(nb, as_version=4)
     book.cells.insert(1, nbformat.v4.new_markdown_cell("# A new title\nwith a typo fixed"))
-    book.cells[2].source = "from labkit import a  # a comment\n\nx = 1  # another"
+    book.cells[2].source = "from labkit import a  # a comment\n\nx = a.f()  # another"
     nbformat.write(book, nb)
     (pkg / "b.py").write_text('"""A docstring."""\nimport numpy as np\n\n# a comment\ng = 1\n')
     assert fingerprint.fingerprint(nb, "smoke", 0, pkg) == before
-    book.cells[2].source = "from labkit import a\nx = 2"  # the chapter's code
+    book.cells[2].source = "from labkit import a\nx = a.f() + 1"  # the chapter's code
     nbformat.write(book, nb)
     assert fingerprint.fingerprint(nb, "smoke", 0, pkg) != before
 
@@ -247,8 +247,8 @@ def test_a_chapter_fingerprint_holds_its_own_settings_only(tmp_path, monkeypatch
     monkeypatch.setitem(data_tour.PROFILES, "smoke", own)
     assert dict(profiles.get("00_data_tour", "smoke")) == own
     assert fingerprint.fingerprint(nb, "smoke", 0, with_versions=False) != before
-    sources = {p.relative_to(store.PACKAGE_DIR).as_posix() for p in fingerprint.labkit_sources(nb)}
-    assert "profiles/__init__.py" in sources and "profiles/data_tour.py" not in sources
+    targets = fingerprint.chapter_targets(nb)
+    assert not any(t.startswith("labkit.profiles") for t in targets)
 
 
 def test_new_markdown_is_stitched_into_the_executed_chapter(tmp_path):
@@ -282,16 +282,17 @@ def test_new_markdown_is_stitched_into_the_executed_chapter(tmp_path):
     assert not runner.restitch(nb, out)
 
 
-def test_real_chapters_hash_only_their_own_modules():
+def test_real_chapters_reach_only_their_own_definitions():
+    from labkit import cache
+
     stems = {p.stem: p for p in runner.discover()}
-    tour = {p.name for p in fingerprint.labkit_sources(stems["00_data_tour"])}
-    assert {"data.py", "chapter.py", "metrics.py", "widgets.py"} <= tour
-    assert not tour & {"derivation.py", "model.py", "experiments.py", "dataset.py", "runner.py"}
-    clock = {
-        p.relative_to(store.PACKAGE_DIR).as_posix()
-        for p in fingerprint.labkit_sources(stems["03_clock_reading"])
-    }
-    assert {"clocks/__init__.py", "clocks/draw.py", "clocks/metric.py"} <= clock
+    tour = cache.definition_hashes(fingerprint.chapter_targets(stems["00_data_tour"]))
+    modules = {name.partition(":")[0] for name in tour}
+    assert {"labkit.data", "labkit.chapter", "labkit.metrics", "labkit.widgets"} <= modules
+    assert not {m for m in modules if m.startswith(("labkit.vae", "labkit.clocks", "labkit.book"))}
+    clock = cache.definition_hashes(fingerprint.chapter_targets(stems["03_clock_reading"]))
+    assert {"labkit.clocks.draw:render", "labkit.clocks.metric:common_sense_errors"} <= set(clock)
+    assert "labkit.classifiers.models:cnn" not in clock
 
 
 @pytest.mark.slow
@@ -306,6 +307,7 @@ def test_editing_a_module_a_chapter_does_not_import_keeps_it_skipped(tmp_path, m
     folder = tmp_path / "notebooks"
     folder.mkdir()
     _notebook(folder / "00_tour.ipynb", "from labkit import data\nx = data.TITLES['mnist']")
+    titles = '"fashion_mnist": "Fashion-MNIST"}'
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
     reports = tmp_path / "reports"
     say: list[str] = []
@@ -316,6 +318,10 @@ def test_editing_a_module_a_chapter_does_not_import_keeps_it_skipped(tmp_path, m
     (pkg / "data.py").write_text((pkg / "data.py").read_text() + "\n# a comment\n")
     assert runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
     (pkg / "data.py").write_text((pkg / "data.py").read_text() + "\n_EDITED = 1\n")
+    assert runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped  # not reached
+    text = (pkg / "data.py").read_text()
+    assert titles.strip() in text
+    (pkg / "data.py").write_text(text.replace(titles.strip(), titles.strip().replace("-", " ")))
     assert not runner.run_all([], "smoke", reports=reports, echo=say.append)[0].skipped
 
 

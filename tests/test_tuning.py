@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import pytest
 
+from labkit import PACKAGE_DIR, stores
 from labkit import data as labdata
 from labkit.classifiers import tuning
 
@@ -104,7 +105,8 @@ def test_trials_made_by_other_code_are_not_read_back(data, tmp_path, monkeypatch
 
     assert trainings() == 1
     assert trainings() == 0  # the same code: read back
-    monkeypatch.setattr(tuning, "CODE", "edited")  # e.g. an edit to a space's build
+    # e.g. an edit to a space's build
+    monkeypatch.setitem(stores.TUNER_PROJECTS._code, PACKAGE_DIR, "edited")
     assert trainings() == 1
 
 

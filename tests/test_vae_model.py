@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 
+from labkit import PACKAGE_DIR, stores
 from labkit.vae import derivation as vae
 from labkit.vae import model as vae_model
 
@@ -244,7 +245,7 @@ def test_a_backup_of_other_settings_or_code_is_not_resumed(tmp_path, monkeypatch
     fresh = vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=0)
     hist = vae_model.train(fresh, x, epochs=4, learning_rate=2e-3, backup_dir=str(backup))
     assert len(hist["loss"]) == 4  # another rate: a new fit, not the backup's
-    monkeypatch.setattr(vae_model, "CODE", "edited")  # the model's code changed
+    monkeypatch.setitem(stores.VAE_FITS._code, PACKAGE_DIR, "edited")  # the model's code changed
     hist = vae_model.train(fresh, x, epochs=4, backup_dir=str(backup))
     assert len(hist["loss"]) == 4
     assert len(list(backup.iterdir())) == 1  # the first, interrupted fit's backup alone

@@ -17,14 +17,16 @@ def test_train_seeds_keeps_each_fit_and_reads_it_back(tmp_path):
     x = _data()
     fits = []
 
-    def fit(model):
+    def fit(model, **settings):
         fits.append(model.seed)
-        return vae_model.train(model, x, epochs=2, batch_size=32)
+        received.append(settings)
+        return vae_model.train(model, x, **settings)
 
     def build(seed):
         return vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=seed)
 
-    args = dict(name="tiny", store_dir=tmp_path, sample=x[:1], epochs=2)
+    received: list[dict] = []
+    args = dict(name="tiny", store_dir=tmp_path, sample=x[:1], epochs=2, batch_size=32)
     first = vae_runs.train_seeds(build, fit, [0, 1], **args)
     assert fits == [0, 1] and not any(r.loaded for r in first.values())
     again = vae_runs.train_seeds(build, fit, [0, 1, 2], **args)
@@ -37,6 +39,10 @@ def test_train_seeds_keeps_each_fit_and_reads_it_back(tmp_path):
     # other settings (or other code) train afresh
     vae_runs.train_seeds(build, fit, [0], **{**args, "epochs": 3})
     assert fits == [0, 1, 2, 0]
+    # the fit receives exactly the settings the key holds: a schedule is never left out
+    vae_runs.train_seeds(build, fit, [0], **{**args, "epochs": 3, "cosine_decay": True})
+    assert fits == [0, 1, 2, 0, 0] and received[-1]["cosine_decay"] is True
+    assert received[0] == {"epochs": 2, "batch_size": 32}
     with pytest.raises(ValueError, match="seed"):
         vae_runs.train_seeds(build, fit, [], **args)
 
@@ -45,8 +51,8 @@ def test_bound_table_and_spread():
     x = _data()
     runs = vae_runs.train_seeds(
         lambda s: vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=s),
-        lambda m: vae_model.train(m, x, epochs=1, batch_size=32),
-        [0, 1], name="t", store_dir=None, sample=x[:1],
+        lambda m, **fit: vae_model.train(m, x, **fit),
+        [0, 1], name="t", store_dir=None, sample=x[:1], epochs=1, batch_size=32,
     )  # fmt: skip
     table = vae_runs.bound_table(runs, x[:20], k=10)
     assert list(table.index) == [0, 1]

@@ -1,5 +1,5 @@
 """Command line: ``python -m labkit run|report [NOTEBOOK...] --profile P``, ``tune``,
-``bench-clocks``.
+``bench-clocks``, ``keys [--json]``, ``status``.
 
 ``run`` executes chapters headless into ``reports/<profile>/``; ``report`` exports the executed
 chapters of a profile to one PDF, ``reports/<profile>/workbook.pdf``; ``tune --chief`` /
@@ -59,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
         help="the PDF to write (default: reports/<profile>/workbook.pdf)",
     )
     sub.add_parser("list", help="list the chapter notebooks")
+    for name, what in (
+        ("keys", "every chapter's fingerprint and every store's code digest (--json), or status"),
+        ("status", "which runs under reports/ are stale, and which definitions made them so"),
+    ):
+        keys = sub.add_parser(name, help=what)
+        keys.add_argument("--json", action="store_true", help="print keys as JSON")
+        keys.add_argument(
+            "--profile", choices=profiles.PROFILES,
+            help="the profile (keys: default quick; status: every profile with runs)",
+        )  # fmt: skip
+        keys.add_argument("--seed", type=int, default=0, help="the seed the fingerprints are for")
     sub.add_parser(
         "readme",
         help="the README's pictures (docs/NN_*.png) and results table from the full runs",
@@ -217,6 +228,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import runner
 
     args = _parser().parse_args(argv)
+    if args.command in ("keys", "status"):
+        from . import status
+
+        return status.main(args.command == "keys" and args.json, args.profile, args.seed)
     if args.command == "list":
         for path in runner.discover():
             print(path.stem)

@@ -1,7 +1,8 @@
 """What a profile's run cost and gave, for the README: ``python -m labkit readme``.
 
 Read from what the runs left in ``reports/<profile>/``, never typed: each chapter's seconds from
-its ``logs/<stem>.done`` stamp (the runner's wall clock, kernel start to last cell), the PDF's
+its ``logs/<stem>.done`` stamp (the runner's wall clock, kernel start to last cell) and, from its
+metrics record, ``seconds_from_scratch`` (what it would cost from empty stores), the PDF's
 from ``logs/workbook.json`` (written by :func:`labkit.book.report.build`), the headline numbers
 from the metrics (:mod:`labkit.book.headlines`), and what a chapter's numbers at the profile are
 good for from its profile module (:func:`purpose`).
@@ -48,6 +49,16 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def from_scratch(record: Mapping[str, Any]) -> str:
+    """A chapter record's ``seconds_from_scratch`` (its run plus the first-run seconds of every
+    stored result it read back), as minutes; ``n/a`` for a record from before it was kept."""
+    seconds = record.get("seconds_from_scratch")
+    if seconds is None:
+        return "n/a (record predates it)"
+    read = int(record.get("results_read_back", 0))
+    return _minutes(float(seconds)) + (f" ({read} results read back)" if read else "")
+
+
 def default_run(
     run: Mapping[str, Mapping[str, str]],
     pdf: Mapping[str, Any] | None,
@@ -83,14 +94,17 @@ def default_run(
         + f", **{_minutes(total)}** in all (budget: {BUDGET_MINUTES} min). Installing the "
         "`.venv` comes first on a new machine and is not counted.",
         "",
-        f"| chapter | time | what its `{profile}` numbers are good for |",
-        "|---|---|---|",
+        f"| chapter | time | from empty stores | what its `{profile}` numbers are good for |",
+        "|---|---|---|---|",
     ]
     for stem, stamp in timed.items():
-        lines.append(f"| {stem} | {_minutes(float(stamp['seconds']))} | {purpose(stem, profile)} |")
+        lines.append(
+            f"| {stem} | {_minutes(float(stamp['seconds']))} | "
+            f"{from_scratch(records.get(stem, {}))} | {purpose(stem, profile)} |"
+        )
     if pdf:
-        lines.append(f"| the PDF | {_minutes(float(pdf['seconds']))} | |")
-    lines.append(f"| **in all** | **{_minutes(total)}** | |")
+        lines.append(f"| the PDF | {_minutes(float(pdf['seconds']))} | | |")
+    lines.append(f"| **in all** | **{_minutes(total)}** | | |")
     quick_rows = headlines.headlines(records)
     if quick_rows:
         # the same code makes the same rows in the same order; labels may hold sizes

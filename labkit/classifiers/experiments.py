@@ -7,7 +7,8 @@ same split, and the test set is never touched here (it is for the chapter's fina
 A run's result can be kept in a JSON-lines *store*: a rerun of an interrupted experiment then
 trains only the runs that are missing. A run is keyed by everything that determines it (model
 kind and options, seed, epochs, batch size, the split's data and the code that trains it,
-:data:`CODE`), so a changed setting or a changed function never reuses an old number.
+:data:`labkit.stores.EXPERIMENT_RUNS`: the code :func:`run` reaches), so a changed setting or a
+changed function never reuses an old number.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 from .. import fitting
-from .. import store as _store
 from ..data import Split
+from ..stores import EXPERIMENT_RUNS
 from . import models, training
 
 __all__ = [
@@ -63,18 +64,12 @@ def vary(base: Mapping[str, Any], /, **choices: Mapping[str, Mapping[str, Any]])
     return {label: {**base, **dict(change)} for label, change in choices.items()}
 
 
-#: The code a run runs (this module, the model builders and everything they import), as
-#: imported: an edit made while a chapter runs does not change the keys of its later runs, and a
-#: run stored by other code is trained again.
-CODE = _store.code_digest(__name__)
-
-
 def _key(kind: str, options: Mapping[str, Any], data: Split, seed: int, **settings: Any) -> str:
     """The run's key: two option sets that build the same model (``{}`` and ``{"activation":
     "relu"}``) share it, so a configuration that recurs across experiments trains once."""
-    return _store.key(
+    return EXPERIMENT_RUNS.key(
         kind=kind, options=models.canonical(kind, options), seed=seed, data=data.digest,
-        code=CODE, length=64, **settings,
+        **settings,
     )  # fmt: skip
 
 
@@ -102,14 +97,14 @@ def run(
     if not configs or not seeds:
         raise ValueError("an experiment needs at least one configuration and one seed")
     store = Path(store) if store is not None else None
-    done = _store.read_rows(store)
+    done = EXPERIMENT_RUNS.rows(store)
     rows = []
     for label, options in configs.items():
         for seed in seeds:
             key = _key(kind, options, data, int(seed), epochs=epochs, steps=steps,
                        batch_size=batch_size)  # fmt: skip
             if key in done:
-                rows.append({**done[key], "config": label})
+                rows.append({**EXPERIMENT_RUNS.reuse(done[key]), "config": label})
                 continue
             start = time.perf_counter()
             model, history = training.fit(
@@ -140,7 +135,7 @@ def run(
             rows.append(row)
             done[key] = row
             if store is not None:
-                _store.append_row(store, {**row, "key": key})
+                EXPERIMENT_RUNS.write(store, key, row)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["config"] = pd.Categorical(frame["config"], categories=list(configs), ordered=True)
     return frame
@@ -246,7 +241,7 @@ def budget(frame: pd.DataFrame, batch_size: int = 128) -> str:
     runs = len(frame)
     return (
         f"Budget: {'; '.join(parts)}; {len(seeds)} seed{'s' * (len(seeds) > 1)} per "
-        f"configuration ({', '.join(map(str, seeds))}), {runs} runs, "
+        f"configuration ({', '.join(map(str, seeds))}), {runs} run{'s' * (runs != 1)}, "
         f"{frame['seconds'].sum() / 60:.1f} min of training (stored runs count their first "
         "training)."
     )

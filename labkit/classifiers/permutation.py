@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import store as _store
 from ..data import digest
+from ..stores import PERMUTATION_ARMS
 from . import models, training
 
 __all__ = [
@@ -131,11 +131,6 @@ def _arm(arm: str, images: np.ndarray, perm: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown arm {arm!r}: must be one of {', '.join(ARMS)}")
 
 
-#: The code an arm's run runs (this module, the classifiers' training, the model builders and what
-#: they import), as imported.
-CODE = _store.code_digest(__name__)
-
-
 def _first_kernel(model: Any) -> np.ndarray:
     dense = next(la for la in model.layers if la.__class__.__name__ == "Dense")
     return np.asarray(dense.kernel)
@@ -161,15 +156,15 @@ def _run_key(
     arrays: tuple[np.ndarray, ...],
     bn_momentum: float | None,
 ) -> str:
-    """What an arm's run is stored under: its settings, the permutation, its images and
-    :data:`CODE`."""
+    """What an arm's run is stored under: its settings, the permutation, its images and the
+    code :func:`train_arms` reaches (:data:`labkit.stores.PERMUTATION_ARMS`)."""
     spec = {
         "kind": kind, "options": dict(options), "arm": arm, "perm": digest(perm), "seed": seed,
-        "epochs": epochs, "batch_size": batch_size, "data": digest(*arrays), "code": CODE,
+        "epochs": epochs, "batch_size": batch_size, "data": digest(*arrays),
     }  # fmt: skip
     if bn_momentum is not None:  # None (Keras' default) keeps the keys of earlier runs
         spec["bn_momentum"] = bn_momentum
-    return _store.key(**spec, length=64)
+    return PERMUTATION_ARMS.key(**spec)
 
 
 def train_arms(
@@ -211,7 +206,7 @@ def train_arms(
     perm = _check(perm)
     store = Path(store) if store is not None else None
     kernels = Path(kernels) if kernels is not None else None
-    done = _store.read_rows(store)
+    done = PERMUTATION_ARMS.rows(store)
     kept = dict(np.load(kernels)) if kernels is not None and kernels.exists() else {}
     rows = []
     for arm in arms:
@@ -224,7 +219,7 @@ def train_arms(
                            (x, y, x_test, y_test), bn_momentum)  # fmt: skip
             want_kernel = kernels is not None and seed == seeds[0]
             if key in done and (not want_kernel or arm in kept):
-                rows.append({"arm": arm, "seed": int(seed), **done[key]})
+                rows.append({"arm": arm, "seed": int(seed), **PERMUTATION_ARMS.reuse(done[key])})
                 continue
             row, model = training.fit_and_score(
                 kind, options, (x, y), (x_test, y_test), seed=int(seed), epochs=epochs,
@@ -237,7 +232,7 @@ def train_arms(
                 kernels.parent.mkdir(parents=True, exist_ok=True)
                 np.savez(kernels, **kept)
             if store is not None:
-                _store.append_row(store, {**row, "key": key})
+                PERMUTATION_ARMS.write(store, key, row)
     frame = pd.DataFrame(rows)
     frame["arm"] = pd.Categorical(frame["arm"], categories=list(arms), ordered=True)
     return frame

@@ -14,9 +14,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from .. import fitting, store
+from .. import fitting
 from ..data import digest as data_digest
 from ..data import stratified_subset
+from ..stores import FINAL_MODELS
 from . import models
 
 __all__ = ["fit", "fit_and_score", "subsets", "train_and_test"]
@@ -127,11 +128,6 @@ def fit_and_score(
     return row, model
 
 
-#: The code a final model runs (this module, the builders and what they import), as imported:
-#: a stored final row made by other code is trained again.
-CODE = store.code_digest(__name__)
-
-
 def train_and_test(
     kind: str,
     options: Mapping[str, Any],
@@ -149,19 +145,20 @@ def train_and_test(
     for reduced profiles), then evaluated once on the test set (or a stratified
     ``test_subset`` of it, for the smoke profile's speed); returns :func:`fit_and_score`'s
     row. With ``store_path`` (a ``.jsonl`` file) a finished row is kept and read back instead
-    of training again, keyed by everything that makes it, :data:`CODE` included: an
+    of training again, keyed by everything that makes it and the code it runs
+    (:data:`labkit.stores.FINAL_MODELS`): an
     interrupted chapter resumes after its last finished model."""
-    key = store.key(
+    key = FINAL_MODELS.key(
         kind=kind, options=models.canonical(kind, options), seed=seed, epochs=epochs,
-        subset=subset, test_subset=test_subset, batch_size=batch_size, code=CODE,
-        data=data_digest(*train, *test), length=64,
+        subset=subset, test_subset=test_subset, batch_size=batch_size,
+        data=data_digest(*train, *test),
     )  # fmt: skip
-    done = store.read_rows(store_path) if store_path is not None else {}
-    if key in done:
-        return dict(done[key])
+    stored = FINAL_MODELS.read(store_path, key) if store_path is not None else None
+    if stored is not None:
+        return stored
     train, test = subsets(train, test, subset=subset, test_subset=test_subset, seed=seed)
     row = fit_and_score(kind, options, train, test, seed=seed, epochs=epochs,
                         batch_size=batch_size)[0]  # fmt: skip
     if store_path is not None:
-        store.append_row(Path(store_path), {**row, "key": key})
+        FINAL_MODELS.write(store_path, key, row)
     return row

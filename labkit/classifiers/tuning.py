@@ -7,8 +7,8 @@ starting from a hand-set point; the fine search samples again in a space narrowe
 best coarse trial (``narrow``). The tuner state lives in a folder (the chapter uses
 ``reports/<profile>/tuning/``): a search interrupted part-way resumes where it stopped, and
 finished trials are never trained again. A project's folder name carries a hash of its space,
-data, settings and code (:data:`CODE`), so a changed setting or an edited builder starts a new
-search instead of mixing with an old one.
+data, settings and code (:data:`labkit.stores.TUNER_PROJECTS`), so a changed setting or an
+edited builder starts a new search instead of mixing with an old one.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import json
 import math
+import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +29,9 @@ import keras
 import keras_tuner as kt
 import pandas as pd
 
-from .. import fitting, store
+from .. import fitting
 from ..data import Split
+from ..stores import TUNER_PROJECTS
 from . import models
 
 __all__ = [
@@ -299,16 +302,11 @@ class SeededRandomSearch(kt.Tuner):
         pass
 
 
-#: The code a trial runs (this module's spaces and builders, the model builders and what they
-#: import), as imported: a search resumed after an edit starts a new project instead of reading
-#: back trials made by other code.
-CODE = store.code_digest(__name__)
-
-
 def _project(name: str, space: Space, data: Split, **settings: Any) -> str:
-    """The tuner's project folder: ``name`` and a hash of the space, data, settings and code."""
-    spec = {"space": asdict(space), "data": data.digest, "code": CODE, **settings}
-    return f"{name}-{store.key(**spec, length=10)}"
+    """The tuner's project folder: ``name`` and a hash of the space, data, settings and the code
+    a trial runs (:data:`labkit.stores.TUNER_PROJECTS`): a search resumed after an edit starts a
+    new project instead of reading back trials made by other code."""
+    return TUNER_PROJECTS.folder("", name, space=space, data=data.digest, **settings).name
 
 
 def search(
@@ -336,6 +334,11 @@ def search(
         space, data, name=name, trials=trials, epochs=epochs, seed=seed,
         batch_size=batch_size, first=first, directory=directory,
     )  # fmt: skip
+    spent = Path(tuner.project_dir) / "labkit-seconds.json"  # the search's own clock
+    before = json.loads(spent.read_text())["seconds"] if spent.is_file() else 0.0
+    if before:  # trials read back count the seconds they first took
+        TUNER_PROJECTS.reuse({"seconds": before})
+    start = time.perf_counter()
     tuner.search(
         models.prepare(data.x_train),
         data.y_train,
@@ -345,6 +348,10 @@ def search(
         callbacks=list(callbacks),
         verbose=0,
     )
+    total = {"seconds": before + time.perf_counter() - start}
+    tmp = spent.with_suffix(".tmp")
+    tmp.write_text(json.dumps(total) + "\n")
+    tmp.replace(spent)
     return tuner
 
 

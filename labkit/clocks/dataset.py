@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import data as _data
-from .. import project_root, store
+from .. import project_root
 from ..data import DataError
+from ..stores import CLOCK_IMAGES
 from .designs import _check_seed, nuisances_at, spec
 from .draw import render
 
@@ -66,12 +67,6 @@ class ClockSet:
         return out
 
 
-#: A digest of the drawing code (:mod:`~labkit.clocks.draw` and what it runs: the designs, the
-#: metric's dial) as imported: a set drawn by other drawing code is never reused, while edits
-#: elsewhere (or to docstrings and comments) keep the cache.
-SOURCE_DIGEST = store.code_digest(f"{__package__}.draw", f"{__package__}.designs")[:10]
-
-
 def cache_dir() -> Path:
     """Where :func:`generate` caches datasets: ``data/clocks/`` in the workbook."""
     return project_root() / "data" / "clocks"
@@ -108,7 +103,7 @@ def _prune_stale(where: Path) -> None:
         if other == where or not params.is_file():
             continue
         try:
-            stale = json.loads(params.read_text()).get("source_digest") != SOURCE_DIGEST
+            stale = json.loads(params.read_text()).get("source_digest") != CLOCK_IMAGES.code()
         except (ValueError, OSError):
             continue
         if stale:
@@ -132,8 +127,9 @@ def generate(
 
     With ``cache`` the set is saved to (and next time loaded from) a folder under ``folder``
     (default :func:`cache_dir`) named by the parameters and a hash of them and of the drawing
-    code (:data:`SOURCE_DIGEST`), holding ``images.npy``, ``labels.npy`` (the course's layout)
-    and ``params.json``.
+    code (:data:`labkit.stores.CLOCK_IMAGES`: :func:`_draw` and every definition it reaches, so a
+    set drawn by other drawing code is never reused while other edits keep it), holding
+    ``images.npy``, ``labels.npy`` (the course's layout) and ``params.json``.
     ``workers`` processes draw in parallel (default: one per core for large sets); the result
     does not depend on it.
     """
@@ -146,9 +142,10 @@ def generate(
         raise ValueError(f"workers must be a positive integer or None (got {workers!r})")
     on = nuisances_at(difficulty)
     params = {"n": int(n), "difficulty": difficulty, "size": int(size), "seed": int(seed)}
-    key = store.key(**params, source=SOURCE_DIGEST, length=12)
+    key = CLOCK_IMAGES.key(**params)
     where = (folder or cache_dir()) / f"{difficulty}-n{n}-s{size}-seed{seed}-{key}"
     if cache and (cached := _load_cache(where, n, size)) is not None:
+        CLOCK_IMAGES.reuse(cached.info)
         return cached
     workers = workers or _default_workers(n)
     start = time.perf_counter()
@@ -160,7 +157,7 @@ def generate(
         "workers": workers,
         "seconds": seconds,
         "images_per_second": n / seconds,
-        "source_digest": SOURCE_DIGEST,
+        "source_digest": CLOCK_IMAGES.code(),
     }
     if cache:
         _save_cache(where, images, labels, info)

@@ -2,7 +2,7 @@
 :func:`spec`, the recipe of image ``index`` of a generated set.
 
 This module and :mod:`labkit.clocks.draw` are the *drawing code*: a generated set's cache key
-hashes exactly these two files (:data:`labkit.clocks.dataset.SOURCE_DIGEST`).
+are among the definitions that key them (:data:`labkit.stores.CLOCK_IMAGES`).
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ import pandas as pd
 
 from .. import data as _data
 from .. import fitting
-from .. import store as _store
 from ..classifiers.models import prepare
+from ..stores import CLOCK_READER
 from . import labels as _labels
 from . import models as _models
 from . import symmetry as _symmetry
@@ -359,12 +359,6 @@ class _Watch(keras.callbacks.Callback):
             logs["epoch_seconds"] = seconds
 
 
-#: The code a training run runs (this module and everything it imports: the networks, the
-#: representations, the symmetries, the metric, the input preparation), as imported: a run
-#: stored by other code is trained again.
-CODE = _store.code_digest(__name__)
-
-
 def train(
     name: str,
     rep: Representation | str,
@@ -416,7 +410,7 @@ def train(
         "contrast": with_contrast, "seed": seed, "options": options, "subset": subset,
         "schedule": schedule, "symmetry": symmetry,
     }  # fmt: skip
-    key = _store.key(**settings, data=data.digest, code=CODE)
+    key = CLOCK_READER.key(**settings, data=data.digest)
     weights = weights_dir / f"{name}-{key}.weights.h5" if weights_dir is not None else None
 
     def build() -> keras.Model:
@@ -424,10 +418,11 @@ def train(
         return _models.build(body, rep, size=size, seed=seed, **options)
 
     flips = "mirror" in nuisances_at(data.difficulty)  # a flip makes a mirror image
-    stored = _read_back(name, settings, _store.read_rows(store).get(key), data, weights,
+    stored = _read_back(name, settings, CLOCK_READER.rows(store).get(key), data, weights,
                         build if keep_model else None)  # fmt: skip
     if stored is not None:
         return stored
+    start = time.perf_counter()
     x = {p: data.x(p, size, with_contrast) for p in PARTS}
     train_x = x["train"][:subset]
     train_y = {k: v[:subset] for k, v in data.targets(rep, "train").items()}
@@ -455,18 +450,20 @@ def train(
         weights.parent.mkdir(parents=True, exist_ok=True)
         model.save_weights(weights)
     if store is not None:
-        _keep(store, key, run)
+        _keep(store, key, run, time.perf_counter() - start)
         shutil.rmtree(backup, ignore_errors=True)
     return run
 
 
-def _keep(store: Path, key: str, run: Run) -> None:
-    """Append a finished run to its store, for :func:`_read_back`."""
+def _keep(store: Path, key: str, run: Run, seconds: float) -> None:
+    """Append a finished run (and the ``seconds`` it took, scoring included) to its store, for
+    :func:`_read_back`."""
     row = {
-        "key": key, "name": run.name, "settings": run.settings, "history": run.history,
+        "name": run.name, "settings": run.settings, "history": run.history,
         "epoch_seconds": run.epoch_seconds, "params": run.params, "pred": run.pred.tolist(),
+        "seconds": seconds,
     }  # fmt: skip
-    _store.append_row(store, row)
+    CLOCK_READER.write(store, key, row)
 
 
 def _read_back(
@@ -485,6 +482,7 @@ def _read_back(
     if build is not None:
         model = build()
         model.load_weights(weights)
+    CLOCK_READER.reuse({"seconds": done.get("seconds", sum(done["epoch_seconds"]))})
     return Run(
         name, settings, done["history"], done["epoch_seconds"], done["params"],
         np.asarray(done["pred"]), data.labels("test"), model, resumed=True,

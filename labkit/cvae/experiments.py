@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import digest
+from ..stores import CVAE_FITS
 from ..vae import runs as vae_runs
 from . import data as cvae_data
 from .model import ContrastiveVAE, GaussianVAE, codes, separation, train
@@ -30,6 +31,7 @@ __all__ = [
     "train_contrastive",
     "separation_rows",
     "opacity_curve",
+    "curve_text",
 ]
 
 #: The settings of :func:`labkit.cvae.data.composite` a profile holds (besides the opacity).
@@ -66,8 +68,9 @@ def train_plain(
     backup = str(store_dir) if store_dir is not None else None
     return vae_runs.train_seeds(
         lambda s: GaussianVAE(latent_dim=latent, hidden=cfg["hidden"], conv=cfg["conv"], seed=s),
-        lambda m: train(m, x, **fit, backup_dir=backup),
-        seeds, name=name, store_dir=store_dir, sample=x[:1], data=digest(x), **fit,
+        lambda m, **settings: train(m, x, **settings, backup_dir=backup),
+        seeds, name=name, store_dir=store_dir, sample=x[:1], data=digest(x), fits=CVAE_FITS,
+        **fit,
     )  # fmt: skip
 
 
@@ -95,9 +98,9 @@ def train_contrastive(
 
     return vae_runs.train_seeds(
         build,
-        lambda m: train(m, x, b, **fit, backup_dir=backup),
+        lambda m, **settings: train(m, x, b, **settings, backup_dir=backup),
         seeds, name=name, store_dir=store_dir, sample=(x[:1], b[:1]), data=digest(x, b),
-        **fit,
+        fits=CVAE_FITS, **fit,
     )  # fmt: skip
 
 
@@ -176,3 +179,28 @@ def opacity_curve(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def curve_text(curve: pd.DataFrame, headline_opacity: float) -> str:
+    """What :func:`opacity_curve`'s table says, in a sentence or three: the range of each code's
+    k-NN accuracy over the opacities, the salient code's lead over the plain VAE's at the ends
+    and at ``headline_opacity`` (when the curve has it), where the lead is largest and where,
+    if anywhere, the plain VAE leads."""
+    by_opacity = curve.groupby("opacity").mean()
+    gap = by_opacity["salient_knn"] - by_opacity["plain_knn"]
+    points = sorted({min(gap.index), max(gap.index)} | ({headline_opacity} & set(gap.index)))
+    behind = ", ".join(f"{o:g}" for o in gap[gap <= 0].index)
+
+    def span(column: str) -> str:
+        return f"{by_opacity[column].min():.3f}-{by_opacity[column].max():.3f}"
+
+    leads = "; ".join(f"{gap[o]:.3f} at opacity {o:g}" for o in points)
+    return (
+        f"Over opacities {points[0]:g} to {points[-1]:g} (background share "
+        f"{by_opacity['background_share'].max():.2f} to "
+        f"{by_opacity['background_share'].min():.2f}), the salient code's accuracy ranges "
+        f"{span('salient_knn')}, the plain VAE's {span('plain_knn')} and the background code's "
+        f"{span('background_knn')}. The salient code's lead over the plain VAE's code: {leads} "
+        f"(the headline's is {headline_opacity:g}); largest at {gap.idxmax():g}, "
+        + (f"and the plain VAE leads at {behind}." if behind else "and positive at every opacity.")
+    )

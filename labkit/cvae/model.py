@@ -31,7 +31,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .. import store
+from ..stores import CVAE_FITS
 from ..vae.model import (
     LOG_2PI,
     LogWeights,
@@ -461,14 +461,10 @@ def train(
     if validation is not None:
         validation = (tuple(validation),) if contrastive else (validation,)
     return fit_resumable(
-        model, x, validation, rows=len(targets), code=CODE, epochs=epochs,
+        model, x, validation, rows=len(targets), fits=CVAE_FITS, epochs=epochs,
         batch_size=batch_size, learning_rate=learning_rate, cosine_decay=cosine_decay,
         backup_dir=backup_dir, callbacks=callbacks, verbose=verbose,
     )  # fmt: skip
-
-
-#: The code a model's fit runs (this module and the VAE's, which it builds on), as imported.
-CODE = store.code_digest(__name__)
 
 
 def codes(model: GaussianVAE | ContrastiveVAE, x: np.ndarray, batch_size: int = 2_000) -> dict:

@@ -29,8 +29,10 @@ import pandas as pd
 from keras import layers, ops
 from scipy.special import expit, logsumexp
 
-from .. import fitting, store
+from .. import fitting
+from ..cache import Store
 from ..data import digest
+from ..stores import VAE_FITS
 from .derivation import LOG_2PI
 
 __all__ = [
@@ -299,14 +301,10 @@ def train(
         model(x_train[:1])  # BackupAndRestore needs the weights to exist before fit
     return fit_resumable(
         model, x_train, (x_val,) if x_val is not None else None, rows=len(x_train),
-        code=CODE, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        fits=VAE_FITS, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         cosine_decay=cosine_decay, backup_dir=backup_dir, callbacks=callbacks, verbose=verbose,
     )  # fmt: skip
 
-
-#: The code a VAE's fit runs (this module), as imported: a backup made by other code is not
-#: resumed.
-CODE = store.code_digest(__name__)
 
 #: The models' settings that name a backup (with the code, the fit's settings and the data).
 _MODEL_SETTINGS = (
@@ -322,7 +320,7 @@ def fit_resumable(
     validation: tuple | None,
     *,
     rows: int,
-    code: str,
+    fits: Store,
     epochs: int,
     batch_size: int,
     learning_rate: float,
@@ -335,9 +333,9 @@ def fit_resumable(
     by step) and fit it on ``x`` (``rows`` of them); returns the history as floats.
 
     With ``backup_dir``, Keras' ``BackupAndRestore`` keeps the last finished epoch in a folder
-    under it named by ``code`` (the trainer's :func:`labkit.store.code_digest`), the model's
-    settings, the fit's settings and the data (:func:`labkit.store.backup_dir`), so a fit resumes
-    only into the same code, model, settings and data; the folder goes when the fit ends."""
+    under it named by a key of ``fits`` (the kind of fit: its code, :mod:`labkit.stores`), the
+    model's settings, the fit's settings and the data, so a fit resumes only into the same code,
+    model, settings and data; the folder goes when the fit ends."""
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     rate = learning_rate
@@ -348,8 +346,8 @@ def fit_resumable(
     backup = []
     if backup_dir:
         parts = x if isinstance(x, tuple) else (x,)
-        folder = store.backup_dir(
-            backup_dir, type(model).__name__, code=code, epochs=epochs, batch_size=batch_size,
+        folder = fits.folder(
+            backup_dir, f".backup-{type(model).__name__}", epochs=epochs, batch_size=batch_size,
             learning_rate=learning_rate, cosine_decay=cosine_decay, data=digest(*parts),
             model={k: getattr(model, k) for k in _MODEL_SETTINGS if hasattr(model, k)},
         )  # fmt: skip

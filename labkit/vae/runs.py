@@ -1,9 +1,10 @@
 """Several seeds of one model: trained once, kept, scored, and summarised as mean +- sd.
 
 Chapters 04 and 05 report their headline models over seeds. A finished fit is kept (its weights
-and history, under ``store_dir``) keyed on the code of the model's module, the model's
-settings, the fit's settings and the data, so an interrupted chapter picks up at the seed it
-stopped at, and a change to the model's code retrains.
+and history, under ``store_dir``) keyed on the code the fit reaches
+(:data:`labkit.stores.VAE_FITS` or :data:`~labkit.stores.CVAE_FITS`), the model's settings, the
+fit's settings and the data, so an interrupted chapter picks up at the seed it stopped at, and
+a change to the model's code retrains.
 
 * :func:`train_seeds`: build, fit (or read back) one model per seed.
 * :func:`bound_table`: each seed's -ELBO and -IWAE bound on the same images (nats per image).
@@ -22,7 +23,8 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .. import store
+from ..cache import Store
+from ..stores import VAE_FITS
 from .model import _MODEL_SETTINGS, bounds, train
 
 __all__ = [
@@ -35,9 +37,6 @@ __all__ = [
     "spread_text",
     "last_epoch_gap",
 ]
-
-#: This module's code (it decides what is kept and read back).
-CODE = store.code_digest(__name__)
 
 
 @dataclass
@@ -58,17 +57,22 @@ def _settings(model: keras.Model) -> dict[str, Any]:
 
 def train_seeds(
     build: Callable[[int], keras.Model],
-    fit: Callable[[keras.Model], dict[str, list[float]]],
+    fit: Callable[..., dict[str, list[float]]],
     seeds: Sequence[int],
     *,
     name: str,
     store_dir: Path | str | None,
     sample: np.ndarray,
+    data: str | None = None,
+    fits: Store = VAE_FITS,
     **settings: Any,
 ) -> dict[int, Run]:
-    """For each seed: ``build(seed)``, then ``fit(model)`` (which returns the history), unless a
-    fit of the same model code, model settings, ``settings`` (the fit's: epochs, rates, a data
-    digest) and seed is kept under ``store_dir`` (then its weights and history are read back).
+    """For each seed: ``build(seed)``, then ``fit(model, **settings)`` (which returns the
+    history), unless a fit of the same code (``fits``: :data:`labkit.stores.VAE_FITS`, or
+    :data:`~labkit.stores.CVAE_FITS` for chapter 05's models), model settings, ``settings`` (the
+    fit's: epochs, batch size, rates, schedule), ``data`` (a digest of the images ``fit``
+    trains on) and seed is kept under ``store_dir`` (then its weights and history are read
+    back). Every setting the fit receives is part of the key because it comes from here.
     ``sample`` (a few rows of input) builds the model's weights before loading. Without
     ``store_dir`` every seed trains and nothing is kept."""
     if not seeds:
@@ -78,44 +82,35 @@ def train_seeds(
     for seed in seeds:
         model = build(seed)
         model(sample)  # build the weights
-        key = store.key(
-            code=CODE,
-            model_code=store.code_digest(type(model).__module__),
-            kind=type(model).__name__,
-            model=_settings(model),
-            seed=seed,
-            **settings,
+        key = fits.key(
+            kind=type(model).__name__, model=_settings(model), seed=seed, data=data, **settings
         )
         weights = Path(store_dir) / f"{name}-seed{seed}-{key}.weights.h5" if store_dir else None
-        kept = store.read_rows(table).get(key) if table is not None else None
+        kept = fits.rows(table).get(key) if table is not None else None
         if kept is not None and weights is not None and weights.exists():
             model.load_weights(weights)
+            fits.reuse(kept)
             runs[seed] = Run(model, kept["history"], kept["seconds"], seed, loaded=True)
             continue
         t0 = time.perf_counter()
-        history = fit(model)
+        history = fit(model, **settings)
         runs[seed] = Run(model, history, time.perf_counter() - t0, seed)
         if weights is not None and table is not None:
             weights.parent.mkdir(parents=True, exist_ok=True)
             model.save_weights(weights)
-            store.append_row(
-                table,
-                {
-                    "key": key,
-                    "seed": seed,
-                    "seconds": runs[seed].seconds,
-                    "history": history,
-                },  # fmt: skip
+            fits.write(
+                table, key, {"seed": seed, "seconds": runs[seed].seconds, "history": history}
             )
     return runs
 
 
 def vae_fit(
-    x_train: np.ndarray, x_val: np.ndarray | None, **fit: Any
-) -> Callable[[keras.Model], dict[str, list[float]]]:
-    """A ``fit`` for :func:`train_seeds`: :func:`labkit.vae.model.train` on these images with
-    these settings (epochs, batch_size, learning_rate, cosine_decay, backup_dir)."""
-    return lambda model: train(model, x_train, x_val, **fit)
+    x_train: np.ndarray, x_val: np.ndarray | None, backup_dir: str | None = None
+) -> Callable[..., dict[str, list[float]]]:
+    """A ``fit`` for :func:`train_seeds`: :func:`labkit.vae.model.train` on these images (their
+    digest goes to :func:`train_seeds`' ``data``), with the settings :func:`train_seeds` passes
+    (epochs, batch_size, learning_rate, cosine_decay) and its backups under ``backup_dir``."""
+    return lambda model, **fit: train(model, x_train, x_val, backup_dir=backup_dir, **fit)
 
 
 def last_epoch_gap(history: Mapping[str, Sequence[float]], key: str = "val_loss") -> dict:
