@@ -67,7 +67,7 @@ def _decimals(values: np.ndarray, precision: int) -> int:
 
 
 def setup(dpi: int = 100) -> None:
-    """Seaborn's theme and the figure size; LaTeX tables and, headless, vector figures.
+    """Seaborn's theme and the figure size; LaTeX tables and, headless, PNG figures only.
 
     Outside IPython only the plotting defaults are set.
     """
@@ -89,4 +89,4 @@ def setup(dpi: int = 100) -> None:
     if widgets.headless():
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-        set_matplotlib_formats("png", "pdf")
+        set_matplotlib_formats("png")  # one picture per figure: the book sets the PNG too

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .. import metrics, profiles, project_root
 from . import kernel
+from .compact import compact_file
 from .fingerprint import fingerprint, read_stamp, stamp, write_stamp
 from .progress import engine as progress_engine
 
@@ -194,6 +195,7 @@ def run_notebook(
             f"{notebook.stem} stopped: {type(e).__name__}: {e}\n"
             f"  partial output: {output}; kernel log: {log}"
         ) from e
+    compact_file(output)  # one losslessly packed PNG per figure (labkit.book.compact)
     seconds = time.perf_counter() - t0
     write_stamp(done, {**taken, "seconds": round(seconds, 1)})
     return RunResult(notebook.stem, output, seconds)
