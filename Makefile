@@ -20,14 +20,16 @@ TEX_PACKAGES := texlive-xetex texlive-fonts-recommended texlive-plain-generic pa
 
 help:
 	@echo "make report PROFILE=quick SEED=0 run every chapter, then write reports/<profile>/workbook.pdf"
-	@echo "make test                       ruff + every test that needs no chapter run, browser or cluster (about 3 min)"
-	@echo "make check                      ruff + every test: chapters at smoke, JupyterLab, resume, cluster (about 20 min)"
+	@echo "make test                       ruff + every test that needs no chapter run, TeX, browser or cluster"
+	@echo "make check                      ruff + every test: chapters at smoke, the PDF, JupyterLab, resume, cluster"
 	@echo "make run PROFILE=quick SEED=0   execute every chapter into reports/<profile>/ (FORCE=1 reruns unchanged ones)"
 	@echo "make lab                        JupyterLab on the workbook's kernel"
 	@echo "make lint                       ruff on labkit/, tests/ and notebooks/"
 	@echo "make tex                        check (as root: install) xelatex, pandoc, pdftotext for the PDF and its tests"
 	@echo "make browser                    check (as root: install) chromium for the JupyterLab test"
 	@echo "make setup GPU=1                TensorFlow with CUDA instead of the CPU wheel (Linux, NVIDIA)"
+	@echo "python -m labkit status         which runs are stale, and which definitions made them so"
+	@echo "(what each command costs: the README's generated cost lines, from the last runs' records)"
 
 # GPU=1 (Linux, NVIDIA): TensorFlow with CUDA (the `gpu` extra) in place of tensorflow-cpu; the
 # choice sticks to .venv (.venv/.gpu) until .venv is removed.
@@ -89,9 +91,9 @@ browser:
 #              run, the distributed search. CI runs this one.
 PYTEST_TIMES := --durations=15 --durations-min=1.0
 
-test: setup tex
+test: setup
 	$(PY) -m ruff check labkit tests notebooks
-	$(PY) -m pytest -m "not slow" $(PYTEST_TIMES)
+	$(PY) -m pytest -m "not slow and not pdf" $(PYTEST_TIMES)
 
 check: setup tex browser
 	$(PY) -m ruff check labkit tests notebooks

@@ -58,3 +58,24 @@ def test_the_opacity_curve_has_a_row_per_opacity_and_seed(tmp_path):
     with pytest.raises(ValueError, match="opacity"):
         cx.opacity_curve(digits, labels, eval_digits, eval_labels, opacities=[], seeds=[0],
                          cfg=CFG, options={}, epochs=1, store_dir=None)  # fmt: skip
+
+
+def test_the_curve_text_reads_the_table():
+    import pandas as pd
+
+    curve = pd.DataFrame(
+        {
+            "opacity": [0.4, 0.4, 0.6, 0.6, 1.0, 1.0],
+            "seed": [0, 1, 0, 1, 0, 1],
+            "salient_knn": [0.50, 0.52, 0.80, 0.82, 0.90, 0.92],
+            "plain_knn": [0.55, 0.57, 0.50, 0.52, 0.95, 0.97],
+            "background_knn": [0.10, 0.12, 0.11, 0.13, 0.12, 0.14],
+            "background_share": [0.99, 0.99, 0.98, 0.98, 0.96, 0.96],
+        }
+    )
+    text = cx.curve_text(curve, 0.6)
+    assert "Over opacities 0.4 to 1 (background share 0.99 to 0.96)" in text
+    assert "ranges 0.510-0.910" in text and "the plain VAE's 0.510-0.960" in text
+    assert "-0.050 at opacity 0.4; 0.300 at opacity 0.6; -0.050 at opacity 1" in text
+    assert "largest at 0.6" in text and text.endswith("the plain VAE leads at 0.4, 1.")
+    assert "positive at every opacity" in cx.curve_text(curve[curve.opacity == 0.6], 0.6)

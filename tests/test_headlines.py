@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from labkit import project_root
 from labkit.book import headlines, report, runner
@@ -80,6 +81,7 @@ def test_a_chapters_later_titles_become_sections_outside_code():
     )
 
 
+@pytest.mark.pdf
 def test_the_committed_pdf_shows_the_committed_full_runs(require_tools):
     """reports/full/workbook.pdf was built from the committed full runs: its summary page
     carries their numbers, and a chapter is marked as run with an earlier version exactly

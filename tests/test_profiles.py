@@ -39,3 +39,24 @@ def test_profiles_of_a_chapter_set_the_same_keys():
     for chapter in profiles.chapters():
         keys = [set(profiles.get(chapter, p)) for p in profiles.PROFILES]
         assert all(k == keys[0] for k in keys), chapter
+
+
+def test_targets_and_references_are_defined_once_in_the_manifest():
+    from labkit import profiles
+
+    t = profiles.targets("05_contrastive_vae")
+    assert str(t["salient_knn"]) == "mean >= 0.85" and t["salient_knn"].met(0.85)
+    assert not t["background_knn"].met(0.31)
+    assert profiles.references("03_clock_reading")["photos_cse_minutes"] == 1.89
+    assert profiles.targets("00_data_tour") == {}
+    with pytest.raises(ValueError, match="'>=' or '<='"):
+        profiles.Target("<", 1.0)
+    # neither the notebooks nor the book type them again
+    from labkit import project_root
+
+    for path in [
+        *project_root().glob("notebooks/*.ipynb"),
+        *project_root().glob("labkit/book/*.py"),
+    ]:
+        text = path.read_text()
+        assert "0.85" not in text and "1.89" not in text, f"{path.name} types a target again"

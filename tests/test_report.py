@@ -153,6 +153,7 @@ def test_merge_numbers_chapters_like_their_files_with_unique_ids(isolated):
     nbformat.validate(merged)
 
 
+@pytest.mark.pdf
 def test_latex_shows_a_reader_the_results_not_the_session(isolated, require_tools):
     require_tools("pandoc")
     _chapter_source(isolated)
@@ -195,6 +196,7 @@ def _pdf_text(pdf: Path) -> str:
     ).stdout
 
 
+@pytest.mark.pdf
 def test_no_symbol_vanishes_silently(isolated, require_tools):
     require_tools(*PDF_TOOLS)
     _chapter_source(isolated)
@@ -214,14 +216,21 @@ def test_no_symbol_vanishes_silently(isolated, require_tools):
 
 
 @pytest.mark.slow
-def test_smoke_pdf_of_chapter_00(smoke_runs, tmp_path, require_tools):
+@pytest.mark.pdf
+def test_smoke_pdf_of_every_chapter_as_make_report_builds_it(
+    smoke_runs, tmp_path, require_tools, monkeypatch, capsys
+):
+    """``make report PROFILE=smoke`` after the smoke runs: the command line's code path, all six
+    chapters, with the one-seed records the smoke profile writes (no spread over seeds)."""
     require_tools(*PDF_TOOLS)
-    smoke_runs.require("00_data_tour")
-    pdf = report.build(
-        ["00"], "smoke", reports=smoke_runs.reports, output=tmp_path / "workbook.pdf",
-        echo=lambda s: None,
-    )  # fmt: skip
-    assert pdf == tmp_path / "workbook.pdf"
+    for stem in ("00_data_tour", "01_mlp_cnn_tuning", "02_pixel_permutation",
+                 "03_clock_reading", "04_vae", "05_contrastive_vae"):  # fmt: skip
+        smoke_runs.require(stem)
+    monkeypatch.setenv("LABKIT_REPORTS_DIR", str(smoke_runs.reports))
+    pdf = tmp_path / "workbook.pdf"
+    code = cli.main(["report", "--profile", "smoke", "--output", str(pdf)])
+    assert code == 0, capsys.readouterr()
+    assert pdf.is_file()
     info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
     assert pages >= 3
@@ -230,7 +239,8 @@ def test_smoke_pdf_of_chapter_00(smoke_runs, tmp_path, require_tools):
     assert "Contents" in text
     for heading in ("A tour of the data", "The files", "Class balance", "Pixel statistics"):
         assert text.count(heading) >= 2, f"{heading!r} should be in the contents and the text"
-    assert "Chapter 0" in text
+    assert "Chapter 0" in text and "Chapter 5" in text
+    assert "(one seed)" in text  # the headline table of one-seed records
     assert "VBox(children" not in text and "interactive(children" not in text
 
 

@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .headlines import KINDS, NAMES
+from .. import profiles
+from .headlines import KINDS, NAMES, pm
 
 __all__ = ["task1", "task2", "task3", "vae", "cvae"]
 
@@ -95,8 +96,7 @@ def task1(record: Mapping[str, Any]) -> str:
 
 
 def _mean_sd(cell: Mapping[str, Any], sign: bool = False) -> str:
-    fmt = "+.4f" if sign else ".4f"
-    return f"{cell['mean']:{fmt}} ± {cell['sd']:.4f}"
+    return pm(cell["mean"], cell["sd"], "+.4f" if sign else ".4f")
 
 
 def task2(record: Mapping[str, Any]) -> str:
@@ -124,7 +124,8 @@ def task2(record: Mapping[str, Any]) -> str:
     for n, k in keys:
         b = res[n][k]
         diff = _mean_sd(b["difference"], sign=True)
-        if abs(b["difference"]["mean"]) > 2 * b["difference"]["sd"]:
+        sd = b["difference"]["sd"]
+        if sd is not None and abs(b["difference"]["mean"]) > 2 * sd:
             diff = f"**{diff}**"
         text += (
             f"| {NAMES[n]} {KINDS[k]} | {_mean_sd(b['original'])} | {_mean_sd(b['permuted'])} "
@@ -204,7 +205,8 @@ def task3(record: Mapping[str, Any]) -> str:
         "times quoted are their first training's). Common-sense error on the "
         "test clocks, minutes:\n\n"
         "| model | clocks | test clocks | error (min) |\n|---|---|---|---|\n"
-        "| reference report (section 5) | the course's photos | | 1.89 |\n"
+        f"| reference report (section 5) | the course's photos | | "
+        f"{profiles.references('03_clock_reading')['photos_cse_minutes']:g} |\n"
     )
     for name, value in res.get("baselines_test", {}).items():
         label = name.replace("_", " ")
@@ -224,7 +226,8 @@ def task3(record: Mapping[str, Any]) -> str:
             f"| the same reader | generated, `easy` | {res['easy']['n']} | "
             f"{res['easy']['cse_minutes']:.1f} |\n"
         )
-    text += "| this workbook's target | generated, `leiden` | | 1.0 |\n"
+    target = profiles.targets("03_clock_reading")["cse_minutes"]
+    text += f"| this workbook's target | generated, `leiden` | | {target.value:g} |\n"
     oracle, views = final.get("oracle", {}), final.get("views", {})
     if oracle:
         text += (
@@ -377,13 +380,14 @@ def cvae(record: Mapping[str, Any]) -> str:
         "\nOn the test targets, the first seed's value and the mean ± sd over seeds:\n\n"
         "| code | first seed | over seeds | target (mean) |\n|---|---|---|---|\n"
     )
+    targets = profiles.targets("05_contrastive_vae")
     for label, spread, target in (
-        (f"{c['model']}: salient s", c["salient"], ">= 0.85"),
-        (f"{c['model']}: background z", c["background"], "<= 0.3"),
-        ("plain VAE: its code", v["plain"], "<= 0.6"),
+        (f"{c['model']}: salient s", c["salient"], str(targets["salient_knn"])),
+        (f"{c['model']}: background z", c["background"], str(targets["background_knn"])),
+        ("plain VAE: its code", v["plain"], str(targets["plain_knn"])),
     ):
         text += (
-            f"| {label} | {spread['first']:.3f} | {spread['mean']:.3f} ± {spread['sd']:.3f} "
+            f"| {label} | {spread['first']:.3f} | {pm(spread['mean'], spread['sd'], '.3f')} "
             f"(n = {spread['n']}) | {target} |\n"
         )
     rows: dict[float, list[Mapping[str, Any]]] = {}

@@ -444,7 +444,8 @@ def describe(model: keras.Model) -> pd.DataFrame:
 def layers_text(model: keras.Model) -> str:
     """``model``'s layer stack in one line, in the style of the reference report's Table 3
     (``Conv2D(32, 3x3, relu) · Conv2D(64, 3x3, relu) · MaxPool 2x2 · Dropout(0.25) · ...``);
-    augmentation layers are left out (they act in training only)."""
+    augmentation layers are left out (they act in training only); dropout rates are given to
+    two significant digits (a searched rate such as 0.149262 reads 0.15)."""
     parts = []
     for layer in model.layers:
         name = type(layer).__name__
@@ -459,7 +460,7 @@ def layers_text(model: keras.Model) -> str:
         elif isinstance(layer, keras.layers.Dense):
             parts.append(f"Dense({layer.units}{act})")
         elif isinstance(layer, keras.layers.Dropout):
-            parts.append(f"Dropout({layer.rate:g})")
+            parts.append(f"Dropout({layer.rate:.2g})")  # a tuned rate to two digits, like 0.15
         elif isinstance(layer, keras.layers.MaxPooling2D):
             parts.append("MaxPool {}x{}".format(*layer.pool_size))
         elif isinstance(layer, keras.layers.BatchNormalization):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import plots
+from .metric import DIAL_MINUTES
 from .training import Run, errors_of
 
 __all__ = [
@@ -122,8 +123,8 @@ def mirror_table(true: np.ndarray, pred: np.ndarray, mirrored: np.ndarray) -> pd
     labelled time, what the hands show read clockwise: what a reader that never saw a mirror
     should read)."""
     true, pred, mirrored = np.asarray(true), np.asarray(pred), np.asarray(mirrored, bool)
-    t = (60 * true[:, 0] + true[:, 1]) % 720
-    twin = (720 - t) % 720
+    t = (60 * true[:, 0] + true[:, 1]) % DIAL_MINUTES
+    twin = (DIAL_MINUTES - t) % DIAL_MINUTES
     mirror_time = np.stack([twin // 60, twin % 60], axis=1)
     rows = {}
     for name, pick in (("all clocks", np.ones_like(mirrored)), ("unmirrored", ~mirrored),

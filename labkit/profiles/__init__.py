@@ -5,8 +5,11 @@
 * ``full`` is sized for the headline numbers. The README names the profile of every number it
   quotes: ``quick`` for a chapter whose ``full`` run has not landed yet.
 
-One module per chapter (``labkit/profiles/data_tour.py`` for ``00_data_tour``) holds its
-``CHAPTER`` stem and its ``PROFILES`` (profile -> settings), each setting explained beside it.
+One module per chapter (``labkit/profiles/data_tour.py`` for ``00_data_tour``) is its manifest:
+its ``CHAPTER`` stem, its ``PROFILES`` (profile -> settings), each setting explained beside it,
+and where it has them its ``TARGETS`` (:class:`Target`: what the chapter aims for, defined here
+only) and ``REFERENCES`` (the reference documents' numbers it is set beside), read by the
+chapter (:func:`targets`, :func:`references`) and by the README and PDF (:mod:`labkit.book`).
 A notebook reads its sizes with ``cfg = profiles.get("00_data_tour", profile)``.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
 
 PROFILES: tuple[str, ...] = ("smoke", "quick", "full")
@@ -62,3 +66,42 @@ def get(chapter: str, profile: str) -> MappingProxyType:
             f"no profile table for chapter {chapter!r}; known chapters: {', '.join(chapters())}"
         )
     return MappingProxyType(dict(modules[chapter].PROFILES[profile]))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A chapter's aim for one number: ``mean >= 0.85`` is ``Target(">=", 0.85, "mean")``."""
+
+    op: str
+    value: float
+    of: str = ""  # what is compared: "mean" (over seeds), or "" (the number itself)
+
+    def __post_init__(self) -> None:
+        if self.op not in (">=", "<="):
+            raise ValueError(f"a target's op must be '>=' or '<=', got {self.op!r}")
+
+    def met(self, number: float) -> bool:
+        """Whether ``number`` meets the target."""
+        return number >= self.value if self.op == ">=" else number <= self.value
+
+    def __str__(self) -> str:
+        return f"{self.of + ' ' if self.of else ''}{self.op} {self.value:g}"
+
+
+def _module(chapter: str) -> ModuleType:
+    modules = _chapter_modules()
+    if chapter not in modules:
+        raise KeyError(
+            f"no profile table for chapter {chapter!r}; known chapters: {', '.join(chapters())}"
+        )
+    return modules[chapter]
+
+
+def targets(chapter: str) -> MappingProxyType:
+    """``chapter``'s targets by name (:class:`Target`); empty when it has none."""
+    return MappingProxyType(dict(getattr(_module(chapter), "TARGETS", {})))
+
+
+def references(chapter: str) -> MappingProxyType:
+    """The reference documents' numbers ``chapter`` sets its own beside, by name."""
+    return MappingProxyType(dict(getattr(_module(chapter), "REFERENCES", {})))

@@ -15,7 +15,14 @@
 * max_final_cse: the chapter fails above it (a sanity check, not the target).
 """
 
+from . import Target
+
 CHAPTER = "03_clock_reading"
+
+#: The reader's target on generated ``leiden`` clocks: mean common-sense error, minutes.
+TARGETS = {"cse_minutes": Target("<=", 1.0)}
+#: The reference report's mean common-sense error on the course's photos (its section 5).
+REFERENCES = {"photos_cse_minutes": 1.89}
 
 #: The same under every profile.
 _COMMON = {

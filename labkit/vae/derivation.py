@@ -496,10 +496,7 @@ def score_function_gradients(
         raise ValueError(f"entropy must be 'sampled' or 'exact', got {entropy!r}")
     mean, std = np.asarray(mean, float), np.exp(np.asarray(log_std, float))
     eps = rng.standard_normal((n, model.latent_dim))
-    z = mean + std * eps
-    f = model.log_joint(x, z)
-    if entropy == "sampled":
-        f = f - log_normal_diag(z, mean, std**2)
+    f = _score_f(model, x, mean + std * eps, mean, std, entropy)
     g = (f - baseline)[:, None] * score_of_q(eps, std)
     if entropy == "exact":
         g[:, model.latent_dim :] += 1.0
@@ -529,10 +526,21 @@ def score_baseline(
     unbiased)."""
     mean, std = np.asarray(mean, float), np.exp(np.asarray(log_std, float))
     z = mean + std * rng.standard_normal((n, model.latent_dim))
+    return float(_score_f(model, x, z, mean, std, entropy).mean())
+
+
+def _score_f(
+    model: LinearGaussian,
+    x: np.ndarray,
+    z: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    entropy: str,
+) -> np.ndarray:
+    """The f the score-function estimator weighs, at draws ``z`` of q = N(mean, std^2): log
+    p(x, z), less log q(z) when ``entropy`` is ``"sampled"``."""
     f = model.log_joint(x, z)
-    if entropy == "sampled":
-        f = f - log_normal_diag(z, mean, std**2)
-    return float(f.mean())
+    return f - log_normal_diag(z, mean, std**2) if entropy == "sampled" else f
 
 
 def theta_gradient_table(
