@@ -1,8 +1,8 @@
 """labkit: the helper package of the deep-learning course workbook.
 
 Notebooks tell, labkit does. What every chapter imports sits at the top: :mod:`labkit.chapter`
-(the setup call), :mod:`labkit.data`, :mod:`labkit.metrics`, :mod:`labkit.plots`,
-:mod:`labkit.widgets`, :mod:`labkit.style`, :mod:`labkit.repro`, :mod:`labkit.fitting` and
+(the setup call), :mod:`labkit.data`, :mod:`labkit.run_record`, :mod:`labkit.plots`,
+:mod:`labkit.widgets`, :mod:`labkit.style`, :mod:`labkit.repro`, :mod:`labkit.loops` and
 :mod:`labkit.store` (the one code digest every stored result is keyed on). Each chapter's code is
 a package: :mod:`labkit.classifiers` (01-02), :mod:`labkit.clocks` (03), :mod:`labkit.vae` (04),
 :mod:`labkit.cvae` (05); their settings per profile are :mod:`labkit.profiles`. The machinery

@@ -41,7 +41,7 @@ joblib's ``Memory`` hashes a function's source text (comments and docstrings inc
 what it calls; it is the model for :meth:`Store.key` binding the call's arguments, not for the
 code part, which follows definitions as above. Reading back a stored result adds its first-run
 seconds to :func:`seconds_read_back`, from which a chapter's record derives
-``seconds_from_scratch`` (:mod:`labkit.metrics`).
+``seconds_from_scratch`` (:mod:`labkit.run_record`).
 """
 
 from __future__ import annotations

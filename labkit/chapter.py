@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from types import MappingProxyType
 
-from . import metrics, profiles, repro, style
+from . import profiles, repro, run_record, style
 
 __all__ = ["check_keras", "quiet_retracing", "start"]
 
@@ -59,5 +59,5 @@ def start(stem: str, profile: str, seed: int) -> MappingProxyType:
     quiet_retracing()
     style.setup()
     repro.seed_everything(seed)
-    metrics.start()
+    run_record.start()
     return cfg

@@ -8,14 +8,14 @@ import time
 import numpy as np
 import pytest
 
-from labkit import chapter, metrics, profiles
+from labkit import chapter, profiles, run_record
 
 
 def test_start_returns_the_profile_and_seeds_and_restarts_the_clock(monkeypatch):
     before = time.perf_counter()
     cfg = chapter.start("03_clock_reading", "smoke", 5)
     assert dict(cfg) == dict(profiles.get("03_clock_reading", "smoke"))
-    assert metrics._started >= before  # the metrics clock starts here
+    assert run_record._started >= before  # the metrics clock starts here
     first = (random.random(), np.random.rand())
     chapter.start("03_clock_reading", "smoke", 5)
     assert (random.random(), np.random.rand()) == first

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labkit import data
+from labkit import data, tour
 from labkit.data import DataError
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -32,8 +32,8 @@ def test_mnist_good_path(data_root, monkeypatch):
     (x_train, y_train), (x_test, y_test) = data.load_dataset("mnist", download=False)
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
     assert x_train.dtype == np.uint8 and y_train.dtype == np.uint8
-    assert data.class_counts(y_train).tolist() == MNIST_TRAIN_COUNTS
-    assert data.class_counts(y_test).tolist() == MNIST_TEST_COUNTS
+    assert tour.class_counts(y_train).tolist() == MNIST_TRAIN_COUNTS
+    assert tour.class_counts(y_test).tolist() == MNIST_TEST_COUNTS
     assert x_train.max() == 255 and x_train.min() == 0
     assert not x_train.flags.writeable
 
@@ -42,8 +42,8 @@ def test_fashion_good_path(data_root, monkeypatch):
     monkeypatch.setenv("LABKIT_DATA_DIR", str(data_root))
     (x_train, y_train), (x_test, y_test) = data.load_dataset("fashion_mnist", download=False)
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
-    assert data.class_counts(y_train).tolist() == [6000] * 10
-    assert data.class_counts(y_test).tolist() == [1000] * 10
+    assert tour.class_counts(y_train).tolist() == [6000] * 10
+    assert tour.class_counts(y_test).tolist() == [1000] * 10
     assert len(data.CLASS_NAMES["fashion_mnist"]) == 10
 
 
@@ -183,13 +183,13 @@ def test_read_idx_truncated_gzip(tmp_path):
 
 
 def test_class_counts_and_pixel_stats():
-    assert data.class_counts(np.array([0, 2, 2, 9])).tolist() == [1, 0, 2] + [0] * 6 + [1]
+    assert tour.class_counts(np.array([0, 2, 2, 9])).tolist() == [1, 0, 2] + [0] * 6 + [1]
     with pytest.raises(ValueError):
-        data.class_counts(np.array([10]))
-    s = data.pixel_stats(np.array([[0, 255], [0, 255]], dtype=np.uint8))
+        tour.class_counts(np.array([10]))
+    s = tour.pixel_stats(np.array([[0, 255], [0, 255]], dtype=np.uint8))
     assert s == {"mean": 0.5, "std": 0.5, "fraction_zero": 0.5, "fraction_near_max": 0.5}
     assert (
-        data.pixel_stats(np.array([[0, 251, 249, 0]], dtype=np.uint8))["fraction_near_max"] == 0.25
+        tour.pixel_stats(np.array([[0, 251, 249, 0]], dtype=np.uint8))["fraction_near_max"] == 0.25
     )
 
 

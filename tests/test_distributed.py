@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 
-from labkit.classifiers import distributed
+from labkit.classifiers.tuning import distributed
 
 #: A tiny search: 4 coarse and 2 fine trials of one epoch on 400 MNIST images.
 TINY = ["--profile", "smoke", "--dataset", "mnist", "--model", "mlp", "--subset", "400",

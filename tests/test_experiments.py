@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labkit import PACKAGE_DIR, metrics, stores
+from labkit import PACKAGE_DIR, run_record, stores
 from labkit import data as labdata
 from labkit.classifiers import experiments, training
 
@@ -162,7 +162,7 @@ def test_records_keep_the_index_and_metrics_write_nan_as_null():
     frame = pd.DataFrame(
         {"config": ["x"], "seed": [0], "val_accuracy": [0.5], "seconds": [1.0], "params": [3]}
     )
-    (row,) = metrics.plain(experiments.records(experiments.summarize(frame)))
+    (row,) = run_record.plain(experiments.records(experiments.summarize(frame)))
     assert row["config"] == "x" and row["val_accuracy"] == 0.5
     assert row["sd"] is None  # one run: no spread
 

@@ -184,9 +184,11 @@ def test_the_committed_contrastive_run_separates_the_digit():
     """Chapter 05's claim, on its committed full run: over seeds, the salient code finds the
     digit better than the plain VAE's code of the same size, and the background code hardly
     at all."""
-    from labkit import metrics
+    from labkit import run_record
 
-    results = json.loads(metrics.metrics_path("05_contrastive_vae", "full").read_text())["results"]
+    results = json.loads(run_record.metrics_path("05_contrastive_vae", "full").read_text())[
+        "results"
+    ]
     c, v = results["contrastive"], results["vae"]
     assert c["salient"]["n"] >= 3 and v["plain"]["n"] >= 3
     assert c["salient"]["mean"] > v["plain"]["mean"] + 0.1
@@ -217,7 +219,7 @@ CONTRACTS = {
 def test_smoke_run_writes_metrics(path, smoke_runs):
     executed = smoke_runs.require(path.stem)
     metrics = smoke_runs.reports / "smoke" / "metrics" / f"{path.stem}.json"
-    assert metrics.exists(), f"{path.stem} wrote no metrics JSON (labkit.metrics.save)"
+    assert metrics.exists(), f"{path.stem} wrote no metrics JSON (labkit.run_record.save)"
     record = json.loads(metrics.read_text())
     assert record["profile"] == "smoke" and record["seed"] == 0
     assert record["chapter"] == path.stem and record["results"]

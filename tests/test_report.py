@@ -12,7 +12,7 @@ import pytest
 from nbconvert import LatexExporter
 from nbconvert.filters import escape_latex
 
-from labkit import metrics
+from labkit import run_record
 from labkit.book import cli, report
 
 v4 = nbformat.v4
@@ -65,10 +65,10 @@ def _executed(profile: str = "smoke", failed: bool = False, stem: str = "03_fake
         ),
         v4.new_code_cell("secret = 1", metadata={"tags": ["remove-cell"]}),
     ]
-    out = metrics.reports_dir(profile) / f"{stem}.ipynb"
+    out = run_record.reports_dir(profile) / f"{stem}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
-    metrics.save(stem, {"accuracy": 0.5}, profile=profile, seed=0)
+    run_record.save(stem, {"accuracy": 0.5}, profile=profile, seed=0)
     return out
 
 
@@ -92,7 +92,7 @@ def test_a_failed_run_counts_as_missing(isolated):
 def test_a_chapter_without_metrics_counts_as_missing(isolated):
     _chapter_source(isolated)
     _executed()
-    metrics.metrics_path("03_fake", "smoke").unlink()
+    run_record.metrics_path("03_fake", "smoke").unlink()
     with pytest.raises(report.ReportError, match="03_fake: no metrics JSON"):
         report.collect([], "smoke")
 
@@ -180,7 +180,7 @@ def test_titlepage_names_profile_seed_machine_and_versions(isolated):
     _chapter_source(isolated)
     _executed()
     page = report.titlepage(report.collect([], "smoke", echo=lambda s: None), "smoke")
-    record = json.loads(metrics.metrics_path("03_fake", "smoke").read_text())
+    record = json.loads(run_record.metrics_path("03_fake", "smoke").read_text())
     assert "profile \\texttt{smoke}, seed 0" in page
     assert escape_latex(record["machine"]["cpu"]) in page
     assert f"keras & {record['versions']['keras']}" in page

@@ -19,8 +19,8 @@ def _notebook(path: Path, *sources: str, metrics: bool = True) -> Path:
     cells += [nbformat.v4.new_code_cell(src) for src in sources]
     if metrics:
         save = (
-            "from labkit import metrics\n"
-            f"metrics.save({path.stem!r}, {{'ok': 1}}, profile=profile, seed=seed)"
+            "from labkit import run_record\n"
+            f"run_record.save({path.stem!r}, {{'ok': 1}}, profile=profile, seed=seed)"
         )
         cells.append(nbformat.v4.new_code_cell(save))
     nb = nbformat.v4.new_notebook(cells=cells)
@@ -288,7 +288,7 @@ def test_real_chapters_reach_only_their_own_definitions():
     stems = {p.stem: p for p in runner.discover()}
     tour = cache.definition_hashes(fingerprint.chapter_targets(stems["00_data_tour"]))
     modules = {name.partition(":")[0] for name in tour}
-    assert {"labkit.data", "labkit.chapter", "labkit.metrics", "labkit.widgets"} <= modules
+    assert {"labkit.data", "labkit.chapter", "labkit.run_record", "labkit.widgets"} <= modules
     assert not {m for m in modules if m.startswith(("labkit.vae", "labkit.clocks", "labkit.book"))}
     clock = cache.definition_hashes(fingerprint.chapter_targets(stems["03_clock_reading"]))
     assert {"labkit.clocks.draw:render", "labkit.clocks.metric:common_sense_errors"} <= set(clock)

@@ -4,7 +4,7 @@
 ``run`` executes chapters headless into ``reports/<profile>/``; ``report`` exports the executed
 chapters of a profile to one PDF, ``reports/<profile>/workbook.pdf``; ``tune --chief`` /
 ``tune --worker`` run chapter 01's search on several machines
-(:mod:`labkit.classifiers.distributed`).
+(:mod:`labkit.classifiers.tuning.distributed`).
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def _tune_parser(sub: Any) -> None:
 
 def _tune(args: argparse.Namespace) -> int:
     """Run a chief or a worker of chapter 01's search."""
-    from ..classifiers import distributed
+    from ..classifiers.tuning import distributed
 
     worker = args.worker
     if worker is not None and not worker:

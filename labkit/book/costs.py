@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import metrics, profiles
+from .. import profiles, run_record
 from . import headlines, report, runner
 from .fingerprint import read_stamp
 
@@ -25,7 +25,7 @@ BUDGET_MINUTES = 30
 
 def stamps(profile: str, reports: Path | None = None) -> dict[str, dict[str, str]]:
     """The ``.done`` stamps of ``profile``'s chapters that have one, by stem, in order."""
-    logs = metrics.reports_dir(profile, reports) / "logs"
+    logs = run_record.reports_dir(profile, reports) / "logs"
     found = {p.stem: logs / f"{p.stem}.done" for p in runner.discover()}
     return {stem: read_stamp(done) for stem, done in found.items() if done.exists()}
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import metrics, profiles
+from .. import profiles, run_record
 from ..data import TITLES
 
 #: Where the reference and anchor numbers come from.
@@ -271,7 +271,7 @@ def headlines(records: Mapping[str, Mapping[str, Any]]) -> list[Headline]:
 
 def load(profile: str, reports: Path | None = None) -> dict[str, dict[str, Any]]:
     """The metrics records of ``profile`` that exist, by chapter stem."""
-    paths = {stem: metrics.metrics_path(stem, profile, reports) for stem in ROWS}
+    paths = {stem: run_record.metrics_path(stem, profile, reports) for stem in ROWS}
     return {stem: json.loads(p.read_text()) for stem, p in paths.items() if p.exists()}
 
 

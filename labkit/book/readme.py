@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from .. import metrics, profiles, project_root
+from .. import profiles, project_root, run_record
 from . import costs, details, headlines
 
 #: Per chapter: a piece of the source of the cell whose first figure is the chapter's picture.
@@ -82,7 +82,7 @@ def write_figures(profile: str = "full", docs: Path | None = None) -> list[Path]
     docs.mkdir(parents=True, exist_ok=True)
     written = []
     for stem, marker in FIGURES.items():
-        notebook = metrics.reports_dir(profile) / f"{stem}.ipynb"
+        notebook = run_record.reports_dir(profile) / f"{stem}.ipynb"
         if not notebook.exists():
             raise ReadmeError(f"no executed {notebook}; `make run PROFILE={profile}` writes it")
         path = docs / f"{stem}.png"

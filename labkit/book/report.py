@@ -30,7 +30,7 @@ from nbconvert.exporters.pdf import LatexFailed
 from nbconvert.filters import escape_latex
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from .. import metrics, profiles, project_root
+from .. import profiles, project_root, run_record
 from . import headlines, runner
 
 TITLE = "Deep-learning course workbook"
@@ -80,13 +80,13 @@ def missing_tools() -> list[str]:
 
 def output_path(profile: str, reports: Path | None = None) -> Path:
     """Where :func:`build` writes the PDF by default: ``reports/<profile>/workbook.pdf``."""
-    return metrics.reports_dir(profile, reports) / "workbook.pdf"
+    return run_record.reports_dir(profile, reports) / "workbook.pdf"
 
 
 def record_path(profile: str, reports: Path | None = None) -> Path:
     """Where :func:`build` records the default PDF's build: ``reports/<profile>/logs/workbook.json``
     (seconds, pages, megabytes, chapters; read by the README's timing section)."""
-    return metrics.reports_dir(profile, reports) / "logs" / "workbook.json"
+    return run_record.reports_dir(profile, reports) / "logs" / "workbook.json"
 
 
 def pdf_pages(path: Path) -> int | None:
@@ -129,15 +129,15 @@ def collect(
     code or libraries changed since it ran is still used, with a warning through ``echo``.
     """
     profiles.check_profile(profile)
-    reports = metrics.reports_root(reports)
+    reports = run_record.reports_root(reports)
     try:
         sources = runner.resolve(names)
     except runner.RunError as e:
         raise ReportError(str(e)) from e
     chapters, missing, stale, versions = [], [], [], []
     for source in sources:
-        executed = metrics.reports_dir(profile, reports) / source.name
-        record_path = metrics.metrics_path(source.stem, profile, reports)
+        executed = run_record.reports_dir(profile, reports) / source.name
+        record_path = run_record.metrics_path(source.stem, profile, reports)
         notebook = _read_notebook(executed) if executed.exists() else None
         record = _read_json(record_path) if record_path.exists() else None
         if not executed.exists():
@@ -542,7 +542,7 @@ def build(
     """
     profiles.check_profile(profile)
     t0 = time.perf_counter()
-    reports = metrics.reports_root(reports)
+    reports = run_record.reports_root(reports)
     # Chapters first, tools second: a reader learns every missing chapter in one go, and the
     # missing tools too, whichever is missing.
     tools = missing_tools()
@@ -564,7 +564,7 @@ def build(
     try:
         pdf, _ = exporter.from_notebook_node(notebook, resources=resources)
     except LatexFailed as e:
-        log = metrics.reports_dir(profile, reports) / "logs" / "workbook-latex.log"
+        log = run_record.reports_dir(profile, reports) / "logs" / "workbook-latex.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(e.output)
         raise ReportError(f"xelatex failed; nothing was written; its output is in {log}") from e

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import metrics, profiles, project_root
+from .. import profiles, project_root, run_record
 from . import kernel
 from .compact import compact_file
 from .fingerprint import fingerprint, read_stamp, stamp, write_stamp
@@ -87,12 +87,12 @@ def _paths(notebook: Path, profile: str, reports: Path) -> tuple[Path, Path, Pat
 
 def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = None) -> bool:
     """True when ``notebook`` ran successfully with exactly these inputs and its outputs remain."""
-    reports = metrics.reports_root(reports)
+    reports = run_record.reports_root(reports)
     notebook = Path(notebook)
     output, _, done = _paths(notebook, profile, reports)
     return (
         output.exists()
-        and metrics.metrics_path(notebook.stem, profile, reports).exists()
+        and run_record.metrics_path(notebook.stem, profile, reports).exists()
         and done.exists()
         and read_stamp(done).get("fingerprint") == fingerprint(notebook, profile, seed)
     )
@@ -104,7 +104,7 @@ def code_is_current(
     """True when ``notebook``'s last successful run used the chapter's present code, settings
     and labkit code, whatever the library versions or platform (another machine reading
     committed runs); :func:`is_done` also asks for the same versions."""
-    reports = metrics.reports_root(reports)
+    reports = run_record.reports_root(reports)
     notebook = Path(notebook)
     _, _, done = _paths(notebook, profile, reports)
     if not done.exists():
@@ -162,7 +162,7 @@ def run_notebook(
 
     profiles.check_profile(profile)
     notebook = Path(notebook).resolve()
-    reports = metrics.reports_root(reports)
+    reports = run_record.reports_root(reports)
     output, log, done = _paths(notebook, profile, reports)
     output.parent.mkdir(parents=True, exist_ok=True)
     taken = stamp(notebook, profile, seed)  # first: the code and commit the run starts from
@@ -217,7 +217,7 @@ def run_all(
     trials read back from ``reports/<profile>/`` rather than trained again.
     """
     profiles.check_profile(profile)
-    reports = metrics.reports_root(reports)
+    reports = run_record.reports_root(reports)
     paths = resolve(names)
     results = []
     for i, path in enumerate(paths, 1):

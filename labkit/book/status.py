@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import cache, metrics, profiles, stores
+from .. import cache, profiles, run_record, stores
 from .fingerprint import explain, fingerprint, read_stamp
 
 __all__ = ["keys", "status_lines"]
@@ -40,7 +40,7 @@ def status_lines(profile_names: list[str] | None = None, reports: Path | None = 
     chapters = {nb.stem: nb for nb in discover()}
     out = []
     for profile in profile_names or list(profiles.PROFILES):
-        logs = metrics.reports_dir(profile, reports) / "logs"
+        logs = run_record.reports_dir(profile, reports) / "logs"
         for stem, nb in chapters.items():
             done = logs / f"{stem}.done"
             if not done.is_file():

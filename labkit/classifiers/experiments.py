@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import fitting
+from .. import loops
 from ..data import Split
 from ..stores import EXPERIMENT_RUNS
 from . import models, training
@@ -127,7 +127,7 @@ def run(
                 "val_loss": history["val_loss"][-1],
                 "train_accuracy": history["accuracy"][-1],
                 "epochs": epochs,
-                "steps": steps or fitting.steps(len(data.y_train), batch_size, epochs),
+                "steps": steps or loops.steps(len(data.y_train), batch_size, epochs),
                 "images": int(len(data.y_train)),
                 "seconds": time.perf_counter() - start,
                 "params": int(model.count_params()),
@@ -162,7 +162,7 @@ def summarize(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
 
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """A table as rows (its index as columns) for the metrics JSON; :func:`labkit.metrics.save`
+    """A table as rows (its index as columns) for the metrics JSON; :func:`labkit.run_record.save`
     writes NaN (the sd of a single run, the score of a diverged one) as ``null``."""
     flat = table.reset_index() if any(table.index.names) else table
     return flat.to_dict("records")

@@ -17,7 +17,7 @@ from typing import Any
 
 import keras
 
-from .. import data, fitting, plots
+from .. import data, loops, plots
 from . import models
 
 __all__ = [
@@ -84,7 +84,7 @@ def train(
     """Train ``model`` with builder ``settings`` on ``split`` for ``epochs``, validated on its
     validation part, saying a line before it starts and one per epoch; returns the history."""
     keras.utils.set_random_seed(seed)
-    steps = fitting.steps(len(split.y_train), BATCH, epochs)
+    steps = loops.steps(len(split.y_train), BATCH, epochs)
     net = models.build(model, steps=steps, **settings)
     if eager:
         net.run_eagerly = True
@@ -102,7 +102,7 @@ def train(
         callbacks=[Progress(epochs, echo)],
         verbose=0,
     )
-    return fitting.floats(history)
+    return loops.floats(history)
 
 
 def train_and_plot(

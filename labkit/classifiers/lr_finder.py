@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from .. import fitting
+from .. import loops
 
 __all__ = ["RangeTest", "LRRangeTest", "range_test", "smooth", "steepest", "plot", "RULE"]
 
@@ -139,7 +139,7 @@ def range_test(
     cycled when it holds fewer batches.
     """
     x, y = np.asarray(x), np.asarray(y)
-    per_epoch = fitting.steps(len(x), batch_size)
+    per_epoch = loops.steps(len(x), batch_size)
     cb = LRRangeTest(start, stop, steps, batch_size, len(x))
     model.fit(
         x,

@@ -14,7 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from .. import fitting
+from .. import loops
 from ..data import digest as data_digest
 from ..data import stratified_subset
 from ..stores import FINAL_MODELS
@@ -51,7 +51,7 @@ def fit(
     if (epochs is None) == (steps is None) or (epochs or steps or 0) < 1:
         raise ValueError(f"give either 'epochs' or 'steps' (>= 1), got {epochs!r} and {steps!r}")
     keras.utils.set_random_seed(seed)
-    total = steps if steps is not None else fitting.steps(len(x), batch_size, epochs)
+    total = steps if steps is not None else loops.steps(len(x), batch_size, epochs)
     model = models.build(kind, **{"steps": total, **options})  # steps: for one-cycle
     models.set_batch_norm_momentum(model, bn_momentum)
     if eager:
@@ -72,7 +72,7 @@ def fit(
         )
         data = {"x": batches, "epochs": 1, "steps_per_epoch": steps, "shuffle": False}
     history = model.fit(**data, validation_data=validation, verbose=0)
-    return model, fitting.floats(history)
+    return model, loops.floats(history)
 
 
 def subsets(
@@ -121,7 +121,7 @@ def fit_and_score(
         "train_images": int(len(train[1])),
         "test_images": int(len(test[1])),
         "epochs": epochs,
-        "steps": fitting.steps(len(train[1]), batch_size, epochs),
+        "steps": loops.steps(len(train[1]), batch_size, epochs),
         "params": int(model.count_params()),
         "seconds": time.perf_counter() - start,
     }

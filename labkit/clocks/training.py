@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data as _data
-from .. import fitting
+from .. import loops
 from ..classifiers.models import prepare
 from ..stores import CLOCK_READER
 from . import labels as _labels
@@ -426,7 +426,7 @@ def train(
     x = {p: data.x(p, size, with_contrast) for p in PARTS}
     train_x = x["train"][:subset]
     train_y = {k: v[:subset] for k, v in data.targets(rep, "train").items()}
-    rate = _learning_rate(schedule, learning_rate, fitting.steps(len(train_x), batch_size), epochs)
+    rate = _learning_rate(schedule, learning_rate, loops.steps(len(train_x), batch_size), epochs)
     model = _models.compile_for(build(), rep, optimizer=optimizer, learning_rate=rate)
     backup = store.parent / f".backup-{name}-{key}" if store is not None else None
     callbacks = [_Watch(rep, x["val"], data.labels("val")), *_backup_callbacks(backup)]
@@ -506,4 +506,4 @@ def _whole_history(history: dict[str, list], backup: Path | None) -> dict[str, l
     if backup is not None:
         log = pd.read_csv(backup / "log.csv").drop_duplicates("epoch", keep="last")
         history = {k: log[k].tolist() for k in log.columns if k != "epoch"}
-    return fitting.floats(history)
+    return loops.floats(history)

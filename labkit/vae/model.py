@@ -29,7 +29,7 @@ import pandas as pd
 from keras import layers, ops
 from scipy.special import expit, logsumexp
 
-from .. import fitting
+from .. import loops
 from ..cache import Store
 from ..data import digest
 from ..stores import VAE_FITS
@@ -340,7 +340,7 @@ def fit_resumable(
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     rate = learning_rate
     if cosine_decay:  # by step; a resumed fit restores the optimizer's step count
-        steps = fitting.steps(rows, batch_size, epochs)
+        steps = loops.steps(rows, batch_size, epochs)
         rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
     model.compile(optimizer=keras.optimizers.Adam(rate))
     backup = []
@@ -363,7 +363,7 @@ def fit_resumable(
     )
     if backup_dir and Path(backup_dir).is_dir() and not any(Path(backup_dir).iterdir()):
         Path(backup_dir).rmdir()  # the fit's own folder went when it ended
-    return fitting.floats(history)
+    return loops.floats(history)
 
 
 def encode(model: VAE, x: np.ndarray, batch_size: int = 2_000) -> tuple[np.ndarray, np.ndarray]:

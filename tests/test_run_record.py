@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labkit import metrics
+from labkit import run_record
 
 
 def test_save_writes_profile_seed_seconds_versions(isolated, tmp_path):
-    metrics.start()
-    path = metrics.save("00_x", {"acc": np.float32(0.5), "n": np.int64(3)}, profile="smoke", seed=7)
+    run_record.start()
+    path = run_record.save(
+        "00_x", {"acc": np.float32(0.5), "n": np.int64(3)}, profile="smoke", seed=7
+    )
     assert path == tmp_path / "reports" / "smoke" / "metrics" / "00_x.json"
     rec = json.loads(path.read_text())
     assert rec["profile"] == "smoke" and rec["seed"] == 7 and rec["chapter"] == "00_x"
@@ -19,33 +21,33 @@ def test_save_writes_profile_seed_seconds_versions(isolated, tmp_path):
     assert rec["seconds"] >= 0
     assert "keras" in rec["versions"] and "python" in rec["versions"]
     assert rec["machine"]["cores"] >= 1
-    assert metrics.load("00_x", "smoke")["results"]["n"] == 3
+    assert run_record.load("00_x", "smoke")["results"]["n"] == 3
 
 
 def test_nan_is_written_as_null_and_infinity_rejected(isolated):
     frame = pd.DataFrame({"sd": [np.nan, 0.1]}, index=["one run", "two runs"])
     results = {"loss": float("nan"), "table": frame.to_dict("index"), "a": np.array([np.nan])}
-    path = metrics.save("00_x", results, profile="smoke", seed=0)
+    path = run_record.save("00_x", results, profile="smoke", seed=0)
     rec = json.loads(path.read_text())["results"]
     assert rec == {
         "loss": None,
         "table": {"one run": {"sd": None}, "two runs": {"sd": 0.1}},
         "a": [None],
     }
-    assert metrics.plain({"x": pd.NA, "y": np.float32("nan"), 3: (1, 2)}) == {
+    assert run_record.plain({"x": pd.NA, "y": np.float32("nan"), 3: (1, 2)}) == {
         "x": None,
         "y": None,
         "3": [1, 2],
     }
     with pytest.raises(ValueError, match="finite numbers or NaN"):
-        metrics.save("00_x", {"loss": float("inf")}, profile="smoke", seed=0)
+        run_record.save("00_x", {"loss": float("inf")}, profile="smoke", seed=0)
 
 
 def test_save_rejects_a_bad_profile(isolated):
     with pytest.raises(ValueError, match="profile"):
-        metrics.save("00_x", {}, profile="huge", seed=0)
+        run_record.save("00_x", {}, profile="huge", seed=0)
 
 
 def test_load_missing_says_how_to_make_it(isolated):
     with pytest.raises(FileNotFoundError, match="labkit run 00_y --profile quick"):
-        metrics.load("00_y", "quick")
+        run_record.load("00_y", "quick")

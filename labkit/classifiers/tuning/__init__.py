@@ -29,10 +29,10 @@ import keras
 import keras_tuner as kt
 import pandas as pd
 
-from .. import fitting
-from ..data import Split
-from ..stores import TUNER_PROJECTS
-from . import models
+from ... import loops
+from ...data import Split
+from ...stores import TUNER_PROJECTS
+from .. import models
 
 __all__ = [
     "Space",
@@ -239,7 +239,7 @@ HAND_SET: dict[str, dict[str, Any]] = {
 def space(kind: str, precision: str = "float32") -> Space | CNNSpace:
     """The coarse search space of ``kind`` (:data:`SPACES`) with its trials computing in
     ``precision`` (see :func:`labkit.classifiers.models.resolve_precision`): the space chapter
-    01 and a distributed search (:mod:`labkit.classifiers.distributed`) both search."""
+    01 and a distributed search (:mod:`labkit.classifiers.tuning.distributed`) both search."""
     if kind not in SPACES:
         raise ValueError(f"unknown model {kind!r}: must be one of {', '.join(SPACES)}")
     return replace(SPACES[kind], precision=models.resolve_precision(precision))
@@ -376,7 +376,7 @@ def make_tuner(
 ) -> kt.Tuner:
     """The tuner :func:`search` runs, reloaded from its project folder (:func:`_project`) when
     one exists: a distributed search's chief and workers build theirs the same way."""
-    steps = fitting.steps(len(data.y_train), batch_size, epochs)
+    steps = loops.steps(len(data.y_train), batch_size, epochs)
     settings = dict(trials=trials, epochs=epochs, seed=seed, batch_size=batch_size, first=first)
     with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner ..."
         return SeededRandomSearch(

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import data, metrics, profiles
-from . import tuning
+from ... import data, profiles, run_record
+from .. import tuning
 
 __all__ = [
     "Search",
@@ -89,7 +89,7 @@ class Search:
     def fit_args(self) -> tuple[tuple, dict[str, Any]]:
         """What a worker passes to ``tuner.search`` (as
         :func:`labkit.classifiers.tuning.search` does)."""
-        from . import models
+        from .. import models
 
         s = self.split
         return (models.prepare(s.x_train), s.y_train), {
@@ -129,7 +129,7 @@ def chapter_search(
         split=split,
         space=tuning.space(kind, cfg["precision"]),
         first=tuning.HAND_SET[kind],
-        directory=Path(directory or metrics.reports_dir(profile) / "tuning"),
+        directory=Path(directory or run_record.reports_dir(profile) / "tuning"),
         name=f"{dataset}-{kind}",
         coarse_trials=cfg["coarse_trials"] if coarse_trials is None else coarse_trials,
         fine_trials=cfg["fine_trials"] if fine_trials is None else fine_trials,

@@ -1,4 +1,4 @@
-"""The metrics JSON writer: every chapter ends with one :func:`save`.
+"""The run record: every chapter ends with one :func:`save` of its metrics JSON.
 
 The file is ``reports/<profile>/metrics/<chapter>.json`` and holds the chapter's headline
 numbers under ``"results"`` plus the profile, the seed, the wall-clock ``seconds`` since
