@@ -2,8 +2,9 @@
 
 Notebooks tell, labkit does. What every chapter imports sits at the top: :mod:`labkit.chapter`
 (the setup call), :mod:`labkit.data`, :mod:`labkit.run_record`, :mod:`labkit.plots`,
-:mod:`labkit.widgets`, :mod:`labkit.style`, :mod:`labkit.repro`, :mod:`labkit.loops` and
-:mod:`labkit.store` (the one code digest every stored result is keyed on). Each chapter's code is
+:mod:`labkit.widgets`, :mod:`labkit.style`, :mod:`labkit.repro`, :mod:`labkit.loops`,
+:mod:`labkit.tour` (chapter 00's statistics) and :mod:`labkit.cache` with its registry
+:mod:`labkit.stores` (what every stored result is keyed on). Each chapter's code is
 a package: :mod:`labkit.classifiers` (01-02), :mod:`labkit.clocks` (03), :mod:`labkit.vae` (04),
 :mod:`labkit.cvae` (05); their settings per profile are :mod:`labkit.profiles`. The machinery
 that runs the chapters and builds the PDF is :mod:`labkit.book`, never imported by a chapter.

@@ -1,10 +1,8 @@
-"""The run store: one code digest (code, not docstrings or comments), keys and JSON lines."""
+"""The store's primitives: code as text (not docstrings or comments), keys and JSON lines."""
 
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -38,47 +36,10 @@ def test_a_bad_source_is_a_syntax_error():
         store.code_dump("def f(:\n")
 
 
-@pytest.fixture
-def copy(tmp_path) -> Path:
-    """A copy of labkit whose files a test edits."""
-    pkg = tmp_path / "labkit"
-    shutil.copytree(PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    return pkg
-
-
-def edit(pkg: Path, module: str, old: str, new: str) -> None:
-    path = pkg / module
-    text = path.read_text()
-    assert old in text, f"{old!r} is not in {module}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def test_sources_follow_imports_but_not_what_a_parent_package_reexports():
-    names = {p.relative_to(PACKAGE_DIR).as_posix() for p in store.sources(["labkit.clocks.draw"])}
-    assert {"clocks/draw.py", "clocks/designs.py", "clocks/__init__.py"} <= names
-    assert "clocks/training.py" not in names  # clocks/__init__ re-exports it; draw never runs it
-    whole = {p.relative_to(PACKAGE_DIR).as_posix() for p in store.sources(["labkit.clocks"])}
-    assert "clocks/dataset.py" in whole
-
-
-def test_the_digest_counts_code_and_follows_imports(copy):
-    digest = store.code_digest("labkit.clocks.training", package_dir=copy)
-    # a docstring and a comment in a module the training imports: the same digest
-    edit(copy, "clocks/symmetry.py", '"""', '"""An edited docstring.\n\n')
-    (copy / "clocks/symmetry.py").write_text((copy / "clocks/symmetry.py").read_text() + "# x\n")
-    assert store.code_digest("labkit.clocks.training", package_dir=copy) == digest
-    # code in it: another digest
-    (copy / "clocks/symmetry.py").write_text((copy / "clocks/symmetry.py").read_text() + "Y = 1\n")
-    assert store.code_digest("labkit.clocks.training", package_dir=copy) != digest
-
-
-def test_the_digest_does_not_depend_on_where_the_checkout_lies(copy):
-    assert store.code_digest("labkit.data", package_dir=copy) == store.code_digest("labkit.data")
-
-
-def test_a_digest_needs_a_module():
-    with pytest.raises(ValueError, match="at least one module"):
-        store.code_digest()
+def test_module_file_finds_modules_and_packages():
+    assert store.module_file("labkit.clocks.draw") == PACKAGE_DIR / "clocks" / "draw.py"
+    assert store.module_file("labkit.clocks") == PACKAGE_DIR / "clocks" / "__init__.py"
+    assert store.module_file("labkit.clocks.draw_clock") is None
 
 
 def test_keys_hold_every_part_in_any_order():
