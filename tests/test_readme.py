@@ -59,7 +59,7 @@ def test_the_readme_shows_the_committed_full_runs():
     assert readme.with_table(text, said, readme.VERDICTS_START, readme.VERDICTS_END) == text
     generated = readme.with_details(text, headlines.load("full"))
     assert generated == text, "run `python -m labkit readme`"
-    for stem in readme.FIGURES:
+    for stem in readme.figures():
         assert (project_root() / "docs" / f"{stem}.png").is_file(), stem
         assert f"docs/{stem}.png" in text, stem
 
@@ -77,12 +77,12 @@ def test_task1_details_come_from_the_metrics():
                 "precision": "float32"}  # fmt: skip
     record = {"seconds": 600, "results": {"mnist": {"cnn": block}, "settings": settings,
                                           "minutes": {"search": 5.0}}}  # fmt: skip
-    text = details.task1(record)
+    text = details.mlp_cnn_tuning(record)
     assert "| MNIST CNN |" in text and "0.9960 (0.9890 ± 0.0010, n = 3)" in text
     assert "| met | yes |" in text and "MLP 800, CNN 400 steps, 2 seeds" in text
     assert "search 5.0" in text and "the whole chapter 10.0 min" in text
     record["results"]["trained_minutes"] = {"finals": 3.0, "experiment: sizes": 2.5}
-    assert "finals 3.0, experiment: sizes 2.5 (arithmetic" in details.task1(record)
+    assert "finals 3.0, experiment: sizes 2.5 (arithmetic" in details.mlp_cnn_tuning(record)
     marked = "a\n<!-- task1:start -->\nold\n<!-- task1:end -->\nb\n"
     assert readme.with_details(marked, {"01_mlp_cnn_tuning": record}).startswith(
         "a\n<!-- task1:start -->\n| test accuracy"
@@ -106,7 +106,7 @@ def test_task2_details_come_from_the_metrics():
     record = {"seconds": 1200, "seed": 0, "results": {
         "mnist": {"cnn": block, "mlp": quiet}, "runs": runs,
         "settings": {"seeds": 3, "epochs": {"mlp": 4, "cnn": 3}, "subset": None}}}  # fmt: skip
-    text = details.task2(record)
+    text = details.pixel_permutation(record)
     assert "| MNIST CNN | 0.9900 ± 0.0010 | 0.9700 ± 0.0010 | **-0.0200 ± 0.0010** |" in text
     assert "| +0.0005 ± 0.0010 |" in text  # inside two sd: not bold
     assert "restored 0.9900" in text and "MNIST: original 0.58, permuted 0.00" in text
@@ -137,7 +137,7 @@ def test_task3_details_come_from_the_metrics():
         "report_model": {"size": 96, "params_150": 624392, "arms": [{**row, "arm": "no contrast"}]},
         "ladder": [{**row, "rung": "rotated", "cse_minutes": 180.2}],
     }  # fmt: skip
-    text = details.task3({"seconds": 3000, "machine": {"cores": 2}, "results": results})
+    text = details.clock_reading({"seconds": 3000, "machine": {"cores": 2}, "results": results})
     assert "| **reader** | generated, `leiden` | 1800 | **1.23** |" in text
     assert "| random time | generated, `leiden` | 1800 | 176.8 |" in text
     mirrored = "| the same reader, mirrored | generated, `mirrored` | 900 | 120.0 "
@@ -148,7 +148,7 @@ def test_task3_details_come_from_the_metrics():
     assert "| Figure 5 model (96x96) | no contrast |" in text and "624 392 parameters" in text
     assert "| base classifier by rung (one seed) | `rotated` | 180.2 |" in text
     assert "true mark 1.00" in text and "four views averaged 1.23" in text
-    assert details.task3({"results": {}}).startswith("Chapter 03's full run has not")
+    assert details.clock_reading({"results": {}}).startswith("Chapter 03's full run has not")
 
 
 def test_the_verdicts_name_every_row_with_a_target():
@@ -214,12 +214,14 @@ def test_cvae_details_come_from_the_metrics():
                            for o in (0.4, 0.9) for s in (0, 1)]},
         "epochs": 35, "seeds": [0, 1, 2], "knn_k": 5,
     }  # fmt: skip
-    text = details.cvae({"seconds": 2400, "seed": 0, "machine": {"cores": 2}, "results": results})
+    text = details.contrastive_vae(
+        {"seconds": 2400, "seed": 0, "machine": {"cores": 2}, "results": results}
+    )
     assert "the chapter 40.0 min on 2 CPU cores" in text and "seeds 0, 1, 2" in text
     assert "| layered: salient s | 0.860 | 0.855 ± 0.004 (n = 3) | >= 0.85 |" in text
     assert "| plain VAE |  | 0.550 |" in text
     assert "| 0.9 | 0.920 | 0.800 | 0.900 | 0.100 |" in text
-    assert details.cvae({"results": {}}).startswith("Chapter 05's full run has not")
+    assert details.contrastive_vae({"results": {}}).startswith("Chapter 05's full run has not")
 
 
 def test_the_readme_shows_the_committed_default_run_and_full_pdf():

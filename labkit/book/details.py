@@ -17,7 +17,7 @@ from typing import Any
 from .. import profiles
 from .headlines import KINDS, NAMES, pm
 
-__all__ = ["task1", "task2", "task3", "vae", "cvae"]
+__all__ = ["mlp_cnn_tuning", "pixel_permutation", "clock_reading", "vae", "contrastive_vae"]
 
 
 def _spread(version: Mapping[str, Any]) -> str:
@@ -34,7 +34,7 @@ def _rounded(layers: str) -> str:
     return re.sub(r"Dropout\((\d*\.\d+)\)", lambda m: f"Dropout({float(m[1]):.2g})", layers)
 
 
-def task1(record: Mapping[str, Any]) -> str:
+def mlp_cnn_tuning(record: Mapping[str, Any]) -> str:
     """Chapter 01's details as Markdown (a table and three paragraphs)."""
     res = record["results"]
     keys = [(n, k) for n in NAMES for k in KINDS if k in res.get(n, {})]
@@ -99,7 +99,7 @@ def _mean_sd(cell: Mapping[str, Any], sign: bool = False) -> str:
     return pm(cell["mean"], cell["sd"], "+.4f" if sign else ".4f")
 
 
-def task2(record: Mapping[str, Any]) -> str:
+def pixel_permutation(record: Mapping[str, Any]) -> str:
     """Chapter 02's details as Markdown: its settings, the table beside the report's Table 5
     and what the restored arm, the MLP's first layer and the run's cost show."""
     res = record["results"]
@@ -177,7 +177,7 @@ def _cse(row: Mapping[str, Any]) -> str:
     return f"{row['cse_minutes']:.1f}{spread}"
 
 
-def task3(record: Mapping[str, Any]) -> str:
+def clock_reading(record: Mapping[str, Any]) -> str:
     """Chapter 03's details as Markdown: the data and budgets, the reader's errors beside the
     report's and the guesses', where its error comes from, and the report's comparisons on
     their own rung, with seeds."""
@@ -348,7 +348,7 @@ def vae(record: Mapping[str, Any]) -> str:
     return text
 
 
-def cvae(record: Mapping[str, Any]) -> str:
+def contrastive_vae(record: Mapping[str, Any]) -> str:
     """Chapter 05's details as Markdown: the data, the validation comparison that chose the
     headline model, its and the plain VAE's test scores over seeds beside the targets, and the
     separation curve over opacities."""
@@ -382,9 +382,9 @@ def cvae(record: Mapping[str, Any]) -> str:
     )
     targets = profiles.targets("05_contrastive_vae")
     for label, spread, target in (
-        (f"{c['model']}: salient s", c["salient"], str(targets["salient_knn"])),
-        (f"{c['model']}: background z", c["background"], str(targets["background_knn"])),
-        ("plain VAE: its code", v["plain"], str(targets["plain_knn"])),
+        (f"{c['model']}: salient s", c["salient"], targets["salient_knn"].bound),
+        (f"{c['model']}: background z", c["background"], targets["background_knn"].bound),
+        ("plain VAE: its code", v["plain"], targets["plain_knn"].bound),
     ):
         text += (
             f"| {label} | {spread['first']:.3f} | {pm(spread['mean'], spread['sd'], '.3f')} "

@@ -82,7 +82,7 @@ def _over_seeds(record: Mapping[str, Any], seeds: Mapping[str, Any] | None, digi
     )
 
 
-def _task1(record: Mapping[str, Any]) -> list[Headline]:
+def mlp_cnn_tuning(record: Mapping[str, Any]) -> list[Headline]:
     rows, res = [], record["results"]
     for name in NAMES:
         for kind in KINDS:
@@ -109,7 +109,7 @@ def _task1(record: Mapping[str, Any]) -> list[Headline]:
     return rows
 
 
-def _task2(record: Mapping[str, Any]) -> list[Headline]:
+def pixel_permutation(record: Mapping[str, Any]) -> list[Headline]:
     rows, res = [], record["results"]
     n = int(res.get("settings", {}).get("seeds", 1))
     for name in NAMES:
@@ -135,7 +135,7 @@ def _task2(record: Mapping[str, Any]) -> list[Headline]:
     return rows
 
 
-def _task3(record: Mapping[str, Any]) -> list[Headline]:
+def clock_reading(record: Mapping[str, Any]) -> list[Headline]:
     res = record["results"]
     final = res.get("final")
     if not final:
@@ -168,7 +168,7 @@ def _task3(record: Mapping[str, Any]) -> list[Headline]:
     return rows
 
 
-def _vae(record: Mapping[str, Any]) -> list[Headline]:
+def vae(record: Mapping[str, Any]) -> list[Headline]:
     res, rows = record["results"], []
     vae, ar, fvsbn = res.get("vae"), res.get("autoregressive"), res.get("fvsbn")
     if vae:
@@ -208,7 +208,7 @@ def _mean(spread: Mapping[str, Any] | None, value: float) -> float:
     return float(spread["mean"]) if spread and int(spread.get("n", 1)) > 1 else value
 
 
-def _cvae(record: Mapping[str, Any]) -> list[Headline]:
+def contrastive_vae(record: Mapping[str, Any]) -> list[Headline]:
     res = record["results"]
     contrastive, vae = res.get("contrastive"), res.get("vae")
     if not (contrastive and vae):
@@ -251,27 +251,29 @@ def _cvae(record: Mapping[str, Any]) -> list[Headline]:
     ]
 
 
-ROWS: dict[str, Callable[[Mapping[str, Any]], list[Headline]]] = {
-    "01_mlp_cnn_tuning": _task1,
-    "02_pixel_permutation": _task2,
-    "03_clock_reading": _task3,
-    "04_vae": _vae,
-    "05_contrastive_vae": _cvae,
-}
+def _rows(stem: str) -> Callable[[Mapping[str, Any]], list[Headline]] | None:
+    """The function making ``stem``'s headline rows: the one named after its manifest
+    (:func:`labkit.profiles.name`), or None for a chapter without headline rows."""
+    return globals().get(profiles.name(stem))
 
 
 def headlines(records: Mapping[str, Mapping[str, Any]]) -> list[Headline]:
     """The headline rows of every chapter in ``records`` (stem -> metrics record), in order."""
     rows: list[Headline] = []
-    for stem, make in ROWS.items():
-        if stem in records:
+    for stem in profiles.chapters():
+        make = _rows(stem)
+        if make is not None and stem in records:
             rows.extend(make(records[stem]))
     return rows
 
 
 def load(profile: str, reports: Path | None = None) -> dict[str, dict[str, Any]]:
     """The metrics records of ``profile`` that exist, by chapter stem."""
-    paths = {stem: run_record.metrics_path(stem, profile, reports) for stem in ROWS}
+    paths = {
+        stem: run_record.metrics_path(stem, profile, reports)
+        for stem in profiles.chapters()
+        if _rows(stem) is not None
+    }
     return {stem: json.loads(p.read_text()) for stem, p in paths.items() if p.exists()}
 
 

@@ -2,11 +2,12 @@
 ``python -m labkit readme``.
 
 One picture per chapter: the first PNG output of a chosen cell (named by a piece of its source
-in :data:`FIGURES`) of ``reports/full/NN_*.ipynb``, shrunk to at most :data:`WIDTH` pixels wide
-into ``docs/NN_*.png``. The results table is :func:`labkit.book.headlines.markdown` of the same
-runs' metrics, written between the README's ``<!-- headlines:start -->`` and
-``<!-- headlines:end -->`` lines, and the generated sections of *Results in detail*
-(:data:`BLOCKS`, e.g. :func:`labkit.book.details.task1`) between theirs; the default run's
+in each manifest's ``README_FIGURE``) of ``reports/full/NN_*.ipynb``, shrunk to at most
+:data:`WIDTH` pixels wide into ``docs/NN_*.png``. The results table is
+:func:`labkit.book.headlines.markdown` of the same runs' metrics, written between the
+README's ``<!-- headlines:start -->`` and ``<!-- headlines:end -->`` lines, and the generated
+sections of *Results in detail* (:func:`blocks`, e.g.
+:func:`labkit.book.details.mlp_cnn_tuning`) between theirs; the default run's
 times and numbers (``reports/quick/``, :func:`labkit.book.costs.default_run`) and the full PDF's
 build between ``defaultrun`` and ``pdf`` markers. Nothing is run; nothing is invented.
 """
@@ -15,34 +16,40 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 from .. import profiles, project_root, run_record
 from . import costs, details, headlines
 
-#: Per chapter: a piece of the source of the cell whose first figure is the chapter's picture.
-FIGURES = {
-    "00_data_tour": "for name, ((x_train, y_train), _) in datasets.items():",
-    "01_mlp_cnn_tuning": 'experiment("regularization"',
-    "02_pixel_permutation": "permutation.plot(runs",
-    "03_clock_reading": "ladder = {d: [clocks.spec(",
-    "04_vae": "busiest = np.argsort(",
-    "05_contrastive_vae": "salient_from = x_",
-}
 WIDTH = 720
 START, END = "<!-- headlines:start -->", "<!-- headlines:end -->"
 #: Where the sentence of targets met and missed goes, under the table.
 VERDICTS_START, VERDICTS_END = "<!-- verdicts:start -->", "<!-- verdicts:end -->"
-#: Generated sections of *Results in detail*: markers -> (chapter stem, its writer).
-BLOCKS = {
-    "task1": ("01_mlp_cnn_tuning", details.task1),
-    "task2": ("02_pixel_permutation", details.task2),
-    "task3": ("03_clock_reading", details.task3),
-    "vae": ("04_vae", details.vae),
-    "cvae": ("05_contrastive_vae", details.cvae),
-}
+
+
+def figures() -> dict[str, str]:
+    """Per chapter: a piece of the source of the cell whose first figure is the chapter's
+    picture (its manifest's ``README_FIGURE``)."""
+    return {
+        stem: profiles.manifest(stem).README_FIGURE
+        for stem in profiles.chapters()
+        if hasattr(profiles.manifest(stem), "README_FIGURE")
+    }
+
+
+def blocks() -> dict[str, tuple[str, Callable[[Mapping[str, Any]], str]]]:
+    """Generated sections of *Results in detail*: marker (the manifest's ``README_SECTION``)
+    -> (chapter stem, its writer in :mod:`labkit.book.details`, named after the manifest)."""
+    out = {}
+    for stem in profiles.chapters():
+        section = getattr(profiles.manifest(stem), "README_SECTION", None)
+        if section:
+            out[section] = (stem, getattr(details, profiles.name(stem)))
+    return out
 
 
 class ReadmeError(RuntimeError):
@@ -60,7 +67,10 @@ def figure(notebook: Path, marker: str) -> bytes:
             if png:
                 return base64.b64decode(png)
         raise ReadmeError(f"{notebook}: the cell with {marker!r} has no figure; was it run?")
-    raise ReadmeError(f"{notebook}: no code cell holds {marker!r} (update readme.FIGURES)")
+    raise ReadmeError(
+        f"{notebook}: no code cell holds {marker!r} (update README_FIGURE in its manifest, "
+        "labkit/profiles/)"
+    )
 
 
 def shrink(png: bytes, width: int = WIDTH) -> bytes:
@@ -81,7 +91,7 @@ def write_figures(profile: str = "full", docs: Path | None = None) -> list[Path]
     docs = Path(docs or project_root() / "docs")
     docs.mkdir(parents=True, exist_ok=True)
     written = []
-    for stem, marker in FIGURES.items():
+    for stem, marker in figures().items():
         notebook = run_record.reports_dir(profile) / f"{stem}.ipynb"
         if not notebook.exists():
             raise ReadmeError(f"no executed {notebook}; `make run PROFILE={profile}` writes it")
@@ -102,9 +112,9 @@ def with_table(readme: str, table: str, start: str = START, end: str = END) -> s
 
 
 def with_details(readme: str, records: dict) -> str:
-    """``readme`` with each generated section of :data:`BLOCKS` rewritten from ``records``
+    """``readme`` with each generated section of :func:`blocks` rewritten from ``records``
     (chapter stem -> metrics record); a chapter without metrics keeps its section."""
-    for name, (stem, write) in BLOCKS.items():
+    for name, (stem, write) in blocks().items():
         if stem in records:
             readme = with_table(
                 readme, write(records[stem]), f"<!-- {name}:start -->", f"<!-- {name}:end -->"

@@ -84,11 +84,25 @@ class Target:
         """Whether ``number`` meets the target."""
         return number >= self.value if self.op == ">=" else number <= self.value
 
+    @property
+    def bound(self) -> str:
+        """The comparison alone: ``>= 0.85``."""
+        return f"{self.op} {self.value:g}"
+
     def __str__(self) -> str:
-        return f"{self.of + ' ' if self.of else ''}{self.op} {self.value:g}"
+        return f"{self.of + ' ' if self.of else ''}{self.bound}"
 
 
-def _module(chapter: str) -> ModuleType:
+def name(chapter: str) -> str:
+    """The short name of ``chapter``'s manifest (``clock_reading`` for ``03_clock_reading``):
+    the book's headline rows and README section of the chapter are the functions of that name in
+    :mod:`labkit.book.headlines` and :mod:`labkit.book.details` (no other registry)."""
+    return manifest(chapter).__name__.rpartition(".")[2]
+
+
+def manifest(chapter: str) -> ModuleType:
+    """``chapter``'s manifest: its profile module (settings, targets, references, README
+    picture and section)."""
     modules = _chapter_modules()
     if chapter not in modules:
         raise KeyError(
@@ -99,9 +113,9 @@ def _module(chapter: str) -> ModuleType:
 
 def targets(chapter: str) -> MappingProxyType:
     """``chapter``'s targets by name (:class:`Target`); empty when it has none."""
-    return MappingProxyType(dict(getattr(_module(chapter), "TARGETS", {})))
+    return MappingProxyType(dict(getattr(manifest(chapter), "TARGETS", {})))
 
 
 def references(chapter: str) -> MappingProxyType:
     """The reference documents' numbers ``chapter`` sets its own beside, by name."""
-    return MappingProxyType(dict(getattr(_module(chapter), "REFERENCES", {})))
+    return MappingProxyType(dict(getattr(manifest(chapter), "REFERENCES", {})))

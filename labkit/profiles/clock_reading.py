@@ -19,6 +19,13 @@ from . import Target
 
 CHAPTER = "03_clock_reading"
 
+#: The README's picture of the chapter: the first figure of the first code cell holding this.
+README_FIGURE = "ladder = {d: [clocks.spec("
+#: The README's generated section of the chapter (between ``<!-- NAME:start/end -->``);
+#: its text and headline rows are the functions ``clock_reading`` of
+#: :mod:`labkit.book.details` and :mod:`labkit.book.headlines`.
+README_SECTION = "task3"
+
 #: The reader's target on generated ``leiden`` clocks: mean common-sense error, minutes.
 TARGETS = {"cse_minutes": Target("<=", 1.0)}
 #: The reference report's mean common-sense error on the course's photos (its section 5).

@@ -22,6 +22,13 @@ from . import Target
 
 CHAPTER = "05_contrastive_vae"
 
+#: The README's picture of the chapter: the first figure of the first code cell holding this.
+README_FIGURE = "salient_from = x_"
+#: The README's generated section of the chapter (between ``<!-- NAME:start/end -->``);
+#: its text and headline rows are the functions ``contrastive_vae`` of
+#: :mod:`labkit.book.details` and :mod:`labkit.book.headlines`.
+README_SECTION = "cvae"
+
 #: The chapter's targets (5-NN digit accuracy on the test composites, mean over seeds): the
 #: headline's salient code holds the digit, its background code and a plain VAE's code do not.
 TARGETS = {

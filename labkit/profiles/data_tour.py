@@ -6,6 +6,9 @@ for the pixel statistics (None: all 60 000).
 
 CHAPTER = "00_data_tour"
 
+#: The README's picture of the chapter: the first figure of the first code cell holding this.
+README_FIGURE = "for name, ((x_train, y_train), _) in datasets.items():"
+
 PROFILES = {
     "smoke": {"grid_per_class": 4, "stats_samples": 2_000},
     "quick": {"grid_per_class": 8, "stats_samples": 20_000},

@@ -31,6 +31,13 @@ Budgets in steps are batches of 128 (400 steps = 51 200 images, one pass over 51
 
 CHAPTER = "01_mlp_cnn_tuning"
 
+#: The README's picture of the chapter: the first figure of the first code cell holding this.
+README_FIGURE = 'experiment("regularization"'
+#: The README's generated section of the chapter (between ``<!-- NAME:start/end -->``);
+#: its text and headline rows are the functions ``mlp_cnn_tuning`` of
+#: :mod:`labkit.book.details` and :mod:`labkit.book.headlines`.
+README_SECTION = "task1"
+
 PROFILES = {
     "smoke": {
         "precision": "float32",

@@ -13,6 +13,13 @@ a target).
 
 CHAPTER = "02_pixel_permutation"
 
+#: The README's picture of the chapter: the first figure of the first code cell holding this.
+README_FIGURE = "permutation.plot(runs"
+#: The README's generated section of the chapter (between ``<!-- NAME:start/end -->``);
+#: its text and headline rows are the functions ``pixel_permutation`` of
+#: :mod:`labkit.book.details` and :mod:`labkit.book.headlines`.
+README_SECTION = "task2"
+
 PROFILES = {
     "smoke": {
         "seeds": 1,

@@ -22,6 +22,13 @@
 
 CHAPTER = "04_vae"
 
+#: The README's picture of the chapter: the first figure of the first code cell holding this.
+README_FIGURE = "busiest = np.argsort("
+#: The README's generated section of the chapter (between ``<!-- NAME:start/end -->``);
+#: its text and headline rows are the functions ``vae`` of
+#: :mod:`labkit.book.details` and :mod:`labkit.book.headlines`.
+README_SECTION = "vae"
+
 #: The fully connected designs compared on validation images (chapter 04, *Choices made on
 #: validation images*): name -> VAE options.
 DESIGNS = {
