@@ -38,10 +38,13 @@ Its key is :meth:`Store.key`: a hash of
   from the versions it names. A patch release keeps the stores.
 
 joblib's ``Memory`` hashes a function's source text (comments and docstrings included) and not
-what it calls; it is the model for :meth:`Store.key` binding the call's arguments, not for the
-code part, which follows definitions as above. Reading back a stored result adds its first-run
-seconds to :func:`seconds_read_back`, from which a chapter's record derives
-``seconds_from_scratch`` (:mod:`labkit.run_record`).
+what it calls, so it is not used for the code part. Nor are a call's arguments bound wholesale
+from its signature as ``Memory.cache`` does: most keys hold a transformed argument (a digest of
+the arrays, a model's canonical options, a representation's name), so each caller passes its
+settings to :meth:`Store.key` by name, and a callable among them is refused.
+
+Reading back a stored result adds its first-run seconds to :func:`seconds_read_back`, from
+which a chapter's record derives ``seconds_from_scratch`` (:mod:`labkit.run_record`).
 """
 
 from __future__ import annotations
@@ -51,8 +54,7 @@ import builtins
 import dataclasses
 import functools
 import hashlib
-import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -461,14 +463,6 @@ class Store:
         return store.key(
             length=self.length, store=self.name, code=self.code(), versions=versions, **parts
         )
-
-    def bind(self, function: Callable, /, *args: Any, ignore: Iterable[str] = (), **kwargs: Any):
-        """The settings of the call ``function(*args, **kwargs)``, defaults applied, without
-        the parameters in ``ignore`` (where results go, verbosity): for :meth:`key`."""
-        bound = inspect.signature(function).bind(*args, **kwargs)
-        bound.apply_defaults()
-        skip = set(ignore)
-        return {k: v for k, v in bound.arguments.items() if k not in skip}
 
     def folder(self, root: Path | str, name: str, **settings: Any) -> Path:
         """A folder under ``root`` for one computation's files (a fit's backup, a tuner's
