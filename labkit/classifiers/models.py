@@ -20,8 +20,8 @@ for the CNN).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,11 @@ __all__ = [
     "REGULARIZERS",
     "KINDS",
     "prepare",
+    "Recipe",
+    "MLPRecipe",
+    "CNNRecipe",
+    "RECIPES",
+    "recipe",
     "mlp",
     "cnn",
     "build",
@@ -248,49 +253,107 @@ def _dense_block(
     return block + ([keras.layers.Dropout(dropout)] if dropout else [])
 
 
-def mlp(
-    *,
-    depth: int = 2,
-    width: int = 512,
-    activation: str = "relu",
-    initializer: str = "glorot_uniform",
-    regularizer: str | None = None,
-    strength: float = 0.01,
-    dropout: float = 0.2,
-    batch_norm: bool = False,
-    bn_momentum: float = 0.99,
-    augment: str = "none",
-    optimizer: str = "rmsprop",
-    learning_rate: float | None = 1e-3,
-    schedule: str = "constant",
-    steps: int | None = None,
-    input_shape: tuple[int, ...] = (28, 28, 1),
-    classes: int = 10,
-) -> keras.Model:
-    """A compiled multilayer perceptron: ``depth`` hidden layers of ``width`` units.
+@dataclass(frozen=True)
+class Recipe:
+    """What every classifier of chapters 01-02 is built and trained with, besides its layers:
+    activation, initialiser, an optional ``"l1"``/``"l2"`` penalty of weight ``strength`` on
+    every kernel, batch normalisation (its averages' ``bn_momentum``, see
+    :func:`set_batch_norm_momentum`), augmentation, optimizer and learning rate (``None``: Keras'
+    default) under a schedule (``"one_cycle"`` needs ``steps``, the number of training
+    batches), the arithmetic ``precision`` (:data:`PRECISIONS`), the input shape and the
+    classes. :class:`MLPRecipe` and :class:`CNNRecipe` add the layers; the search spaces of
+    :mod:`labkit.classifiers.tuning` sample them."""
 
-    Defaults are the Keras example ``mnist_mlp``: two hidden ReLU layers of 512, dropout 0.2,
-    RMSprop. ``regularizer`` (``"l1"``/``"l2"``, weight ``strength``) applies to every kernel;
-    ``bn_momentum`` is the batch-normalisation averages' (see :func:`set_batch_norm_momentum`);
-    ``schedule="one_cycle"`` needs ``steps``, the number of training batches.
-    """
-    _check_common(activation, initializer, regularizer, strength, dropout)
-    if depth < 1 or width < 1:
-        raise ValueError(f"'depth' and 'width' must be at least 1, got {depth} and {width}")
-    layers: list[keras.layers.Layer] = [keras.Input(shape=input_shape), *_augmentation(augment)]
+    activation: str = "relu"
+    initializer: str = "glorot_uniform"
+    regularizer: str | None = None
+    strength: float = 0.01
+    batch_norm: bool = False
+    bn_momentum: float = 0.99
+    augment: str = "none"
+    optimizer: str = "rmsprop"
+    learning_rate: float | None = 1e-3
+    schedule: str = "constant"
+    steps: int | None = None
+    precision: str = "float32"
+    input_shape: tuple[int, ...] = (28, 28, 1)
+    classes: int = 10
+
+
+@dataclass(frozen=True)
+class MLPRecipe(Recipe):
+    """A multilayer perceptron: ``depth`` hidden layers of ``width`` units, each followed by
+    ``dropout``. The defaults are the Keras example ``mnist_mlp``: two hidden ReLU layers of
+    512, dropout 0.2, RMSprop."""
+
+    depth: int = 2
+    width: int = 512
+    dropout: float = 0.2
+
+
+@dataclass(frozen=True)
+class CNNRecipe(Recipe):
+    """A CNN: levels of 3x3 convolutions (``padding``), each level a 2x2 max-pooling and
+    ``conv_dropout``; then an optional dense layer of ``dense`` units, ``dropout`` and the
+    softmax layer. ``filters`` lists the levels: an entry is a filter count (one convolution) or
+    a list of counts (several convolutions before the pooling); one count alone is used at every
+    level (``levels`` says how many, default 2). The defaults are the Keras example
+    ``mnist_cnn`` (``filters=((32, 64),)``: two convolutions, one pooling; dense 128) with
+    RMSprop."""
+
+    filters: int | Sequence[int | Sequence[int]] = ((32, 64),)
+    levels: int | None = None
+    dense: int = 128
+    conv_dropout: float = 0.25
+    dropout: float = 0.5
+    padding: str = "valid"
+
+
+#: The recipe type of each model kind.
+RECIPES: dict[str, type[Recipe]] = {"mlp": MLPRecipe, "cnn": CNNRecipe}
+
+
+def recipe(kind: str, base: Recipe | None = None, /, **options: Any) -> Recipe:
+    """The recipe of ``kind`` (:data:`KINDS`): ``base`` (default: the kind's defaults) with
+    ``options`` changed. An option the kind does not have raises ``ValueError`` naming those it
+    has."""
+    _choice("kind", kind, KINDS)
+    cls = RECIPES[kind]
+    allowed = [f.name for f in fields(cls)]
+    if unknown := sorted(set(options) - set(allowed)):
+        raise ValueError(f"unknown {kind} option(s) {unknown}; allowed: {sorted(allowed)}")
+    return replace(base if base is not None else cls(), **options)
+
+
+def mlp(base: MLPRecipe | None = None, /, **options: Any) -> keras.Model:
+    """A compiled multilayer perceptron from an :class:`MLPRecipe` (``base``, default the
+    Keras example's) with ``options`` changed."""
+    r = recipe("mlp", base, **options)
+    assert isinstance(r, MLPRecipe)
+    _check_common(r.activation, r.initializer, r.regularizer, r.strength, r.dropout)
+    if r.depth < 1 or r.width < 1:
+        raise ValueError(f"'depth' and 'width' must be at least 1, got {r.depth} and {r.width}")
+    layers: list[keras.layers.Layer] = [keras.Input(shape=r.input_shape), *_augmentation(r.augment)]
     layers.append(keras.layers.Flatten())
-    for _ in range(depth):
-        options = _layer_options(initializer, regularizer, strength)
-        layers += _dense_block(width, activation, batch_norm, dropout, options, bn_momentum)
+    for _ in range(r.depth):
+        options_ = _layer_options(r.initializer, r.regularizer, r.strength)
+        layers += _dense_block(r.width, r.activation, r.batch_norm, r.dropout, options_,
+                               r.bn_momentum)  # fmt: skip
+    return _finish(layers, r, "mlp")
+
+
+def _finish(layers: list[keras.layers.Layer], r: Recipe, name: str) -> keras.Model:
+    """The softmax layer (float32), the model, compiled with ``r``'s optimizer."""
     layers.append(
         keras.layers.Dense(
-            classes,
+            r.classes,
             activation="softmax",
             dtype="float32",
-            **_layer_options(initializer, regularizer, strength),
+            **_layer_options(r.initializer, r.regularizer, r.strength),
         )
     )
-    return _compile(keras.Sequential(layers, name="mlp"), optimizer, learning_rate, schedule, steps)
+    model = keras.Sequential(layers, name=name)
+    return _compile(model, r.optimizer, r.learning_rate, r.schedule, r.steps)
 
 
 def _levels(filters: int | Sequence[Any], levels: int | None) -> list[list[int]]:
@@ -308,104 +371,63 @@ def _levels(filters: int | Sequence[Any], levels: int | None) -> list[list[int]]
     return counts
 
 
-def cnn(
-    *,
-    filters: int | Sequence[int | Sequence[int]] = ((32, 64),),
-    levels: int | None = None,
-    dense: int = 128,
-    activation: str = "relu",
-    initializer: str = "glorot_uniform",
-    regularizer: str | None = None,
-    strength: float = 0.01,
-    conv_dropout: float = 0.25,
-    dropout: float = 0.5,
-    batch_norm: bool = False,
-    bn_momentum: float = 0.99,
-    padding: str = "valid",
-    augment: str = "none",
-    optimizer: str = "rmsprop",
-    learning_rate: float | None = 1e-3,
-    schedule: str = "constant",
-    steps: int | None = None,
-    input_shape: tuple[int, ...] = (28, 28, 1),
-    classes: int = 10,
-) -> keras.Model:
-    """A compiled CNN of convolution levels, each some 3x3 convolutions then a 2x2 max-pooling
-    and ``conv_dropout``; then an optional dense layer of ``dense`` units, ``dropout`` and the
-    softmax layer.
-
-    ``filters`` lists the levels: an entry is a filter count (one convolution) or a list of
-    counts (several convolutions before the pooling). One count alone is used at every level
-    (``levels`` says how many, default 2). Defaults are the Keras example ``mnist_cnn``
-    (``filters=((32, 64),)``: two convolutions, one pooling; dense 128) with RMSprop.
-    """
-    _check_common(activation, initializer, regularizer, strength, dropout)
-    _check_dropout("conv_dropout", conv_dropout)
-    _choice("padding", padding, ("valid", "same"))
-    if dense < 0:
-        raise ValueError(f"the parameter 'dense' must be 0 (none) or positive, got {dense!r}")
-    layers: list[keras.layers.Layer] = [keras.Input(shape=input_shape), *_augmentation(augment)]
-    for level in _levels(filters, levels):
+def cnn(base: CNNRecipe | None = None, /, **options: Any) -> keras.Model:
+    """A compiled CNN from a :class:`CNNRecipe` (``base``, default the Keras example's) with
+    ``options`` changed."""
+    r = recipe("cnn", base, **options)
+    assert isinstance(r, CNNRecipe)
+    _check_common(r.activation, r.initializer, r.regularizer, r.strength, r.dropout)
+    _check_dropout("conv_dropout", r.conv_dropout)
+    _choice("padding", r.padding, ("valid", "same"))
+    if r.dense < 0:
+        raise ValueError(f"the parameter 'dense' must be 0 (none) or positive, got {r.dense!r}")
+    layers: list[keras.layers.Layer] = [keras.Input(shape=r.input_shape), *_augmentation(r.augment)]
+    for level in _levels(r.filters, r.levels):
         for count in level:
-            options = _layer_options(initializer, regularizer, strength)
-            if batch_norm:
+            conv = _layer_options(r.initializer, r.regularizer, r.strength)
+            if r.batch_norm:
                 layers += [
-                    keras.layers.Conv2D(count, 3, padding=padding, use_bias=False, **options),
-                    keras.layers.BatchNormalization(momentum=bn_momentum),
-                    keras.layers.Activation(activation),
+                    keras.layers.Conv2D(count, 3, padding=r.padding, use_bias=False, **conv),
+                    keras.layers.BatchNormalization(momentum=r.bn_momentum),
+                    keras.layers.Activation(r.activation),
                 ]
             else:
                 layers.append(
-                    keras.layers.Conv2D(count, 3, padding=padding, activation=activation, **options)
+                    keras.layers.Conv2D(
+                        count, 3, padding=r.padding, activation=r.activation, **conv
+                    )
                 )
         layers.append(keras.layers.MaxPooling2D(2))
-        if conv_dropout:
-            layers.append(keras.layers.Dropout(conv_dropout))
+        if r.conv_dropout:
+            layers.append(keras.layers.Dropout(r.conv_dropout))
     layers.append(keras.layers.Flatten())
-    if dense:
-        options = _layer_options(initializer, regularizer, strength)
-        layers += _dense_block(dense, activation, batch_norm, dropout, options, bn_momentum)
-    elif dropout:
-        layers.append(keras.layers.Dropout(dropout))
-    layers.append(
-        keras.layers.Dense(
-            classes,
-            activation="softmax",
-            dtype="float32",
-            **_layer_options(initializer, regularizer, strength),
-        )
-    )
-    return _compile(keras.Sequential(layers, name="cnn"), optimizer, learning_rate, schedule, steps)
+    if r.dense:
+        dense = _layer_options(r.initializer, r.regularizer, r.strength)
+        layers += _dense_block(r.dense, r.activation, r.batch_norm, r.dropout, dense,
+                               r.bn_momentum)  # fmt: skip
+    elif r.dropout:
+        layers.append(keras.layers.Dropout(r.dropout))
+    return _finish(layers, r, "cnn")
 
 
-def build(kind: str, *, precision: str = "float32", **options: Any) -> keras.Model:
-    """:func:`mlp` or :func:`cnn` by name (``kind`` in :data:`KINDS`), with their keywords,
-    its layers computing in ``precision`` (one of :data:`PRECISIONS`)."""
-    _choice("kind", kind, KINDS)
-    _choice("precision", precision, PRECISIONS)
+def build(kind: str, base: Recipe | None = None, /, **options: Any) -> keras.Model:
+    """:func:`mlp` or :func:`cnn` by name (``kind`` in :data:`KINDS`) from a recipe and/or
+    its options, its layers computing in the recipe's ``precision``."""
+    r = recipe(kind, base, **options)
+    _choice("precision", r.precision, PRECISIONS)
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(precision)
+    keras.config.set_dtype_policy(r.precision)
     try:
-        return {"mlp": mlp, "cnn": cnn}[kind](**options)
+        return {"mlp": mlp, "cnn": cnn}[kind](r)
     finally:
         keras.config.set_dtype_policy(previous)
 
 
 def canonical(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """``options`` with every keyword :func:`build` would otherwise default filled in: two
-    option sets that build the same model compare (and hash) equal, e.g. ``{}`` and
-    ``{"activation": "relu"}``. Unknown keywords raise."""
-    _choice("kind", kind, KINDS)
-    builder = {"mlp": mlp, "cnn": cnn}[kind]
-    defaults = {"precision": "float32"} | {
-        name: p.default
-        for name, p in inspect.signature(builder).parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
-    unknown = set(options) - set(defaults)
-    if unknown:
-        raise ValueError(f"unknown {kind} option(s) {sorted(unknown)}; allowed: {sorted(defaults)}")
-    return {**defaults, **dict(options)}
+    """The whole :func:`recipe` of ``options`` as a dict: two option sets that build the same
+    model compare (and hash) equal, e.g. ``{}`` and ``{"activation": "relu"}``. Unknown
+    keywords raise."""
+    return asdict(recipe(kind, **options))
 
 
 def resolve_precision(precision: str = "auto") -> str:

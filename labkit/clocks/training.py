@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from .metric import common_sense_errors
 
 __all__ = [
     "ClockInputs",
+    "ReaderFit",
     "Run",
     "contrast",
     "errors_of",
@@ -359,57 +360,78 @@ class _Watch(keras.callbacks.Callback):
             logs["epoch_seconds"] = seconds
 
 
+@dataclass(frozen=True)
+class ReaderFit:
+    """How :func:`train` trains a clock reader: the network ``body`` (with ``body_options``) at
+    ``size`` pixels, ``epochs`` in batches of ``batch_size`` with ``optimizer`` at
+    ``learning_rate`` under ``schedule`` (``"constant"``, or ``"cosine"``: warm-up, then decay,
+    ``learning_rate`` its peak), the contrast channel (``with_contrast``), the ``seed``, a
+    ``subset`` of the training clocks (the first that many; the split's order is random; None:
+    all) and ``symmetry``: every training image turned by a random number of quarter turns,
+    and flipped at random when the data has mirror images (labels moved exactly,
+    :mod:`~labkit.clocks.symmetry`), and the test clocks read in all four (or eight) views,
+    the outputs averaged (the validation watch reads one view, for speed)."""
+
+    body: str = "reader"
+    size: int = 96
+    epochs: int = 5
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float | None = 1e-3
+    with_contrast: bool = False
+    seed: int = 0
+    body_options: Mapping[str, Any] = field(default_factory=dict)
+    subset: int | None = None
+    schedule: str = "constant"
+    symmetry: bool = False
+
+    def __post_init__(self) -> None:
+        subset = self.subset
+        if subset is not None and not (isinstance(subset, int) and subset > 0):
+            raise ValueError(f"subset must be a positive number of clocks or None (got {subset!r})")
+
+    def settings(self, rep: Representation) -> dict[str, Any]:
+        """What a run records and is keyed on, with the representation's name."""
+        return {
+            "representation": rep.name, "body": self.body, "size": self.size,
+            "epochs": self.epochs, "batch_size": self.batch_size, "optimizer": self.optimizer,
+            "learning_rate": self.learning_rate, "contrast": self.with_contrast,
+            "seed": self.seed, "options": dict(self.body_options), "subset": self.subset,
+            "schedule": self.schedule, "symmetry": self.symmetry,
+        }  # fmt: skip
+
+
 def train(
     name: str,
     rep: Representation | str,
     data: ClockInputs,
+    fit: ReaderFit | None = None,
     *,
-    body: str = "reader",
-    size: int = 96,
-    epochs: int = 5,
-    batch_size: int = 32,
-    optimizer: str = "adam",
-    learning_rate: float | None = 1e-3,
-    with_contrast: bool = False,
-    seed: int = 0,
-    body_options: Mapping[str, Any] | None = None,
     store: Path | None = None,
     keep_model: bool = False,
     weights_dir: Path | None = None,
-    subset: int | None = None,
-    schedule: str = "constant",
-    symmetry: bool = False,
+    **changes: Any,
 ) -> Run:
-    """Train ``body`` with ``rep``'s heads on ``data``'s training part, score the validation
-    part after every epoch (its common-sense error, ``val_cse``; no validation loss, which
-    would cost a second traced graph per run) and the test part at the end; return the
-    :class:`Run`.
+    """Train a reader as ``fit`` (a :class:`ReaderFit`; default its defaults) with ``changes``
+    to it says, with ``rep``'s heads on ``data``'s training part, score the validation part
+    after every epoch (its common-sense error, ``val_cse``; no validation loss, which would
+    cost a second traced graph per run) and the test part at the end; return the :class:`Run`.
 
     With ``store`` (a JSON-lines file) a finished run with the same settings, data and code is
     read back instead of trained; while training, Keras' ``BackupAndRestore`` keeps the last
     finished epoch in a folder beside the store, so an interrupted run resumes there.
     ``keep_model`` returns the trained model too; it is then saved under ``weights_dir`` (a
-    folder outside git) and a later call loads it rather than retraining. ``subset`` trains on the
-    first that many training clocks only (the split's order is random; None: all).
-    ``schedule``: ``"constant"`` or ``"cosine"`` (warm-up, then decay; ``learning_rate`` is its
-    peak). ``symmetry``: every training image turned by a random number of quarter turns, and
-    flipped at random when the data has mirror images (labels moved exactly,
-    :mod:`~labkit.clocks.symmetry`), and the test clocks read in all four (or eight) views,
-    the outputs averaged (the validation watch reads one view, for speed).
+    folder outside git) and a later call loads it rather than retraining.
 
-    (Long for its sixteen settings and their description; the steps are named:
-    :func:`_read_back`, :func:`_backup_callbacks`, :func:`_whole_history`, :func:`_keep`.)
+    (The steps are named: :func:`_read_back`, :func:`_backup_callbacks`,
+    :func:`_whole_history`, :func:`_keep`.)
     """
     rep = _labels.get(rep) if isinstance(rep, str) else rep
-    options = dict(body_options or {})
-    if subset is not None and not (isinstance(subset, int) and subset > 0):
-        raise ValueError(f"subset must be a positive number of clocks or None (got {subset!r})")
-    settings = {
-        "representation": rep.name, "body": body, "size": size, "epochs": epochs,
-        "batch_size": batch_size, "optimizer": optimizer, "learning_rate": learning_rate,
-        "contrast": with_contrast, "seed": seed, "options": options, "subset": subset,
-        "schedule": schedule, "symmetry": symmetry,
-    }  # fmt: skip
+    f = replace(fit or ReaderFit(), **changes)
+    body, size, epochs, batch_size = f.body, f.size, f.epochs, f.batch_size
+    seed, subset, symmetry, with_contrast = f.seed, f.subset, f.symmetry, f.with_contrast
+    options = dict(f.body_options or {})
+    settings = f.settings(rep)
     key = CLOCK_READER.key(**settings, data=data.digest)
     weights = weights_dir / f"{name}-{key}.weights.h5" if weights_dir is not None else None
 
@@ -426,8 +448,10 @@ def train(
     x = {p: data.x(p, size, with_contrast) for p in PARTS}
     train_x = x["train"][:subset]
     train_y = {k: v[:subset] for k, v in data.targets(rep, "train").items()}
-    rate = _learning_rate(schedule, learning_rate, loops.steps(len(train_x), batch_size), epochs)
-    model = _models.compile_for(build(), rep, optimizer=optimizer, learning_rate=rate)
+    rate = _learning_rate(
+        f.schedule, f.learning_rate, loops.steps(len(train_x), batch_size), epochs
+    )
+    model = _models.compile_for(build(), rep, optimizer=f.optimizer, learning_rate=rate)
     backup = store.parent / f".backup-{name}-{key}" if store is not None else None
     callbacks = [_Watch(rep, x["val"], data.labels("val")), *_backup_callbacks(backup)]
     if symmetry:

@@ -91,11 +91,16 @@ class _Hypermodel:
     def options(self, hp: kt.HyperParameters) -> dict[str, Any]:
         raise NotImplementedError
 
+    def recipe(self, hp: kt.HyperParameters, steps: int | None = None) -> models.Recipe:
+        """The model recipe of a sampled point (:class:`labkit.classifiers.models.MLPRecipe` or
+        :class:`~labkit.classifiers.models.CNNRecipe`, the builders' own type)."""
+        return models.recipe(self.kind, **self.options(hp), steps=steps)
+
     def build(self, hp: kt.HyperParameters, steps: int | None = None) -> keras.Model:
-        """The hypermodel: :func:`labkit.classifiers.models.build` with the sampled values
-        (batch normalisation with :attr:`bn_momentum`, see
+        """The hypermodel: :func:`labkit.classifiers.models.build` of :meth:`recipe` (batch
+        normalisation with :attr:`bn_momentum`, see
         :func:`labkit.classifiers.models.set_batch_norm_momentum`)."""
-        return models.build(self.kind, **self.options(hp), steps=steps)
+        return models.build(self.kind, self.recipe(hp, steps))
 
 
 @dataclass(frozen=True)
