@@ -346,3 +346,25 @@ def test_other_library_versions_leave_a_runs_code_current(tmp_path, monkeypatch)
     assert not runner.code_is_current(nb, "smoke", 0, reports)
     done.write_text(stamp["fingerprint"] + "\n")  # an older .done, one line
     assert not runner.code_is_current(nb, "smoke", 0, reports)
+
+
+@pytest.mark.slow
+def test_the_runner_times_each_section_into_the_record(tmp_path):
+    """A chapter does not time itself: the runner adds each section's seconds to its record."""
+    nb = _notebook(tmp_path / "01_timed.ipynb", "import time", "time.sleep(0.3)", "x = 1")
+    book = nbformat.read(nb, as_version=4)
+    book.cells.insert(2, nbformat.v4.new_markdown_cell("## Slow part"))
+    book.cells.insert(4, nbformat.v4.new_markdown_cell("## Quick part\n### with a sub-heading"))
+    nbformat.write(book, nb)
+    reports = tmp_path / "reports"
+    runner.run_notebook(nb, "smoke", reports=reports)
+    record = json.loads((reports / "smoke" / "metrics" / "01_timed.json").read_text())
+    sections = record["sections"]
+    assert list(sections) == ["Slow part", "with a sub-heading"]
+    assert sections["Slow part"] >= 0.3 and sections["with a sub-heading"] > 0
+
+
+def test_section_seconds_add_up_repeated_headings():
+    nb = {"metadata": {"labkit": {"sections": [["a", 1.0], ["b", 2.0], ["a", 0.5, 123.0]]}}}
+    assert progress.section_seconds(nb) == {"a": 1.5, "b": 2.0}
+    assert progress.section_seconds({"metadata": {}}) == {}

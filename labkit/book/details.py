@@ -72,13 +72,14 @@ def mlp_cnn_tuning(record: Mapping[str, Any]) -> str:
             f"{cfg['coarse_trials']} coarse + {cfg['fine_trials']} fine per search; final "
             f"models {cfg['final_seeds']} seeds each.\n"
         )
-    minutes = res.get("minutes", {})
+    # the runner's clock per section (records from before it: the chapter's own marks)
+    minutes = {k: v / 60 for k, v in record.get("sections", {}).items()} or res.get("minutes", {})
     trained = res.get("trained_minutes", {})
     if minutes:
         text += (
-            "\nWhat the run cost, wall clock of the committed run in minutes (a part whose runs "
-            "it read back from the store of an earlier run of the same code shows only the "
-            "reading): "
+            "\nWhat the run cost, wall clock of the committed run per section in minutes (a "
+            "section whose runs it read back from the store of an earlier run of the same code "
+            "shows only the reading): "
             + ", ".join(f"{part} {m:.1f}" for part, m in minutes.items())
             + f"; the whole chapter {record.get('seconds', 0) / 60:.1f} min"
         )

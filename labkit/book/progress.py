@@ -1,5 +1,7 @@
 """Progress while a chapter runs: a line as each of its sections starts (elapsed time, cell,
-heading), through papermill's nbclient engine."""
+heading), through papermill's nbclient engine, and each section's seconds, kept in the executed
+notebook's metadata (``labkit.sections``) for the runner to add to the chapter's record
+(:func:`section_seconds`): a chapter does not time itself."""
 
 from __future__ import annotations
 
@@ -37,22 +39,42 @@ class _SectionEngine:
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, progress=None, **kwargs):
-        if progress is not None:
-            starts, t0 = sections(nb_man.nb), time.perf_counter()
-            code = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"]
-            start = nb_man.cell_start
+        starts, t0 = sections(nb_man.nb), time.perf_counter()
+        code = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"]
+        start, end = nb_man.cell_start, nb_man.cell_complete
+        timed: list[list] = []  # [heading, seconds so far]
+        nb_man.nb.metadata.setdefault("labkit", {})["sections"] = timed
 
-            def cell_start(cell, cell_index=None, **kw):
-                if cell_index in starts:
+        def cell_start(cell, cell_index=None, **kw):
+            if cell_index in starts:
+                timed.append([starts[cell_index], 0.0])
+                if progress is not None:
                     done = sum(i < cell_index for i in code)
                     progress(
                         f"{_clock(time.perf_counter() - t0)} in, cell {done + 1}/{len(code)}: "
                         f"{starts[cell_index]}"
                     )
-                return start(cell, cell_index, **kw)
+            if timed:
+                timed[-1].append(time.perf_counter())  # this cell's start
+            return start(cell, cell_index, **kw)
 
-            nb_man.cell_start = cell_start
+        def cell_complete(cell, cell_index=None, **kw):
+            if timed and len(timed[-1]) == 3:
+                timed[-1][1] = round(timed[-1][1] + time.perf_counter() - timed[-1].pop(), 2)
+            return end(cell, cell_index, **kw)
+
+        nb_man.cell_start, nb_man.cell_complete = cell_start, cell_complete
         return cls.base.execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+
+def section_seconds(nb: dict) -> dict[str, float]:
+    """The seconds each section of an executed chapter took (its cells' execution, by heading,
+    in order), as the engine recorded them; empty for a notebook run otherwise."""
+    timed = nb.get("metadata", {}).get("labkit", {}).get("sections", [])
+    out: dict[str, float] = {}
+    for heading, seconds, *_ in timed:
+        out[heading] = round(out.get(heading, 0.0) + float(seconds), 2)
+    return out
 
 
 @functools.cache

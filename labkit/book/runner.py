@@ -22,6 +22,7 @@ from . import kernel
 from .compact import compact_file
 from .fingerprint import fingerprint, read_stamp, stamp, write_stamp
 from .progress import engine as progress_engine
+from .progress import section_seconds
 
 
 class RunError(RuntimeError):
@@ -145,6 +146,22 @@ def restitch(notebook: Path, output: Path) -> bool:
     return True
 
 
+def _record_sections(output: Path, record: Path) -> None:
+    """Add the seconds of each section of the executed chapter (the runner's clock,
+    :func:`labkit.book.progress.section_seconds`) to the chapter's record, if it wrote one."""
+    import json
+
+    import nbformat
+
+    if not record.is_file():
+        return
+    data = json.loads(record.read_text())
+    data["sections"] = section_seconds(nbformat.read(output, as_version=4))
+    tmp = record.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(record)
+
+
 def run_notebook(
     notebook: Path,
     profile: str,
@@ -196,6 +213,7 @@ def run_notebook(
             f"  partial output: {output}; kernel log: {log}"
         ) from e
     compact_file(output)  # one losslessly packed PNG per figure (labkit.book.compact)
+    _record_sections(output, run_record.metrics_path(notebook.stem, profile, reports))
     seconds = time.perf_counter() - t0
     write_stamp(done, {**taken, "seconds": round(seconds, 1)})
     return RunResult(notebook.stem, output, seconds)
