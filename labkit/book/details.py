@@ -70,7 +70,7 @@ def render(name: str, **context: Any) -> str:
 
 
 def _spaced(count: int) -> str:
-    """``624392`` -> ``624 392``."""
+    """``1234567`` -> ``1 234 567``."""
     return f"{count:,}".replace(",", " ")
 
 
