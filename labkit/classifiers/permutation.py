@@ -16,6 +16,7 @@ a JSON-lines store, so an interrupted run trains only what is missing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from ..stores import PERMUTATION_ARMS
 from . import models, training
 
 __all__ = [
+    "ArmBudget",
     "ARMS",
     "PIXELS",
     "pixel_permutation",
@@ -167,37 +169,50 @@ def _run_key(
     return PERMUTATION_ARMS.key(**spec)
 
 
+@dataclass(frozen=True)
+class ArmBudget:
+    """How :func:`train_arms` trains each arm: with each of ``seeds`` for ``epochs`` in batches
+    of ``batch_size``, on a stratified ``subset`` of the training images (None: all) and scored
+    on a ``test_subset`` of the test images (None: all), for each of ``arms``; ``eager`` and
+    ``bn_momentum`` as in :func:`labkit.classifiers.training.fit` (for tiny data; for runs of a
+    few hundred steps)."""
+
+    seeds: Sequence[int] = (0,)
+    epochs: int = 1
+    arms: Sequence[str] = ARMS[:2]
+    subset: int | None = None
+    test_subset: int | None = None
+    batch_size: int = 128
+    eager: bool = False
+    bn_momentum: float | None = None
+
+
 def train_arms(
     kind: str,
     options: Mapping[str, Any],
     train: tuple[np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray],
+    budget: ArmBudget | None = None,
     *,
     perm: np.ndarray,
-    seeds: Sequence[int],
-    epochs: int,
-    arms: Sequence[str] = ARMS[:2],
-    subset: int | None = None,
-    test_subset: int | None = None,
-    batch_size: int = 128,
     store: Path | str | None = None,
     kernels: Path | str | None = None,
-    eager: bool = False,
-    bn_momentum: float | None = None,
+    **changes: Any,
 ) -> pd.DataFrame:
-    """Train ``kind`` with ``options`` on each of ``arms`` with each seed; one row per run
-    (``arm``, ``seed``, test accuracy and loss, train accuracy, images, epochs, parameters,
-    seconds).
+    """Train ``kind`` with ``options`` on each arm of ``budget`` (an :class:`ArmBudget`, with
+    ``changes`` to it: ``seeds=..., epochs=...``) with each seed; one row per run (``arm``,
+    ``seed``, test accuracy and loss, train accuracy, images, epochs, parameters, seconds).
 
-    Every arm trains on the same stratified ``subset`` of ``train`` (None = all of it) for the
-    same ``epochs`` with the same seeds, and is scored on the same ``test_subset`` of ``test``,
-    both transformed by the arm. With ``store`` (a ``.jsonl`` path), finished runs are read
-    instead of trained again. With ``kernels`` (a ``.npz`` path), the first dense layer's
-    kernel of each arm's first-seed run is kept there under the arm's name, and its initial
-    value under ``<arm>_initial`` (for an MLP: see :func:`unpermute_weights`); a run whose
-    kernel is missing is trained again. ``eager`` and ``bn_momentum`` as in
-    :func:`labkit.classifiers.training.fit` (for tiny data; for runs of a few hundred steps).
+    Every arm trains on the same stratified subset of ``train`` for the same epochs with the
+    same seeds, and is scored on the same subset of ``test``, both transformed by the arm.
+    With ``store`` (a ``.jsonl`` path), finished runs are read instead of trained again. With
+    ``kernels`` (a ``.npz`` path), the first dense layer's kernel of each arm's first-seed run
+    is kept there under the arm's name, and its initial value under ``<arm>_initial`` (for an
+    MLP: see :func:`unpermute_weights`); a run whose kernel is missing is trained again.
     """
+    b = replace(budget or ArmBudget(), **changes)
+    seeds, epochs, arms, batch_size = list(b.seeds), b.epochs, b.arms, b.batch_size
+    subset, test_subset, eager, bn_momentum = b.subset, b.test_subset, b.eager, b.bn_momentum
     bad = [a for a in arms if a not in ARMS]
     if bad or not arms:
         raise ValueError(f"unknown arms {bad}: 'arms' must be taken from {', '.join(ARMS)}")
