@@ -211,3 +211,16 @@ def test_notebook_targets_name_what_a_chapter_uses():
     assert cache.notebook_targets(source) == [
         "labkit.classifiers.experiments:run", "labkit.data:load", "labkit.plots:learning_curves",
     ]  # fmt: skip
+
+
+def test_no_key_is_built_by_hand():
+    """Every stored result's key comes from a Store: only labkit.cache calls store.key."""
+    import re
+
+    callers = [
+        path.relative_to(PACKAGE_DIR).as_posix()
+        for path in PACKAGE_DIR.rglob("*.py")
+        if re.search(r"\bstore\.key\(|_store\.key\(|\bkey\(\s*\*\*", path.read_text())
+        and path.name not in ("cache.py", "store.py")
+    ]
+    assert callers == []
