@@ -82,11 +82,27 @@ def _around(best: dict[str, Any], name: str, factor: float, lo: float) -> tuple[
     return max(lo, value / factor), value * factor
 
 
+@dataclass(frozen=True)
 class _Hypermodel:
-    """What both spaces share: building the model of a sampled point."""
+    """What both spaces share: the batch-normalisation and learning-rate choices, the training
+    recipe every trial uses (``optimizer`` under ``schedule``, batch normalisation averaged with
+    ``bn_momentum``, arithmetic in ``precision``) and building the model of a sampled point."""
 
-    kind: str
-    bn_momentum: float
+    batch_norm: tuple[bool, ...] = (True, False)
+    learning_rate: tuple[float, float] = (3e-4, 1e-2)
+    optimizer: str = "adamw"
+    schedule: str = "one_cycle"
+    bn_momentum: float = 0.9
+    precision: str = "float32"
+
+    def _fixed(self) -> dict[str, Any]:
+        """The options every trial has alike (none sampled)."""
+        return {
+            "optimizer": self.optimizer,
+            "schedule": self.schedule,
+            "bn_momentum": self.bn_momentum,
+            "precision": self.precision,
+        }
 
     def options(self, hp: kt.HyperParameters) -> dict[str, Any]:
         raise NotImplementedError
@@ -114,13 +130,7 @@ class Space(_Hypermodel):
     depth: tuple[int, int] = (1, 3)
     width: tuple[int, int] = (128, 1024)
     dropout: tuple[float, float] = (0.0, 0.5)
-    batch_norm: tuple[bool, ...] = (True, False)
     activations: tuple[str, ...] = ("relu", "elu", "gelu")
-    learning_rate: tuple[float, float] = (3e-4, 1e-2)
-    optimizer: str = "adamw"
-    schedule: str = "one_cycle"
-    bn_momentum: float = 0.9
-    precision: str = "float32"
     kind: str = "mlp"
 
     def __post_init__(self) -> None:
@@ -154,10 +164,7 @@ class Space(_Hypermodel):
             "batch_norm": bool(_choice(hp, "batch_norm", self.batch_norm)),
             "activation": _choice(hp, "activation", self.activations),
             "learning_rate": _float(hp, "learning_rate", *self.learning_rate, log=True),
-            "optimizer": self.optimizer,
-            "schedule": self.schedule,
-            "bn_momentum": self.bn_momentum,
-            "precision": self.precision,
+            **self._fixed(),
         }
 
 
@@ -175,12 +182,6 @@ class CNNSpace(_Hypermodel):
     dense: tuple[int, int] = (64, 512)
     conv_dropout: tuple[float, float] = (0.0, 0.4)
     dropout: tuple[float, float] = (0.1, 0.6)
-    batch_norm: tuple[bool, ...] = (True, False)
-    learning_rate: tuple[float, float] = (3e-4, 1e-2)
-    optimizer: str = "adamw"
-    schedule: str = "one_cycle"
-    bn_momentum: float = 0.9
-    precision: str = "float32"
     kind: str = "cnn"
 
     def __post_init__(self) -> None:
@@ -221,10 +222,7 @@ class CNNSpace(_Hypermodel):
             "dropout": _float(hp, "dropout", *self.dropout),
             "batch_norm": bool(_choice(hp, "batch_norm", self.batch_norm)),
             "learning_rate": _float(hp, "learning_rate", *self.learning_rate, log=True),
-            "optimizer": self.optimizer,
-            "schedule": self.schedule,
-            "bn_momentum": self.bn_momentum,
-            "precision": self.precision,
+            **self._fixed(),
         }
 
 
