@@ -8,6 +8,12 @@ for the figure under it to change. Screenshots and the seconds each panel took t
 ``reports/browser/``. The chapters run in their numbered order in one server, so chapter 02
 finds the metrics of chapter 01's run. The server (with its kernels) and the browser are
 stopped however the test ends.
+
+What is tested here is the student's path (the menu, the kernel, the widgets), not training
+from empty stores, which the session's headless smoke runs (``smoke_runs``) already do: the
+server starts on a copy of their reports folder, so every cell runs but finished experiments,
+trials and fits are read back, as on a student's second run. (From empty stores chapter 01 alone
+took 340-420 s here, two runs of the same training in one CI job.)
 """
 
 from __future__ import annotations
@@ -63,15 +69,17 @@ def _settings(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, data_root) -> Iterator[tuple[str, Path]]:
-    """A JupyterLab server over a folder with the chapters set to ``smoke``: (base URL with
-    token, the folder). Stopped, kernels and all, when the module's tests end."""
+def lab(tmp_path_factory, data_root, smoke_runs) -> Iterator[tuple[str, Path]]:
+    """A JupyterLab server over a folder with the chapters set to ``smoke`` and a copy of the
+    smoke runs' stores: (base URL with token, the folder). Stopped, kernels and all, when the
+    module's tests end."""
     import papermill as pm
 
     if not CHROMIUM.exists():
         skip_or_fail(f"no {CHROMIUM}; `make browser` installs it (as root: apt-get install -y "
                      "chromium)")  # fmt: skip
     root = tmp_path_factory.mktemp("lab")
+    shutil.copytree(smoke_runs.reports, root / "reports")  # a copy: the shared runs stay as made
     folder = root / "notebooks"
     folder.mkdir()
     for stem in CHAPTERS:

@@ -62,7 +62,7 @@ PROFILES = {
         "fine_trials": 1,
         "spread_seeds": 2,
         "final_subset": 500,
-        "final_epochs": {"mlp_base": 1, "cnn_base": 1, "mlp_selected": 2, "cnn_selected": 20},
+        "final_epochs": {"mlp_base": 1, "cnn_base": 1, "mlp_selected": 2, "cnn_selected": 10},
         "final_seeds": 1,
         "test_subset": 1_000,
         "widget_subset": 500,
