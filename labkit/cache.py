@@ -23,7 +23,8 @@ Its key is :meth:`Store.key`: a hash of
   attributes of objects (``self.x``, ``model.fit``: what the object's class defines is
   reached only where the class itself is named), and the caching machinery (:mod:`labkit.store`,
   this module and the registry :mod:`labkit.stores`: their format is versioned by
-  :data:`labkit.store.DUMP_FORMAT`). A local
+  :data:`labkit.store.DUMP_FORMAT`) and :mod:`labkit.files` (how a file is written whole and
+  an unreadable one set aside: no content depends on it). A local
   variable that shadows a top-level name is followed as if it were the top-level one (more is
   followed, never less). The digest holds no module paths: moving or renaming a module whose
   definitions are unchanged keeps every key.
@@ -71,8 +72,9 @@ __all__ = [
     "note_read_back",
 ]
 
-#: Modules whose definitions are never followed: the caching machinery itself.
-UNFOLLOWED = frozenset({"labkit.store", "labkit.cache", "labkit.stores"})
+#: Modules whose definitions are never followed: the caching machinery itself, and how files are
+#: written and set aside (:mod:`labkit.files`: whole or not at all; it changes no content).
+UNFOLLOWED = frozenset({"labkit.store", "labkit.cache", "labkit.stores", "labkit.files"})
 #: Calls that make a module's names a run-time choice: the whole module counts.
 _DYNAMIC = frozenset({"globals", "vars", "locals", "eval", "exec", "__import__"})
 
@@ -470,8 +472,10 @@ class Store:
         return Path(root) / f"{name}-{self.key(**settings)}"
 
     def rows(self, path: Path | str | None) -> dict[str, dict]:
-        """The finished rows of the JSON-lines file ``path``, by key."""
-        return store.read_rows(path)
+        """The finished rows of the JSON-lines file ``path``, by key: only whole rows written by
+        :meth:`write` (a line without its versions, such as one holding only its key, is
+        skipped with a warning and computed again, never read as NaN)."""
+        return store.read_rows(path, required=("versions",))
 
     def reuse(self, row: Mapping[str, Any]) -> dict:
         """A stored row read back in place of its computation: its first-run ``seconds`` count

@@ -25,9 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import cache, profiles, project_root, repro
+from . import cache, files, profiles, project_root, repro
 
 _started = time.perf_counter()
+
+#: Set by the runner (:mod:`labkit.book.runner`) for the chapter's kernel: :func:`save` writes
+#: the record to ``$LABKIT_STAGING_DIR/metrics/`` and the runner moves it into place when every
+#: cell has run, so a half-run chapter never replaces a complete record.
+STAGING_ENV = "LABKIT_STAGING_DIR"
 
 
 def start() -> float:
@@ -103,10 +108,9 @@ def save(chapter: str, results: dict[str, Any], *, profile: str, seed: int) -> P
         "results": plain(results),
     }
     path = metrics_path(chapter, profile)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
-    tmp.replace(path)
+    if os.environ.get(STAGING_ENV):
+        path = Path(os.environ[STAGING_ENV]) / "metrics" / path.name
+    files.write_text(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
     return path
 
 

@@ -23,12 +23,15 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 import sys
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import PACKAGE_DIR
+from .files import CorruptFileWarning
 
 #: The Python minor version the digests were computed under (recorded, not hashed).
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -100,19 +103,34 @@ def key(*, length: int = 20, **parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def read_rows(path: Path | str | None) -> dict[str, dict]:
+def read_rows(path: Path | str | None, required: Sequence[str] = ()) -> dict[str, dict]:
     """The finished runs in a JSON-lines store, by their ``key`` (an empty dict when the file is
-    absent). A line cut short by an interruption is skipped: that run runs again."""
+    absent). A line that is not a whole JSON object with its ``key`` and every ``required``
+    field (cut short by an interruption, or edited) is skipped with a
+    :class:`labkit.files.CorruptFileWarning` naming the file and line: that run runs again and
+    its new row is appended (the bad line stays, for whoever wants to look)."""
     if path is None or not Path(path).exists():
         return {}
-    rows = {}
-    for line in Path(path).read_text().splitlines():
+    rows, bad = {}, []
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if not line.strip():
+            continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
+            bad.append(f"{number} (not whole JSON)")
             continue
-        if isinstance(row, dict) and "key" in row:
-            rows[row.pop("key")] = row
+        missing = [f for f in ("key", *required) if not isinstance(row, dict) or f not in row]
+        if missing:
+            bad.append(f"{number} (no {', '.join(missing)})")
+            continue
+        rows[row.pop("key")] = row
+    if bad:
+        warnings.warn(
+            f"{path}: line(s) {'; '.join(bad)} skipped; what they held is computed again",
+            CorruptFileWarning,
+            stacklevel=2,
+        )
     return rows
 
 
@@ -129,3 +147,5 @@ def append_row(path: Path | str, row: Mapping[str, Any]) -> None:
             if f.read(1) != b"\n":
                 f.write(b"\n")
         f.write((json.dumps(dict(row)) + "\n").encode())
+        f.flush()
+        os.fsync(f.fileno())

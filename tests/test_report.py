@@ -65,6 +65,8 @@ def _executed(profile: str = "smoke", failed: bool = False, stem: str = "03_fake
         ),
         v4.new_code_cell("secret = 1", metadata={"tags": ["remove-cell"]}),
     ]
+    for count, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
+        cell.execution_count = count  # every cell ran
     out = run_record.reports_dir(profile) / f"{stem}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
@@ -101,6 +103,16 @@ def test_an_unreadable_executed_notebook_counts_as_missing(isolated):
     _chapter_source(isolated)
     _executed().write_text('{"cells": [')  # cut off mid-write
     with pytest.raises(report.ReportError, match="03_fake: the executed notebook .* not readable"):
+        report.collect([], "smoke")
+
+
+def test_a_half_run_notebook_counts_as_missing(isolated):
+    _chapter_source(isolated)
+    out = _executed()
+    nb = nbformat.read(out, as_version=4)
+    nb.cells[-1].execution_count = None  # the run stopped before its last cell
+    nbformat.write(nb, out)
+    with pytest.raises(report.ReportError, match="03_fake: .* is half-run \\(3 of 4 code cells"):
         report.collect([], "smoke")
 
 

@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .. import cache, profiles, project_root, repro, store
+from .. import cache, files, profiles, project_root, repro, store
 
 
 def cell_source(cell: dict) -> str:
@@ -187,4 +187,4 @@ def stamp(notebook: Path, profile: str, seed: int) -> dict[str, Any]:
 
 def write_stamp(done: Path, taken: dict[str, object]) -> None:
     """Mark a run finished with the :func:`stamp` taken when it started."""
-    done.write_text(json.dumps(taken, indent=1) + "\n")
+    files.write_text(done, json.dumps(taken, indent=1) + "\n")

@@ -22,7 +22,7 @@ from typing import Any
 
 import nbformat
 
-from .. import profiles, project_root, run_record
+from .. import files, profiles, project_root, run_record
 from . import costs, details, headlines
 
 WIDTH = 720
@@ -96,7 +96,7 @@ def write_figures(profile: str = "full", docs: Path | None = None) -> list[Path]
         if not notebook.exists():
             raise ReadmeError(f"no executed {notebook}; `make run PROFILE={profile}` writes it")
         path = docs / f"{stem}.png"
-        path.write_bytes(shrink(figure(notebook, marker)))
+        files.write_bytes(path, shrink(figure(notebook, marker)))
         written.append(path)
     return written
 
@@ -138,5 +138,5 @@ def write_table(profile: str = "full", readme: Path | None = None) -> Path:
         text = with_table(text, block, "<!-- defaultrun:start -->", "<!-- defaultrun:end -->")
     if pdf := costs.pdf_record(profile):
         text = with_table(text, costs.full_pdf(pdf), "<!-- pdf:start -->", "<!-- pdf:end -->")
-    readme.write_text(text)
+    files.write_text(readme, text)
     return readme

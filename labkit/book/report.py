@@ -30,7 +30,7 @@ from nbconvert.exporters.pdf import LatexFailed
 from nbconvert.filters import escape_latex
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-from .. import profiles, project_root, run_record
+from .. import files, profiles, project_root, run_record
 from . import headlines, runner
 
 TITLE = "Deep-learning course workbook"
@@ -116,6 +116,13 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _unrun(notebook: Any) -> str:
+    """Empty when every code cell of the executed ``notebook`` ran; else how many did."""
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    ran = sum(c.get("execution_count") is not None for c in code)
+    return "" if ran == len(code) else f"{ran} of {len(code)} code cells ran"
+
+
 def collect(
     names: Sequence[str],
     profile: str,
@@ -125,8 +132,10 @@ def collect(
     """The executed chapters for ``names`` (all when empty), in order, each checked.
 
     Raises :class:`ReportError` naming every chapter that has no successful executed notebook
-    or no metrics JSON, with the command that produces them. A chapter whose notebook, labkit
-    code or libraries changed since it ran is still used, with a warning through ``echo``.
+    (failed, unreadable, or half-run: a code cell without an execution count) or no metrics
+    JSON, with the command that produces them. A chapter whose notebook, labkit code or
+    libraries changed since it ran, or whose executed notebook was written after its ``.done``,
+    is still used, marked, with a warning through ``echo``.
     """
     profiles.check_profile(profile)
     reports = run_record.reports_root(reports)
@@ -146,6 +155,8 @@ def collect(
             missing.append(f"{source.stem}: the executed notebook {executed} is not readable")
         elif notebook.metadata.get("papermill", {}).get("exception"):
             missing.append(f"{source.stem}: its last run failed ({executed} has the traceback)")
+        elif unrun := _unrun(notebook):
+            missing.append(f"{source.stem}: {executed} is half-run ({unrun})")
         elif not record_path.exists():
             missing.append(f"{source.stem}: no metrics JSON {record_path}")
         elif record is None:
@@ -153,6 +164,11 @@ def collect(
         else:
             seed = record.get("seed", 0)
             current = runner.code_is_current(source, profile, seed, reports)
+            done = executed.parent / "logs" / f"{source.stem}.done"
+            if current and executed.stat().st_mtime > done.stat().st_mtime + 1:
+                current = False  # saved after its run (from JupyterLab, by hand)
+                echo(f"warning: {executed} was written after its run ended ({done}): it may "
+                     "hold edits or outputs its run did not make")  # fmt: skip
             chapters.append(Chapter(source, executed, notebook, record, stale=not current))
             if not current:
                 stale.append(source.stem)
@@ -576,9 +592,7 @@ def build(
             + "labkit/book/templates/workbook/index.tex.j2)"
         )
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_suffix(".pdf.tmp")
-    tmp.write_bytes(pdf)
-    tmp.replace(output)
+    files.write_bytes(output, pdf)
     if output == output_path(profile, reports):
         record = {
             "seconds": round(time.perf_counter() - t0, 1),
@@ -586,7 +600,6 @@ def build(
             "megabytes": round(len(pdf) / 1e6, 1),
             "chapters": [c.stem for c in chapters],
         }
-        record_path(profile, reports).parent.mkdir(parents=True, exist_ok=True)
-        record_path(profile, reports).write_text(json.dumps(record, indent=1) + "\n")
+        files.write_text(record_path(profile, reports), json.dumps(record, indent=1) + "\n")
     echo(f"report ({profile}, {len(chapters)} chapter(s)): {output}")
     return output

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import files
 from ..data import digest
 from ..stores import PERMUTATION_ARMS
 from . import models, training
@@ -222,7 +223,9 @@ def train_arms(
     store = Path(store) if store is not None else None
     kernels = Path(kernels) if kernels is not None else None
     done = PERMUTATION_ARMS.rows(store)
-    kept = dict(np.load(kernels)) if kernels is not None and kernels.exists() else {}
+    kept = {}
+    if kernels is not None:
+        kept = files.read_or_set_aside(kernels, load_kernels, what="kernel file") or {}
     rows = []
     for arm in arms:
         for seed in seeds:
@@ -244,8 +247,8 @@ def train_arms(
             if want_kernel:
                 initial = _initial_model(kind, options, seed=int(seed), steps=row["steps"])
                 kept |= {arm: _first_kernel(model), f"{arm}_initial": _first_kernel(initial)}
-                kernels.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(kernels, **kept)
+                with files.atomic_path(kernels) as tmp:
+                    np.savez(tmp, **kept)
             if store is not None:
                 PERMUTATION_ARMS.write(store, key, row)
     frame = pd.DataFrame(rows)
@@ -255,7 +258,8 @@ def train_arms(
 
 def load_kernels(path: Path | str) -> dict[str, np.ndarray]:
     """The first-layer kernels :func:`train_arms` kept at ``path``, by arm."""
-    return dict(np.load(path))
+    with np.load(path, allow_pickle=False) as arrays:
+        return dict(arrays)
 
 
 def paired_summary(frame: pd.DataFrame, a: str = "original", b: str = "permuted") -> dict:

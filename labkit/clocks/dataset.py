@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import data as _data
-from .. import project_root
+from .. import files, project_root
 from ..data import DataError
 from ..stores import CLOCK_IMAGES
 from .designs import _check_seed, nuisances_at, spec
@@ -186,10 +186,9 @@ def _save_cache(where: Path, images: np.ndarray, labels: np.ndarray, info: dict)
     remove the sets of the same parameters drawn by older code."""
     where.mkdir(parents=True, exist_ok=True)
     for name, array in (("images", images), ("labels", labels)):
-        tmp = where / f".{name}.tmp.npy"
-        np.save(tmp, array)
-        tmp.replace(where / f"{name}.npy")
-    (where / "params.json").write_text(json.dumps(info, indent=2) + "\n")
+        with files.atomic_path(where / f"{name}.npy") as tmp:
+            np.save(tmp, array)
+    files.write_text(where / "params.json", json.dumps(info, indent=2) + "\n")
     _prune_stale(where)
 
 

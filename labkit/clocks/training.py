@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data as _data
-from .. import loops
+from .. import files, loops
 from ..classifiers.models import prepare
 from ..stores import CLOCK_READER
 from . import labels as _labels
@@ -471,8 +471,8 @@ def train(
         data.labels("test"), model if keep_model else None,
     )  # fmt: skip
     if weights is not None and keep_model:
-        weights.parent.mkdir(parents=True, exist_ok=True)
-        model.save_weights(weights)
+        with files.atomic_path(weights) as tmp:
+            model.save_weights(tmp)
     if store is not None:
         _keep(store, key, run, time.perf_counter() - start)
         shutil.rmtree(backup, ignore_errors=True)
@@ -505,7 +505,12 @@ def _read_back(
     model = None
     if build is not None:
         model = build()
-        model.load_weights(weights)
+        read = files.read_or_set_aside(
+            weights, lambda p: model.load_weights(p) or True, what="weights file",
+            then="the reader is trained again",
+        )  # fmt: skip
+        if not read:
+            return None
     CLOCK_READER.reuse({"seconds": done.get("seconds", sum(done["epoch_seconds"]))})
     return Run(
         name, settings, done["history"], done["epoch_seconds"], done["params"],

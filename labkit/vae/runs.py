@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .. import files
 from ..cache import Store
 from ..stores import VAE_FITS
 from .model import _MODEL_SETTINGS, bounds, train
@@ -87,8 +88,7 @@ def train_seeds(
         )
         weights = Path(store_dir) / f"{name}-seed{seed}-{key}.weights.h5" if store_dir else None
         kept = fits.rows(table).get(key) if table is not None else None
-        if kept is not None and weights is not None and weights.exists():
-            model.load_weights(weights)
+        if kept is not None and _loaded(model, weights):
             fits.reuse(kept)
             runs[seed] = Run(model, kept["history"], kept["seconds"], seed, loaded=True)
             continue
@@ -96,12 +96,23 @@ def train_seeds(
         history = fit(model, **settings)
         runs[seed] = Run(model, history, time.perf_counter() - t0, seed)
         if weights is not None and table is not None:
-            weights.parent.mkdir(parents=True, exist_ok=True)
-            model.save_weights(weights)
+            with files.atomic_path(weights) as tmp:
+                model.save_weights(tmp)
             fits.write(
                 table, key, {"seed": seed, "seconds": runs[seed].seconds, "history": history}
             )
     return runs
+
+
+def _loaded(model: keras.Model, weights: Path | None) -> bool:
+    """True when ``weights`` were read into ``model``; an unreadable file is set aside."""
+    if weights is None:
+        return False
+    read = files.read_or_set_aside(
+        weights, lambda p: model.load_weights(p) or True, what="weights file",
+        then="the model is trained again",
+    )  # fmt: skip
+    return bool(read)
 
 
 def vae_fit(

@@ -29,7 +29,7 @@ import keras
 import keras_tuner as kt
 import pandas as pd
 
-from ... import loops
+from ... import files, loops
 from ...data import Split
 from ...stores import TUNER_PROJECTS
 from .. import models
@@ -273,6 +273,15 @@ class _FirstPointOracle(kt.oracles.RandomSearchOracle):
             return {"status": "RUNNING", "values": {**values, **self.first}}
         return super().populate_space(trial_id)
 
+    # keras-tuner writes its files in place (a kill mid-write leaves half a file that blocks
+    # every later reload); these write them whole or not at all (labkit.files)
+    def save(self) -> None:
+        files.write_text(self._get_oracle_fname(), json.dumps(self.get_state()))
+
+    def _save_trial(self, trial: kt.engine.trial.Trial) -> None:
+        trial_dir = Path(self._get_trial_dir(trial.trial_id))
+        files.write_text(trial_dir / "trial.json", json.dumps(trial.get_state()))
+
 
 class SeededRandomSearch(kt.Tuner):
     """Random search (optionally starting from a ``first`` point) that seeds Keras before
@@ -296,6 +305,20 @@ class SeededRandomSearch(kt.Tuner):
             objective=objective, max_trials=max_trials, seed=seed, first=first
         )
         super().__init__(oracle, hypermodel, **kwargs)
+        if not self._is_worker() and not self.oracle.trials:
+            # keras-tuner reloads only when this tuner's own file exists, which it writes at
+            # the end of a search; the oracle's file is written after every trial, so a search
+            # (or a distributed chief) killed mid-stage resumes from it instead of restarting
+            oracle_file = Path(self.project_dir) / "oracle.json"
+            if oracle_file.is_file():
+                self.oracle.reload()
+                self.save()
+
+    def save(self) -> None:
+        """The oracle's and this tuner's files, each written whole (:mod:`labkit.files`)."""
+        if not self._is_worker():
+            self.oracle.save()
+        files.write_text(self._get_tuner_fname(), json.dumps(self.get_state()))
 
     def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any) -> Any:
         keras.utils.set_random_seed(self.model_seed)
@@ -303,6 +326,28 @@ class SeededRandomSearch(kt.Tuner):
 
     def save_model(self, trial_id: str, model: keras.Model, step: int = 0) -> None:
         pass
+
+
+def check_project(folder: Path | str) -> bool:
+    """Read every file keras-tuner keeps in a search's project ``folder`` (the oracle's, the
+    tuners', each trial's); when one is not whole JSON the folder is set aside as
+    ``<folder>.corrupt`` with a warning naming the file (:func:`labkit.files.set_aside`) and
+    False returned: the search starts again. True when the folder is absent or every file
+    reads."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return True
+    for path in sorted([*folder.glob("*.json"), *folder.glob("trial_*/trial.json")]):
+        try:
+            json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            files.set_aside(
+                folder,
+                f"{path.relative_to(folder.parent)} is not whole JSON: {e}",
+                "this search's trials are run again in a new folder",
+            )
+            return False
+    return True
 
 
 def _project(name: str, space: Space, data: Split, **settings: Any) -> str:
@@ -338,7 +383,15 @@ def search(
         batch_size=batch_size, first=first, directory=directory,
     )  # fmt: skip
     spent = Path(tuner.project_dir) / "labkit-seconds.json"  # the search's own clock
-    before = json.loads(spent.read_text())["seconds"] if spent.is_file() else 0.0
+    before = (
+        files.read_or_set_aside(
+            spent,
+            lambda p: float(json.loads(p.read_text())["seconds"]),
+            what="the search's clock",
+            then="it restarts at 0",
+        )
+        or 0.0
+    )
     if before:  # trials read back count the seconds they first took
         TUNER_PROJECTS.reuse({"seconds": before})
     start = time.perf_counter()
@@ -352,9 +405,7 @@ def search(
         verbose=0,
     )
     total = {"seconds": before + time.perf_counter() - start}
-    tmp = spent.with_suffix(".tmp")
-    tmp.write_text(json.dumps(total) + "\n")
-    tmp.replace(spent)
+    files.write_text(spent, json.dumps(total) + "\n")
     return tuner
 
 
@@ -381,6 +432,8 @@ def make_tuner(
     one exists: a distributed search's chief and workers build theirs the same way."""
     steps = loops.steps(len(data.y_train), batch_size, epochs)
     settings = dict(trials=trials, epochs=epochs, seed=seed, batch_size=batch_size, first=first)
+    project = _project(name, space, data, **settings)
+    check_project(Path(directory) / project)
     with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints "Reloading Tuner ..."
         return SeededRandomSearch(
             functools.partial(space.build, steps=steps),
@@ -390,7 +443,7 @@ def make_tuner(
             first=first,
             model_seed=seed,
             directory=str(directory),
-            project_name=_project(name, space, data, **settings),
+            project_name=project,
             overwrite=False,
         )
 
