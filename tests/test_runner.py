@@ -93,8 +93,9 @@ def test_failing_cell_is_named(tmp_path):
     assert "02_broken failed in cell" in msg
     assert "starts with: values = [1, 2]" in msg
     assert "IndexError" in msg
-    executed = tmp_path / "reports" / "smoke" / "02_broken.ipynb"
-    assert executed.exists() and str(executed) in msg  # written for inspection
+    executed = tmp_path / "reports" / "smoke" / "partial" / "02_broken.ipynb"
+    assert executed.exists() and str(executed) in msg  # written for inspection, not in place
+    assert not (tmp_path / "reports" / "smoke" / "02_broken.ipynb").exists()
 
 
 @pytest.mark.slow
@@ -330,7 +331,7 @@ def test_other_library_versions_leave_a_runs_code_current(tmp_path, monkeypatch)
     reports = tmp_path / "reports"
     output, _, done = runner._paths(nb, "smoke", reports)
     done.parent.mkdir(parents=True)
-    output.write_text("{}")
+    nbformat.write(nbformat.v4.new_notebook(), output)
     (reports / "smoke" / "metrics").mkdir()
     (reports / "smoke" / "metrics" / "01_v.json").write_text("{}")
     fingerprint.write_stamp(done, fingerprint.stamp(nb, "smoke", 0))  # what run_notebook writes

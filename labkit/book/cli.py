@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--force", action="store_true", help="rerun chapters even when unchanged since last run"
     )
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another run of a chapter holds its lock, wait for it instead of exiting "
+        "(exit code 3)",
+    )
     report = sub.add_parser(
         "report", help="export the executed chapters of a profile to one PDF (needs xelatex)"
     )
@@ -264,7 +270,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: --seed must be a non-negative integer", file=sys.stderr)
         return 2
     try:
-        runner.run_all(args.notebooks, args.profile, args.seed, force=args.force, echo=_say)
+        runner.run_all(
+            args.notebooks, args.profile, args.seed, force=args.force, echo=_say, wait=args.wait
+        )
+    except runner.ChapterBusy as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
     except runner.RunError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -1,8 +1,17 @@
 """Execute the chapters headless with papermill: ``python -m labkit run``.
 
-Each notebook runs with its ``parameters`` cell set to ``profile`` and ``seed`` and is written,
-executed, to ``reports/<profile>/<stem>.ipynb`` (also when it fails, for inspection). A failure
-raises :class:`RunError` naming the notebook and the failing cell. A chapter whose code cells,
+Each notebook runs with its ``parameters`` cell set to ``profile`` and ``seed``. A failure
+raises :class:`RunError` naming the notebook and the failing cell.
+
+**One run of a chapter at a time, and never half a run in place.** A run holds the chapter's
+lock (:mod:`labkit.book.lock`; a second run is refused naming the holder, or waits with
+``wait``). The executed notebook and the metrics record are written to
+``reports/<profile>/partial/`` while the chapter runs (also when it fails, for inspection) and
+moved to ``reports/<profile>/<stem>.ipynb`` and ``metrics/<stem>.json`` only when every cell
+has run; the ``.done`` stamp is written last. A killed or failed run leaves the previous
+complete run, if any, as it was, and never a half-run notebook beside a ``.done``.
+
+A chapter whose code cells,
 profile, seed, settings, library versions and labkit code
 (:func:`labkit.book.fingerprint.fingerprint`) are unchanged since its last successful run is
 skipped (``--force`` reruns it), its new markdown stitched into the executed copy
@@ -12,15 +21,18 @@ skipped (``--force`` reruns it), its new markdown stitched into the executed cop
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import profiles, project_root, run_record
+from .. import files, profiles, project_root, run_record
 from . import kernel
 from .compact import compact_file
 from .fingerprint import fingerprint, read_stamp, stamp, write_stamp
+from .lock import ChapterBusy, chapter_lock
 from .progress import engine as progress_engine
 from .progress import section_seconds
 
@@ -86,17 +98,44 @@ def _paths(notebook: Path, profile: str, reports: Path) -> tuple[Path, Path, Pat
     return out_dir / notebook.name, logs / f"{notebook.stem}.log", logs / f"{notebook.stem}.done"
 
 
-def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = None) -> bool:
-    """True when ``notebook`` ran successfully with exactly these inputs and its outputs remain."""
+def staging_dir(profile: str, reports: Path | None = None) -> Path:
+    """Where a running chapter's executed notebook and record are written until it ends."""
+    return run_record.reports_dir(profile, reports) / "partial"
+
+
+def why_not_done(
+    notebook: Path, profile: str, seed: int = 0, reports: Path | None = None
+) -> str | None:
+    """None when ``notebook`` ran successfully with exactly these inputs and its outputs remain
+    whole; otherwise why it must run (again): never run, changed, or an executed notebook or
+    record beside its ``.done`` that is missing or unreadable (a file damaged after the run)."""
+    import nbformat
+
     reports = run_record.reports_root(reports)
     notebook = Path(notebook)
     output, _, done = _paths(notebook, profile, reports)
-    return (
-        output.exists()
-        and run_record.metrics_path(notebook.stem, profile, reports).exists()
-        and done.exists()
-        and read_stamp(done).get("fingerprint") == fingerprint(notebook, profile, seed)
-    )
+    record = run_record.metrics_path(notebook.stem, profile, reports)
+    if not done.exists():
+        return "no finished run"
+    if read_stamp(done).get("fingerprint") != fingerprint(notebook, profile, seed):
+        return "changed since its last run"
+    for path, what in ((output, "executed notebook"), (record, "metrics record")):
+        if not path.exists():
+            return f"its {what} {path} is missing"
+    try:
+        nbformat.read(output, as_version=4)
+        json.loads(record.read_text())
+    except Exception as e:  # noqa: BLE001  OSError, NotJSONError, a schema's ValidationError
+        return f"a file of its last run is unreadable ({type(e).__name__}: {str(e)[:120]})"
+    if output.stat().st_mtime > done.stat().st_mtime + 1:
+        return f"its executed notebook {output} was written after its .done"
+    return None
+
+
+def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = None) -> bool:
+    """True when ``notebook`` ran successfully with exactly these inputs and its outputs remain
+    whole (:func:`why_not_done`)."""
+    return why_not_done(notebook, profile, seed, reports) is None
 
 
 def code_is_current(
@@ -157,9 +196,7 @@ def _record_sections(output: Path, record: Path) -> None:
         return
     data = json.loads(record.read_text())
     data["sections"] = section_seconds(nbformat.read(output, as_version=4))
-    tmp = record.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(record)
+    files.write_text(record, json.dumps(data, indent=2) + "\n")
 
 
 def run_notebook(
@@ -169,28 +206,53 @@ def run_notebook(
     reports: Path | None = None,
     timeout: int | None = None,
     progress: Callable[[str], None] | None = None,
+    wait: bool = False,
 ) -> RunResult:
-    """Execute one notebook with papermill into ``<reports>/<profile>/<stem>.ipynb``.
+    """Execute one notebook with papermill into ``<reports>/<profile>/<stem>.ipynb``, holding
+    the chapter's lock (another run holding it: :class:`ChapterBusy`, or with ``wait`` wait for
+    it) and moving the executed notebook and record into place only when every cell has run.
 
     ``progress``, when given, gets a line as each section of the chapter starts (elapsed time,
     cell number, the section's heading)."""
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
     profiles.check_profile(profile)
     notebook = Path(notebook).resolve()
     reports = run_record.reports_root(reports)
+    echo = progress or print
+    with chapter_lock(notebook.stem, profile, reports, wait=wait, echo=echo):
+        return _run_locked(notebook, profile, seed, reports, timeout, progress)
+
+
+def _run_locked(
+    notebook: Path,
+    profile: str,
+    seed: int,
+    reports: Path,
+    timeout: int | None,
+    progress: Callable[[str], None] | None,
+) -> RunResult:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
     output, log, done = _paths(notebook, profile, reports)
     output.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_dir(profile, reports)
+    staged = staging / notebook.name
+    staged_record = staging / "metrics" / f"{notebook.stem}.json"
+    for path in (staged, staged_record):
+        path.unlink(missing_ok=True)
+    staging.mkdir(parents=True, exist_ok=True)
     taken = stamp(notebook, profile, seed)  # first: the code and commit the run starts from
-    done.unlink(missing_ok=True)
     t0 = time.perf_counter()
     try:
-        env = {**kernel.KERNEL_ENV, "LABKIT_REPORTS_DIR": str(reports.resolve())}
+        env = {
+            **kernel.KERNEL_ENV,
+            "LABKIT_REPORTS_DIR": str(reports.resolve()),
+            run_record.STAGING_ENV: str(staging.resolve()),  # the record goes there first
+        }
         with kernel.environ(env), kernel.stderr_to(log), kernel.headless_kernel() as name:
             pm.execute_notebook(
                 str(notebook),
-                str(output),
+                str(staged),
                 parameters={"profile": profile, "seed": int(seed)},
                 kernel_name=name,
                 cwd=str(notebook.parent),
@@ -205,18 +267,34 @@ def run_notebook(
             f"{notebook.stem} failed in cell {e.cell_index} "
             f"(execution count {e.exec_count}), which starts with: {_first_line(e.source)}\n"
             f"  {e.ename}: {e.evalue}\n"
-            f"  the executed notebook, with the traceback, is in {output}; kernel log: {log}"
+            f"  the executed notebook, with the traceback, is in {staged}; kernel log: {log}"
+            f"{_kept(output, done)}"
         ) from e
     except Exception as e:  # a dead kernel, a cell timeout, an unreadable notebook, ...
         raise RunError(
             f"{notebook.stem} stopped: {type(e).__name__}: {e}\n"
-            f"  partial output: {output}; kernel log: {log}"
+            f"  partial output: {staged}; kernel log: {log}{_kept(output, done)}"
         ) from e
-    compact_file(output)  # one losslessly packed PNG per figure (labkit.book.compact)
-    _record_sections(output, run_record.metrics_path(notebook.stem, profile, reports))
+    compact_file(staged)  # one losslessly packed PNG per figure (labkit.book.compact)
+    _record_sections(staged, staged_record)
     seconds = time.perf_counter() - t0
+    # into place: the stamp goes first and comes back last, so a kill in between leaves no
+    # .done beside a mix of two runs
+    done.unlink(missing_ok=True)
+    record = run_record.metrics_path(notebook.stem, profile, reports)
+    if staged_record.is_file():
+        record.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged_record, record)
+    os.replace(staged, output)
     write_stamp(done, {**taken, "seconds": round(seconds, 1)})
     return RunResult(notebook.stem, output, seconds)
+
+
+def _kept(output: Path, done: Path) -> str:
+    """The note of a failed run on what it left in place."""
+    if output.exists() and done.exists():
+        return f"\n  the last complete run is kept as it was: {output}"
+    return ""
 
 
 def run_all(
@@ -226,6 +304,7 @@ def run_all(
     reports: Path | None = None,
     echo: Callable[[str], None] = print,
     force: bool = False,
+    wait: bool = False,
 ) -> list[RunResult]:
     """Run the chosen notebooks (all when ``names`` is empty) in order: a line as each chapter
     starts, an indented line as each of its sections starts, a line when it ends.
@@ -241,15 +320,21 @@ def run_all(
     for i, path in enumerate(paths, 1):
         prefix = f"[{i}/{len(paths)}] {path.stem} (profile={profile}, seed={seed})"
         output = _paths(path, profile, reports)[0]
-        if not force and is_done(path, profile, seed, reports):
+        why = why_not_done(path, profile, seed, reports)
+        if not force and why is None:
             note = ", its new markdown stitched in" if restitch(path, output) else ""
             echo(f"{prefix}: unchanged, skipped{note} (--force reruns) -> {output}")
             results.append(RunResult(path.stem, output, 0.0, skipped=True))
             continue
         t0 = time.perf_counter()
-        echo(f"{prefix}: running")
+        echo(f"{prefix}: running" + (f" ({why})" if why and why != "no finished run" else ""))
         try:
-            res = run_notebook(path, profile, seed, reports, progress=lambda s: echo(f"    {s}"))
+            res = run_notebook(
+                path, profile, seed, reports, progress=lambda s: echo(f"    {s}"), wait=wait
+            )
+        except ChapterBusy:
+            echo(f"{prefix}: not run, another run holds it")
+            raise
         except RunError:
             echo(f"{prefix}: FAILED after {time.perf_counter() - t0:.1f} s")
             raise
