@@ -34,8 +34,8 @@ class Cluster:
     """A chief and workers as subprocesses, each writing its log to a file; every process
     still running is killed on exit, so a failing test leaves nothing behind."""
 
-    def __init__(self, root: Path, data_root: Path) -> None:
-        self.root, self.port = root, free_port()
+    def __init__(self, root: Path, data_root: Path, limit: float = LIMIT) -> None:
+        self.root, self.port, self.limit = root, free_port(), limit
         self.env = {**os.environ, "LABKIT_DATA_DIR": str(data_root), "PYTHONUNBUFFERED": "1",
                     "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}  # fmt: skip
         for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
@@ -57,19 +57,19 @@ class Cluster:
         return (self.root / f"{name}.log").read_text()
 
     def wait_for(self, name: str, pattern: str) -> re.Match:
-        while time.monotonic() - self.started < LIMIT:
+        while time.monotonic() - self.started < self.limit:
             match = re.search(pattern, self.log(name))
             if match:
                 return match
             assert self.procs[name].poll() is None, f"{name} ended early:\n{self.log(name)}"
             time.sleep(0.1)
-        raise TimeoutError(f"no {pattern!r} in {name}'s log within {LIMIT} s")
+        raise TimeoutError(f"no {pattern!r} in {name}'s log within {self.limit} s")
 
     def finish(self) -> dict[str, int]:
         """Wait (within the limit) for every process; their exit codes."""
         codes = {}
         for name, proc in self.procs.items():
-            left = max(1.0, LIMIT - (time.monotonic() - self.started))
+            left = max(1.0, self.limit - (time.monotonic() - self.started))
             try:
                 codes[name] = proc.wait(timeout=left)
             except subprocess.TimeoutExpired:
@@ -152,6 +152,73 @@ def test_the_search_survives_a_worker_killed_mid_trial(tmp_path, data_root):
     assert f"{stage} trial {trial} completed by w1" in chief  # the survivor took it over
     assert _trials(tmp_path) == {"coarse": ["COMPLETED"] * 4, "fine": ["COMPLETED"] * 2}
     assert _nobody_listens(c.port)
+
+
+@pytest.mark.slow
+def test_a_worker_of_another_search_is_refused_and_a_second_chief_cannot_share_the_port(
+    tmp_path, data_root
+):
+    with Cluster(tmp_path, data_root, limit=3 * LIMIT) as c:  # three more processes start
+        slow = ("--lost-after", "8", "--time-limit", str(3 * LIMIT - 10))
+        c.start("chief", *CHIEF, extra=slow)
+        c.wait_for("chief", r"serving on 127\.0\.0\.1:")
+        c.start("chief2", *CHIEF, extra=slow)  # a classmate's chief on the same port
+        assert c.procs["chief2"].wait(timeout=c.limit) == 1
+        assert "the port is in use" in c.log("chief2"), c.log("chief2")
+        fashion = [a if a != "mnist" else "fashion_mnist" for a in TINY]
+        where = ["--port", str(c.port), "--address", "127.0.0.1"]
+        cmd = [sys.executable, "-m", "labkit", "tune", "--worker", "fw", *fashion, *where,
+               "--directory", str(tmp_path / "elsewhere")]  # fmt: skip
+        wrong = subprocess.run(cmd, capture_output=True, text=True, env=c.env, timeout=c.limit)
+        assert wrong.returncode == 1, wrong.stderr
+        assert "refused this worker: its search differs from the chief's" in wrong.stderr
+        assert "search: worker 'fashion_mnist-mlp', chief 'mnist-mlp'" in wrong.stderr
+        assert "trial" not in wrong.stdout  # it trained nothing
+        c.start("w1", "--worker", "w1", extra=("--heartbeat", "0.5"))  # the right one
+        codes = c.finish()
+    assert codes["chief"] == 0 and codes["w1"] == 0, c.log("chief")
+    assert "refused worker fw" in c.log("chief")
+    assert "completed by fw" not in c.log("chief")
+    assert _trials(tmp_path) == {"coarse": ["COMPLETED"] * 4, "fine": ["COMPLETED"] * 2}
+
+
+@pytest.mark.slow
+def test_a_chief_killed_mid_stage_resumes_with_the_trials_not_done(tmp_path, data_root):
+    with Cluster(tmp_path, data_root, limit=3 * LIMIT) as c:  # a chief and a worker twice
+        slow = ("--lost-after", "8", "--time-limit", str(3 * LIMIT - 10))
+        c.start("chief", *CHIEF, extra=slow)
+        c.wait_for("chief", r"serving on 127\.0\.0\.1:")
+        c.start("w1", "--worker", "w1", extra=("--heartbeat", "0.5", "--chief-wait", "5"))
+        c.wait_for("chief", r"coarse trial 1 completed by w1")
+        c.procs["chief"].kill()  # mid-stage: two of four coarse trials done
+        c.procs["chief"].wait()
+        assert c.procs["w1"].wait(timeout=c.limit) == 1  # told, not left waiting an hour
+        assert "no chief answered at 127.0.0.1" in c.log("w1"), c.log("w1")
+        assert "Traceback" not in c.log("w1")
+        c.start("chief-again", *CHIEF, extra=slow)
+        before = int(c.wait_for("chief-again", r"coarse search: 4 trials, (\d+) done before")[1])
+        c.start("w2", "--worker", "w2", extra=("--heartbeat", "0.5"))
+        codes = {k: v for k, v in c.finish().items() if k in ("chief-again", "w2")}
+    assert codes == {"chief-again": 0, "w2": 0}, c.log("chief-again")
+    assert before >= 2, c.log("chief-again")
+    again = re.findall(r"coarse trial (\d+) completed by w2", c.log("chief-again"))
+    assert len(again) == 4 - before  # only the trials not done were handed out again
+    assert _trials(tmp_path) == {"coarse": ["COMPLETED"] * 4, "fine": ["COMPLETED"] * 2}
+
+
+def test_ports_and_sizes_are_checked_before_anything_starts(capsys):
+    from labkit.book import cli
+
+    for port in (0, -1, 65536, True, "80"):
+        with pytest.raises(ValueError, match="from 1 to 65535"):
+            distributed.valid_port(port)
+    for bad in ("99999", "-1"):
+        with pytest.raises(SystemExit):
+            cli._parser().parse_args(["tune", "--chief", "--port", bad])
+        assert "a port is from 1 to 65535" in capsys.readouterr().err
+    for size in ("coarse_trials", "fine_trials", "epochs"):
+        with pytest.raises(ValueError, match=f"{size} must be at least 1, got -1"):
+            distributed.chapter_search("mnist", "mlp", "smoke", **{size: -1})
 
 
 def test_the_chapter_and_the_module_start_from_the_same_trial():

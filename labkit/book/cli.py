@@ -92,6 +92,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is from 1 to 65535, got {port}")
+    return port
+
+
 def _tune_parser(sub: Any) -> None:
     env = os.environ.get
     tune = sub.add_parser(
@@ -124,8 +135,8 @@ def _tune_parser(sub: Any) -> None:
     )
     tune.add_argument(
         "--port",
-        type=int,
-        default=env("KERASTUNER_ORACLE_PORT") or 8000,  # argparse applies int to it
+        type=_port,
+        default=env("KERASTUNER_ORACLE_PORT") or 8000,  # argparse applies the type to it
         help="the chief's port (default $KERASTUNER_ORACLE_PORT or 8000)",
     )
     tune.add_argument(
@@ -144,6 +155,13 @@ def _tune_parser(sub: Any) -> None:
     )
     tune.add_argument(
         "--heartbeat", type=float, default=10.0, help="worker: seconds between heartbeats"
+    )
+    tune.add_argument(
+        "--chief-wait",
+        type=float,
+        default=120.0,
+        help="worker: seconds to wait for a chief that does not answer before exiting "
+        "(default 120)",
     )
     tune.add_argument("--time-limit", type=float, help="chief: give up after this many seconds")
 
@@ -191,7 +209,7 @@ def _tune(args: argparse.Namespace) -> int:
         else:
             distributed.run_worker(
                 search, worker=worker, address=address, port=args.port,
-                heartbeat=args.heartbeat,
+                heartbeat=args.heartbeat, chief_wait=args.chief_wait,
             )  # fmt: skip
     except (ValueError, OSError, TimeoutError) as e:
         print(f"error: {e}", file=sys.stderr)

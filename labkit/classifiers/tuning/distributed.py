@@ -8,6 +8,18 @@ with ``KERASTUNER_TUNER_ID`` (``python -m labkit tune`` sets them from its optio
 
 What this adds to keras-tuner's chief:
 
+* **workers checked against their chief**: a worker sends its search's identity
+  (:meth:`Search.identity`: dataset, model, seed, images, epochs, trials, the data's and the
+  code's digests) with every call; the chief refuses one whose identity differs, naming what
+  differs, so a worker started with another dataset or profile cannot put its scores in this
+  search. A worker whose chief stops answering waits ``chief_wait`` seconds (default 120), then
+  exits with a message, not an hour of silence or a gRPC traceback;
+* **one chief per port**: the port is bound exclusively (gRPC's default on Linux lets two
+  servers share it), so a second chief on it is refused with a clear error;
+* **a chief that resumes mid-stage**: the oracle's state is written after every finished trial
+  and reloaded when the chief restarts (:class:`labkit.classifiers.tuning.SeededRandomSearch`),
+  so only the trials not done are handed out again;
+
 * **both stages of the coarse-to-fine search** behind one address: the chief serves the coarse
   search, narrows the space around its best trial (:meth:`labkit.classifiers.tuning.Space.narrow`)
   and serves the fine one; workers ask for the stage they are in and wait while the chief moves
@@ -36,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keras_tuner.errors import FatalError
+
 from ... import data, profiles, run_record
 from .. import tuning
 
@@ -51,6 +65,23 @@ __all__ = [
 STAGES = ("coarse", "fine")
 #: The heartbeat's gRPC metadata key (the worker's id).
 _WHO = "labkit-worker"
+#: The gRPC metadata key of the worker's search identity (:meth:`Search.identity`, as JSON).
+_IDENTITY = "labkit-search"
+
+
+class WorkerMismatch(FatalError, ValueError):
+    """The worker's search is not its chief's (fatal to keras-tuner: not a failed trial)."""
+
+
+class ChiefLost(FatalError, OSError):
+    """The chief did not answer within the worker's ``chief_wait`` (fatal to keras-tuner)."""
+
+
+def valid_port(port: int) -> int:
+    """``port`` if it is a TCP port a chief can listen on (1-65535); else a ``ValueError``."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ValueError(f"a port must be an integer from 1 to 65535, got {port!r}")
+    return port
 
 
 @dataclass(frozen=True)
@@ -86,6 +117,24 @@ class Search:
             directory=self.directory,
         )
 
+    def identity(self) -> dict[str, Any]:
+        """What a worker and its chief must agree on: the search's dataset, model, seed, sizes,
+        the data's digest and the code a trial runs (the tuner projects' code digest). The
+        folder is not in it: a worker may keep its small files elsewhere."""
+        from ...stores import TUNER_PROJECTS
+
+        return {
+            "search": self.name,
+            "seed": self.seed,
+            "train_images": len(self.split.y_train),
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "coarse_trials": self.coarse_trials,
+            "fine_trials": self.fine_trials,
+            "data": self.split.digest,
+            "code": TUNER_PROJECTS.code()[:16],
+        }
+
     def fit_args(self) -> tuple[tuple, dict[str, Any]]:
         """What a worker passes to ``tuner.search`` (as
         :func:`labkit.classifiers.tuning.search` does)."""
@@ -119,6 +168,12 @@ def chapter_search(
         raise ValueError(f"unknown dataset {dataset!r}: must be one of {', '.join(data.TITLES)}")
     if kind not in tuning.HAND_SET:
         raise ValueError(f"unknown model {kind!r}: must be one of {', '.join(tuning.HAND_SET)}")
+    for what, value, least in (
+        ("coarse_trials", coarse_trials, 1), ("fine_trials", fine_trials, 1),
+        ("epochs", epochs, 1), ("subset", subset, 10),
+    ):  # fmt: skip
+        if value is not None and (isinstance(value, bool) or value < least):
+            raise ValueError(f"{what} must be at least {least}, got {value}")
     cfg = profiles.get("01_mlp_cnn_tuning", profile)
     (x, y), _ = data.load_dataset(dataset)
     subset = cfg["tune_subset"] if subset is None else subset
@@ -176,6 +231,8 @@ class _State:
     workers: dict[str, str] = field(default_factory=dict)  # worker -> its tuner id
     done_by: dict[str, set[str]] = field(default_factory=dict)  # worker -> "stage/trial"
     stopped: set[str] = field(default_factory=set)  # workers told the last stage is over
+    identity: dict[str, Any] = field(default_factory=dict)  # the chief's Search.identity()
+    refused: set[str] = field(default_factory=set)  # workers already told they differ
     all_done: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -203,6 +260,38 @@ class _TrackingServicer:
         trial = trial_module.Trial(self.state.oracle.get_space(), status=status)
         return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
 
+    def _check(self, context: Any) -> None:
+        """Abort the call unless the caller's search identity is the chief's (naming what
+        differs)."""
+        import json
+
+        import grpc
+
+        metadata = dict(context.invocation_metadata())
+        who = metadata.get(_WHO, "?")
+        try:
+            theirs = json.loads(metadata.get(_IDENTITY, ""))
+        except ValueError:
+            theirs = None
+        ours = self.state.identity
+        if not isinstance(theirs, dict):
+            reason = "it sent no search identity (a labkit worker sends one with every call)"
+        else:
+            differ = [
+                f"{k}: worker {theirs.get(k)!r}, chief {ours[k]!r}"
+                for k in ours
+                if theirs.get(k) != ours[k]
+            ]
+            if not differ:
+                return
+            reason = "its search differs from the chief's: " + "; ".join(differ)
+        with self.state.lock:
+            first = who not in self.state.refused
+            self.state.refused.add(who)
+        if first:
+            self.echo(f"refused worker {who}: {reason}")
+        context.abort(grpc.StatusCode.FAILED_PRECONDITION, reason)
+
     def _saw(self, worker: str) -> None:
         with self.state.lock:
             if worker not in self.state.seen:
@@ -216,6 +305,7 @@ class _TrackingServicer:
                 self.state.stopped.add(worker)
 
     def GetSpace(self, request: Any, context: Any) -> Any:
+        self._check(context)
         who = dict(context.invocation_metadata()).get(_WHO)
         if who:  # a heartbeat
             self._saw(who)
@@ -224,6 +314,7 @@ class _TrackingServicer:
     def CreateTrial(self, request: Any, context: Any) -> Any:
         from keras_tuner.src.engine import trial as trial_module
 
+        self._check(context)
         state = self.state
         worker, _, stage = request.tuner_id.rpartition("@")
         worker = worker or request.tuner_id
@@ -250,7 +341,12 @@ class _TrackingServicer:
         time.sleep(self.idle_wait)
         return self._status_only("IDLE")
 
+    def UpdateTrial(self, request: Any, context: Any) -> Any:
+        self._check(context)
+        return super().UpdateTrial(request, context)
+
     def EndTrial(self, request: Any, context: Any) -> Any:
+        self._check(context)
         state, trial_id = self.state, request.trial.trial_id
         ongoing = dict(state.oracle.ongoing_trials)
         tuner_id = next((k for k, t in ongoing.items() if t.trial_id == trial_id), "?")
@@ -358,14 +454,25 @@ def run_chief(
     import grpc
     from keras_tuner.src import protos
 
-    state = _State()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+    valid_port(port)
+    state = _State(identity=search.identity())
+    # gRPC lets several servers share a port on Linux (SO_REUSEPORT): a second chief would
+    # bind beside the first and take half the workers; bound exclusively, it is refused
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=16), options=[("grpc.so_reuseport", 0)]
+    )
     protos.get_service_grpc().add_OracleServicer_to_server(
         _servicer(state, idle_wait, echo), server
     )
-    bound = server.add_insecure_port(f"{address}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{address}:{port}")
+    except RuntimeError:  # grpc >= 1.60 raises where older versions returned 0
+        bound = 0
     if not bound:
-        raise OSError(f"the chief cannot listen on {address}:{port} (is the port in use?)")
+        raise OSError(
+            f"the chief cannot listen on {address}:{port}: the port is in use (another chief, "
+            "or another program) or the address is not this machine's; choose another --port"
+        )
     deadline = None if time_limit is None else time.monotonic() + time_limit
 
     def wait(until: Callable[[], bool]) -> None:
@@ -398,13 +505,50 @@ def run_chief(
     return result
 
 
+class _CheckedStub:
+    """A worker's stub to its chief: every call carries the worker's id and search identity,
+    waits at most ``chief_wait`` seconds for a chief that does not answer (keras-tuner's client
+    waits an hour), and turns gRPC's errors into :class:`WorkerMismatch` (the chief refused
+    this worker) or :class:`ChiefLost`."""
+
+    def __init__(self, stub: Any, metadata: tuple, where: str, chief_wait: float) -> None:
+        self._stub, self._metadata, self._where, self._wait = stub, metadata, where, chief_wait
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._stub, name)
+
+        def call(request: Any, **kwargs: Any) -> Any:
+            import grpc
+
+            kwargs.update(metadata=self._metadata, timeout=self._wait, wait_for_ready=True)
+            try:
+                return method(request, **kwargs)
+            except grpc.RpcError as e:
+                code = e.code() if hasattr(e, "code") else None
+                if code == grpc.StatusCode.FAILED_PRECONDITION:
+                    raise WorkerMismatch(
+                        f"the chief at {self._where} refused this worker: {e.details()}; start "
+                        "the worker with the chief's --dataset, --model, --profile, --seed and "
+                        "sizes"
+                    ) from None
+                if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    raise ChiefLost(
+                        f"no chief answered at {self._where} for {self._wait:g} s (it stopped, "
+                        "or the address or port is wrong); start (or restart: it resumes) the "
+                        "chief, then this worker"
+                    ) from None
+                raise
+
+        return call
+
+
 def _heartbeat(stub: Any, worker: str, every: float, stop: threading.Event) -> None:
     from keras_tuner.src import protos
 
     request = protos.get_service().GetSpaceRequest()
     while not stop.wait(every):
         with contextlib.suppress(Exception):  # a missed beat is not an error; silence is
-            stub.GetSpace(request, metadata=((_WHO, worker),), timeout=max(every, 5.0))
+            stub.GetSpace(request, timeout=max(every, 5.0))
 
 
 def run_worker(
@@ -414,10 +558,14 @@ def run_worker(
     address: str,
     port: int,
     heartbeat: float = 10.0,
+    chief_wait: float = 120.0,
     echo: Callable[[str], None] = print,
 ) -> int:
     """Train the trials the chief at ``address:port`` hands out, through both stages, until
     it says the search is over; returns the number of trials this worker trained.
+
+    Raises :class:`WorkerMismatch` when the chief serves another search (named), and
+    :class:`ChiefLost` when no chief answers for ``chief_wait`` seconds.
 
     Sets keras-tuner's ``KERASTUNER_TUNER_ID`` / ``KERASTUNER_ORACLE_IP`` /
     ``KERASTUNER_ORACLE_PORT`` for this process. The worker's own folder (``search.directory``)
@@ -425,6 +573,9 @@ def run_worker(
     """
     if not worker or "@" in worker or "chief" in worker:
         raise ValueError(f"a worker id must be non-empty without '@' or 'chief', got {worker!r}")
+    valid_port(port)
+    if chief_wait <= 0 or heartbeat <= 0:
+        raise ValueError(f"chief_wait and heartbeat must be positive: {chief_wait}, {heartbeat}")
     os.environ.update(
         KERASTUNER_TUNER_ID=f"{worker}@coarse",
         KERASTUNER_ORACLE_IP=address,
@@ -439,10 +590,17 @@ def run_worker(
 
     tuner.on_trial_begin = _logged(tuner.on_trial_begin, started)
     tuner.on_trial_end = _logged(tuner.on_trial_end, lambda t: trained.append(t.trial_id))
+    import json
+
+    metadata = ((_WHO, worker), (_IDENTITY, json.dumps(search.identity(), sort_keys=True)))
+    stub = _CheckedStub(tuner.oracle.stub, metadata, f"{address}:{port}", chief_wait)
+    tuner.oracle.stub = stub
+    from keras_tuner.src import protos
+
+    stub.GetSpace(protos.get_service().GetSpaceRequest())  # checked before any training
+    echo(f"worker {worker}: joined the chief at {address}:{port}")
     stop = threading.Event()
-    beat = threading.Thread(
-        target=_heartbeat, args=(tuner.oracle.stub, worker, heartbeat, stop), daemon=True
-    )
+    beat = threading.Thread(target=_heartbeat, args=(stub, worker, heartbeat, stop), daemon=True)
     beat.start()
     args, kwargs = search.fit_args()
     try:
