@@ -114,12 +114,36 @@ def save(chapter: str, results: dict[str, Any], *, profile: str, seed: int) -> P
     return path
 
 
-def load(chapter: str, profile: str) -> dict[str, Any]:
-    """Read back a metrics record written by :func:`save`."""
-    path = metrics_path(chapter, profile)
+class MetricsError(ValueError):
+    """A metrics record is missing or cannot be read; the message names the file and the
+    command that writes it again."""
+
+
+class MissingMetrics(MetricsError, FileNotFoundError):
+    """The chapter has not run under this profile."""
+
+
+def read(path: Path | str, chapter: str = "", profile: str = "") -> dict[str, Any]:
+    """The record in ``path``; a missing, truncated or malformed one raises
+    :class:`MetricsError` naming the file and the run that rewrites it."""
+    path = Path(path)
+    chapter = chapter or path.stem
+    profile = profile or path.parent.parent.name
+    run = f"`python -m labkit run {chapter} --profile {profile}`"
     if not path.exists():
-        raise FileNotFoundError(
-            f"no metrics for {chapter!r} under profile {profile!r} at {path}; "
-            f"run `python -m labkit run {chapter} --profile {profile}` first"
+        raise MissingMetrics(
+            f"no metrics for {chapter!r} under profile {profile!r} at {path}; {run} first"
         )
-    return json.loads(path.read_text())
+    rerun = f"{run[:-1]} --force` writes it again"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise MetricsError(f"{path} is not a readable metrics record ({e}); {rerun}") from e
+    if not isinstance(record, dict) or not isinstance(record.get("results"), dict):
+        raise MetricsError(f"{path} holds no 'results' object (not a metrics record); {rerun}")
+    return record
+
+
+def load(chapter: str, profile: str) -> dict[str, Any]:
+    """Read back a metrics record written by :func:`save` (:func:`read`)."""
+    return read(metrics_path(chapter, profile), chapter, profile)

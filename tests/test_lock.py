@@ -121,3 +121,28 @@ def test_a_damaged_file_beside_a_done_reruns_the_chapter_and_says_why(tmp_path, 
     monkeypatch.setattr(runner, "run_notebook", lambda *a, **k: ran)
     runner.run_all([str(nb)], "smoke", reports=reports, echo=said.append, force=False)
     assert said[0].endswith(f"running (its executed notebook {output} is missing)")
+
+
+def test_a_notebook_that_is_not_json_is_named(tmp_path):
+    nb = tmp_path / "01_bad.ipynb"
+    nb.write_text('{"cells": [')
+    with pytest.raises(runner.RunError, match=r"01_bad.ipynb is not a readable notebook .*git"):
+        runner.run_all([str(nb)], "smoke", reports=tmp_path / "reports", echo=lambda s: None)
+
+
+def test_a_relative_data_folder_is_resolved_from_where_the_command_started(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LABKIT_DATA_DIR", "shared/data")
+    monkeypatch.setenv("LABKIT_REPORTS_DIR", str(tmp_path / "reports"))
+    runner.absolute_paths()
+    assert os.environ["LABKIT_DATA_DIR"] == str(tmp_path / "shared" / "data")
+
+
+def test_an_unwritable_clock_cache_warns_and_keeps_the_clocks(tmp_path):
+    from labkit import clocks
+
+    blocked = tmp_path / "data"
+    blocked.write_text("a file where the cache folder should be")  # mkdir fails, even as root
+    with pytest.warns(UserWarning, match="cannot be kept in .*data.*drawn again next time"):
+        drawn = clocks.generate(4, difficulty="easy", size=32, folder=blocked)
+    assert drawn.images.shape == (4, 32, 32)

@@ -51,3 +51,31 @@ def test_save_rejects_a_bad_profile(isolated):
 def test_load_missing_says_how_to_make_it(isolated):
     with pytest.raises(FileNotFoundError, match="labkit run 00_y --profile quick"):
         run_record.load("00_y", "quick")
+
+
+def test_a_cut_or_malformed_record_is_named_with_the_command(isolated):
+    path = run_record.save("00_z", {"n": 1}, profile="smoke", seed=0)
+    path.write_text(path.read_text()[:30])  # cut short
+    with pytest.raises(run_record.MetricsError, match=f"{path} is not a readable metrics record"):
+        run_record.load("00_z", "smoke")
+    path.write_text("[1, 2]")
+    with pytest.raises(run_record.MetricsError, match="labkit run 00_z --profile smoke --force"):
+        run_record.load("00_z", "smoke")
+
+
+def test_the_readme_table_refuses_a_missing_chapter_naming_its_file(isolated, monkeypatch):
+    import shutil
+
+    from labkit import project_root
+
+    monkeypatch.delenv("LABKIT_ROOT")  # the real manifests; the committed full metrics copied
+    reports = isolated.parent / "reports"
+    shutil.copytree(project_root() / "reports" / "full" / "metrics", reports / "full" / "metrics")
+    (reports / "full" / "metrics" / "02_pixel_permutation.json").unlink()
+    readme = isolated / "README.md"
+    readme.write_text("no table here\n")
+    from labkit.book import readme as readme_module
+
+    with pytest.raises(run_record.MetricsError, match="02_pixel_permutation.json"):
+        readme_module.write_table("full", readme)
+    assert readme.read_text() == "no table here\n"  # nothing written

@@ -252,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import runner
 
     args = _parser().parse_args(argv)
+    runner.absolute_paths()  # a relative LABKIT_DATA_DIR is from here, not from notebooks/
     if args.command in ("keys", "status"):
         from . import status
 

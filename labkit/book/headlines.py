@@ -8,7 +8,6 @@ One source for the PDF's summary page (:mod:`labkit.book.report`) and the README
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,14 +266,25 @@ def headlines(records: Mapping[str, Mapping[str, Any]]) -> list[Headline]:
     return rows
 
 
-def load(profile: str, reports: Path | None = None) -> dict[str, dict[str, Any]]:
-    """The metrics records of ``profile`` that exist, by chapter stem."""
+def load(
+    profile: str, reports: Path | None = None, *, complete: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The metrics records of ``profile`` that exist, by chapter stem; with ``complete``, a
+    chapter without one raises :class:`labkit.run_record.MetricsError` naming its file (the
+    README's results table may not drop a chapter silently). An unreadable record always
+    raises, naming its file."""
     paths = {
         stem: run_record.metrics_path(stem, profile, reports)
         for stem in profiles.chapters()
         if _rows(stem) is not None
     }
-    return {stem: json.loads(p.read_text()) for stem, p in paths.items() if p.exists()}
+    missing = [str(p) for p in paths.values() if not p.exists()]
+    if complete and missing:
+        raise run_record.MetricsError(
+            f"no {profile} metrics for {len(missing)} chapter(s): {', '.join(missing)}; "
+            f"`make run PROFILE={profile}` writes them"
+        )
+    return {stem: run_record.read(p, stem, profile) for stem, p in paths.items() if p.exists()}
 
 
 COLUMNS = ("what", "ours", "reference report", "anchors", "target", "runs", "time")

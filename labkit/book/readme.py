@@ -125,7 +125,7 @@ def with_details(readme: str, records: dict) -> str:
 def write_table(profile: str = "full", readme: Path | None = None) -> Path:
     """Rewrite the README's results table from ``profile``'s metrics."""
     readme = Path(readme or project_root() / "README.md")
-    records = headlines.load(profile)
+    records = headlines.load(profile, complete=True)
     rows = headlines.headlines(records)
     text = with_table(readme.read_text(), headlines.markdown(rows))
     text = with_table(text, headlines.verdicts(rows), VERDICTS_START, VERDICTS_END)

@@ -85,6 +85,33 @@ def resolve(names: Sequence[str], folder: Path | None = None) -> list[Path]:
     return chosen
 
 
+#: Folders given through the environment: a relative one means "from where the command was
+#: started", but the kernel runs in ``notebooks/``, so the runner passes them on absolute.
+PATH_VARIABLES = ("LABKIT_DATA_DIR", "LABKIT_REPORTS_DIR")
+
+
+def absolute_paths() -> None:
+    """Make each of :data:`PATH_VARIABLES` that is set and relative absolute, from the current
+    directory (where the command was started)."""
+    for name in PATH_VARIABLES:
+        value = os.environ.get(name)
+        if value and not Path(value).is_absolute():
+            os.environ[name] = str(Path(value).resolve())
+
+
+def check_notebook(path: Path) -> None:
+    """Raise :class:`RunError` naming ``path`` unless it reads as a notebook."""
+    import nbformat
+
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception as e:  # noqa: BLE001  OSError, NotJSONError, a schema's ValidationError
+        raise RunError(
+            f"{path} is not a readable notebook ({type(e).__name__}: {str(e)[:200]}); restore "
+            f"it (`git checkout -- {path.name}` in notebooks/) or fix its JSON"
+        ) from None
+
+
 def _first_line(source: str) -> str:
     for line in source.splitlines():
         if line.strip():
@@ -216,7 +243,9 @@ def run_notebook(
     cell number, the section's heading)."""
     profiles.check_profile(profile)
     notebook = Path(notebook).resolve()
-    reports = run_record.reports_root(reports)
+    check_notebook(notebook)
+    absolute_paths()
+    reports = run_record.reports_root(reports).resolve()
     echo = progress or print
     with chapter_lock(notebook.stem, profile, reports, wait=wait, echo=echo):
         return _run_locked(notebook, profile, seed, reports, timeout, progress)
@@ -314,12 +343,14 @@ def run_all(
     trials read back from ``reports/<profile>/`` rather than trained again.
     """
     profiles.check_profile(profile)
+    absolute_paths()
     reports = run_record.reports_root(reports)
     paths = resolve(names)
     results = []
     for i, path in enumerate(paths, 1):
         prefix = f"[{i}/{len(paths)}] {path.stem} (profile={profile}, seed={seed})"
         output = _paths(path, profile, reports)[0]
+        check_notebook(path)
         why = why_not_done(path, profile, seed, reports)
         if not force and why is None:
             note = ", its new markdown stitched in" if restitch(path, output) else ""

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -183,12 +184,22 @@ def _draw(n: int, seed: int, difficulty: str, size: int, workers: int) -> tuple:
 
 def _save_cache(where: Path, images: np.ndarray, labels: np.ndarray, info: dict) -> None:
     """Write a drawn set to ``where`` (``params.json`` last: its presence means complete) and
-    remove the sets of the same parameters drawn by older code."""
-    where.mkdir(parents=True, exist_ok=True)
-    for name, array in (("images", images), ("labels", labels)):
-        with files.atomic_path(where / f"{name}.npy") as tmp:
-            np.save(tmp, array)
-    files.write_text(where / "params.json", json.dumps(info, indent=2) + "\n")
+    remove the sets of the same parameters drawn by older code. A folder that cannot be
+    written (read-only, full) is said in a warning, and the set is used without being kept."""
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        for name, array in (("images", images), ("labels", labels)):
+            with files.atomic_path(where / f"{name}.npy") as tmp:
+                np.save(tmp, array)
+        files.write_text(where / "params.json", json.dumps(info, indent=2) + "\n")
+    except OSError as e:
+        warnings.warn(
+            f"the drawn clocks cannot be kept in {where} ({type(e).__name__}: {e}); they are "
+            "used now and drawn again next time. Make the folder writable, or pass generate() "
+            "a writable folder=",
+            stacklevel=3,
+        )
+        return
     _prune_stale(where)
 
 
