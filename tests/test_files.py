@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,3 +107,37 @@ def test_whole_files_read_without_a_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert set(rows.rows(tmp_path / "runs.jsonl")) == {"a"}
+
+
+def test_a_truncated_tuner_file_sets_the_project_aside_naming_it(tmp_path):
+    from labkit.classifiers import tuning
+
+    project = tmp_path / "mnist-mlp-coarse-abc"
+    (project / "trial_0").mkdir(parents=True)
+    (project / "oracle.json").write_text('{"ongoing_trials": {}}')
+    (project / "trial_0" / "trial.json").write_text('{"trial_id": "0", "hyperpar')  # cut short
+    with pytest.warns(files.CorruptFileWarning, match="trial_0/trial.json is not whole JSON"):
+        assert not tuning.check_project(project)
+    assert not project.exists() and (tmp_path / "mnist-mlp-coarse-abc.corrupt").is_dir()
+    assert tuning.check_project(project)  # absent: a new search starts there
+
+
+def test_keras_tuners_files_are_written_whole(tmp_path, monkeypatch):
+    """The oracle writes its state and each trial through labkit.files, not in place."""
+    import keras_tuner as kt
+
+    from labkit.classifiers import tuning
+
+    written = []
+    real = files.write_text
+    monkeypatch.setattr(
+        files, "write_text", lambda p, t: written.append(Path(p).name) or real(p, t)
+    )
+    oracle = tuning._FirstPointOracle(
+        objective=kt.Objective("val_accuracy", "max"), max_trials=1, seed=0
+    )
+    oracle.hyperparameters.Float("x", 0, 1)
+    oracle._set_project_dir(str(tmp_path), "p")
+    trial = oracle.create_trial("tuner0")
+    assert {"trial.json", "oracle.json"} <= set(written)
+    json.loads((tmp_path / "p" / f"trial_{trial.trial_id}" / "trial.json").read_text())
