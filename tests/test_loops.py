@@ -1,11 +1,13 @@
-"""The steps of a run and a history as floats."""
+"""The steps of a run, a history as floats, and the backup an interrupted fit resumes from."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
-from labkit import loops
+from labkit import files, loops
 
 
 def test_steps_count_the_short_last_batch():
@@ -23,3 +25,51 @@ def test_floats_from_a_history_or_its_dict():
     out = loops.floats(History(), skip=("epoch_seconds",))
     assert out == {"loss": [0.5, 0.25]} and all(type(v) is float for v in out["loss"])
     assert loops.floats({"a": [np.int64(1)]}) == {"a": [1.0]}
+
+
+def _tiny(seed: int = 0):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+class _StopAt:
+    """A callback that 'kills' the fit after epoch ``n`` ends (the backup was written)."""
+
+    def __new__(cls, n: int):
+        import keras
+
+        class Stop(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch + 1 == n:
+                    raise KeyboardInterrupt
+
+        return Stop()
+
+
+def test_an_interrupted_fit_resumes_after_its_last_whole_epoch(tmp_path):
+    x, y = np.ones((8, 3), "float32"), np.zeros((8, 1), "float32")
+    folder = tmp_path / "state"
+    with pytest.raises(KeyboardInterrupt):
+        _tiny().fit(x, y, epochs=4, verbose=0, callbacks=[loops.Backup(str(folder)), _StopAt(2)])
+    state = json.loads((folder / "training_metadata.json").read_text())
+    assert state["epoch"] == 2 and [p.name for p in folder.glob("*.h5")] == [state["weights"]]
+    history = _tiny().fit(x, y, epochs=4, verbose=0, callbacks=[loops.Backup(str(folder))])
+    assert len(history.history["loss"]) == 2  # epochs 3 and 4 only
+    assert not folder.exists()  # a finished fit removes its backup
+
+
+def test_an_unreadable_backup_is_set_aside_and_the_fit_starts_over(tmp_path):
+    x, y = np.ones((8, 3), "float32"), np.zeros((8, 1), "float32")
+    folder = tmp_path / "state"
+    with pytest.raises(KeyboardInterrupt):
+        _tiny().fit(x, y, epochs=4, verbose=0, callbacks=[loops.Backup(str(folder)), _StopAt(1)])
+    (weights,) = folder.glob("*.h5")
+    weights.write_bytes(weights.read_bytes()[:64])  # cut short by something outside
+    with pytest.warns(files.CorruptFileWarning, match="the fit starts from its first epoch"):
+        history = _tiny().fit(x, y, epochs=4, verbose=0, callbacks=[loops.Backup(str(folder))])
+    assert len(history.history["loss"]) == 4
+    assert (tmp_path / "state.corrupt").is_dir()

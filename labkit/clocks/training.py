@@ -526,7 +526,7 @@ def _backup_callbacks(backup: Path | None) -> list[keras.callbacks.Callback]:
     backup.mkdir(parents=True, exist_ok=True)
     return [
         keras.callbacks.CSVLogger(str(backup / "log.csv"), append=True),
-        keras.callbacks.BackupAndRestore(str(backup / "state")),
+        loops.Backup(str(backup / "state")),
     ]
 
 

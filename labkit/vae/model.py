@@ -351,7 +351,7 @@ def fit_resumable(
             learning_rate=learning_rate, cosine_decay=cosine_decay, data=digest(*parts),
             model={k: getattr(model, k) for k in _MODEL_SETTINGS if hasattr(model, k)},
         )  # fmt: skip
-        backup = [keras.callbacks.BackupAndRestore(str(folder))]
+        backup = [loops.Backup(str(folder))]
     history = model.fit(
         x=x,
         epochs=epochs,
