@@ -55,6 +55,14 @@ def _describe(info: dict | None) -> str:
     )
 
 
+def _command() -> str:
+    """This process's command line, as typed (``python -m labkit run ...``)."""
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if program == "__main__.py":
+        program = "python -m labkit"
+    return " ".join([program, *sys.argv[1:]])[:200]
+
+
 @contextlib.contextmanager
 def chapter_lock(
     stem: str,
@@ -91,7 +99,7 @@ def chapter_lock(
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
-            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:200],
+            "command": _command(),
             "started": time.time(),
         }
         files.write_text(info_path, json.dumps(info) + "\n")

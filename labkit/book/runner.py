@@ -21,6 +21,7 @@ skipped (``--force`` reruns it), its new markdown stitched into the executed cop
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -316,6 +317,9 @@ def _run_locked(
         os.replace(staged_record, record)
     os.replace(staged, output)
     write_stamp(done, {**taken, "seconds": round(seconds, 1)})
+    for folder in (staged_record.parent, staging):  # left empty: nothing half-run to show
+        with contextlib.suppress(OSError):
+            folder.rmdir()
     return RunResult(notebook.stem, output, seconds)
 
 
