@@ -72,6 +72,15 @@ def test_two_runs_of_one_chapter_at_once_cannot_corrupt_it(tmp_path):
     executed = nbformat.read(reports / "smoke" / "01_long.ipynb", as_version=4)
     assert all(c.execution_count for c in executed.cells if c.cell_type == "code")
     assert runner.is_done(nb, "smoke", reports=reports)
+    output, _, done = runner._paths(nb, "smoke", reports)
+    assert not runner.edited_after_its_run(output, done)  # the .done knows what it left
+    nb_source = nbformat.read(nb, as_version=4)
+    nb_source.cells.insert(0, nbformat.v4.new_markdown_cell("# A new heading"))
+    nbformat.write(nb_source, nb)  # markdown only: skipped, stitched in, still its run's own
+    lines: list[str] = []
+    assert runner.run_all([str(nb)], "smoke", reports=reports, echo=lines.append)[0].skipped
+    assert "new markdown stitched in" in lines[0]
+    assert not runner.edited_after_its_run(output, done)
 
 
 @pytest.mark.slow

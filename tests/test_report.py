@@ -116,6 +116,24 @@ def test_a_half_run_notebook_counts_as_missing(isolated):
         report.collect([], "smoke")
 
 
+def test_a_notebook_changed_after_its_run_is_marked_with_a_warning(isolated):
+    from labkit.book import fingerprint, runner
+
+    source = _chapter_source(isolated)
+    executed = _executed()
+    done = executed.parent / "logs" / "03_fake.done"
+    taken = fingerprint.stamp(source, "smoke", 0)
+    fingerprint.write_stamp(done, {**taken, "output": runner.output_digest(executed)})
+    said = []
+    assert not report.collect([], "smoke", echo=said.append)[0].stale  # as its run left it
+    nb = nbformat.read(executed, as_version=4)
+    nb.cells[-1].source = "secret = 2  # edited in JupyterLab"
+    nbformat.write(nb, executed)
+    chapters = report.collect([], "smoke", echo=said.append)
+    assert chapters[0].stale
+    assert any("is not as its run left it" in s for s in said)
+
+
 def test_a_stale_chapter_is_used_with_a_warning(isolated):
     _chapter_source(isolated)
     _executed()

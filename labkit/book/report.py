@@ -134,8 +134,8 @@ def collect(
     Raises :class:`ReportError` naming every chapter that has no successful executed notebook
     (failed, unreadable, or half-run: a code cell without an execution count) or no metrics
     JSON, with the command that produces them. A chapter whose notebook, labkit code or
-    libraries changed since it ran, or whose executed notebook was written after its ``.done``,
-    is still used, marked, with a warning through ``echo``.
+    libraries changed since it ran, or whose executed notebook is not as its run left it (its
+    ``.done`` records a digest), is still used, marked, with a warning through ``echo``.
     """
     profiles.check_profile(profile)
     reports = run_record.reports_root(reports)
@@ -165,10 +165,12 @@ def collect(
             seed = record.get("seed", 0)
             current = runner.code_is_current(source, profile, seed, reports)
             done = executed.parent / "logs" / f"{source.stem}.done"
-            if current and executed.stat().st_mtime > done.stat().st_mtime + 1:
+            if current and runner.edited_after_its_run(executed, done):
                 current = False  # saved after its run (from JupyterLab, by hand)
-                echo(f"warning: {executed} was written after its run ended ({done}): it may "
-                     "hold edits or outputs its run did not make")  # fmt: skip
+                echo(
+                    f"warning: {executed} is not as its run left it (its digest differs from "
+                    f"the one in {done}): it may hold edits or outputs its run did not make"
+                )
             chapters.append(Chapter(source, executed, notebook, record, stale=not current))
             if not current:
                 stale.append(source.stem)

@@ -155,9 +155,23 @@ def why_not_done(
         json.loads(record.read_text())
     except Exception as e:  # noqa: BLE001  OSError, NotJSONError, a schema's ValidationError
         return f"a file of its last run is unreadable ({type(e).__name__}: {str(e)[:120]})"
-    if output.stat().st_mtime > done.stat().st_mtime + 1:
-        return f"its executed notebook {output} was written after its .done"
     return None
+
+
+def output_digest(output: Path) -> str:
+    """The digest of an executed notebook as its run (or :func:`restitch`) left it, kept in its
+    ``.done``: a notebook saved afterwards (from JupyterLab, by hand) no longer matches. Content,
+    not modification times, which a ``git pull`` or a copy changes."""
+    import hashlib
+
+    return hashlib.sha256(output.read_bytes()).hexdigest()[:16]
+
+
+def edited_after_its_run(output: Path, done: Path) -> bool:
+    """True when the executed notebook ``output`` differs from what its run left (its ``.done``
+    records the digest; stamps from before that record say nothing: False)."""
+    recorded = read_stamp(done).get("output") if done.exists() else None
+    return bool(recorded) and output.exists() and output_digest(output) != recorded
 
 
 def is_done(notebook: Path, profile: str, seed: int = 0, reports: Path | None = None) -> bool:
@@ -316,7 +330,7 @@ def _run_locked(
         record.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged_record, record)
     os.replace(staged, output)
-    write_stamp(done, {**taken, "seconds": round(seconds, 1)})
+    write_stamp(done, {**taken, "seconds": round(seconds, 1), "output": output_digest(output)})
     for folder in (staged_record.parent, staging):  # left empty: nothing half-run to show
         with contextlib.suppress(OSError):
             folder.rmdir()
@@ -357,7 +371,11 @@ def run_all(
         check_notebook(path)
         why = why_not_done(path, profile, seed, reports)
         if not force and why is None:
-            note = ", its new markdown stitched in" if restitch(path, output) else ""
+            note = ""
+            if restitch(path, output):
+                note = ", its new markdown stitched in"
+                done = _paths(path, profile, reports)[2]
+                write_stamp(done, {**read_stamp(done), "output": output_digest(output)})
             echo(f"{prefix}: unchanged, skipped{note} (--force reruns) -> {output}")
             results.append(RunResult(path.stem, output, 0.0, skipped=True))
             continue
