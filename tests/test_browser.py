@@ -42,6 +42,9 @@ SHOTS = project_root() / "reports" / "browser"
 CHAPTERS = sorted(p.stem for p in (project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 RUN_LIMIT = 420  # seconds for a chapter's cells at smoke, in the browser
 REDRAW_LIMIT = 60  # seconds for a panel's figure to change after its slider moved
+# hang guards, not timings: the first load of JupyterLab's scripts, a chapter's page opening and
+# its kernel starting (a cold first load once took over 90 s on a busy 2-core machine)
+WARM_LIMIT, OPEN_LIMIT, KERNEL_LIMIT = 300, 150, 180
 SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on screen, not another tab
 
 
@@ -152,7 +155,9 @@ def _ready(page) -> None:
     the workbook's, as a student would."""
     t0, quiet = time.monotonic(), 0
     while quiet < 3:  # three quiet seconds in a row: idle, no dialog
-        assert time.monotonic() - t0 < 90, "the kernel did not become idle within 90 s"
+        assert time.monotonic() - t0 < KERNEL_LIMIT, (
+            f"the kernel did not become idle within {KERNEL_LIMIT} s"
+        )
         dialog = page.locator(".jp-Dialog")
         if dialog.count() and "Select Kernel" in dialog.first.inner_text():
             dialog.first.locator(".jp-mod-accept").click()
@@ -193,9 +198,30 @@ def _figure(panel) -> str:
     return img.first.get_attribute("src") or "" if img.count() else ""
 
 
+@pytest.fixture(scope="module")
+def warm(lab, browser) -> float:
+    """JupyterLab loaded once before the first chapter, so the browser's first (cold) load of
+    its scripts is not charged to chapter 00; the seconds it took (kept in ``reports/browser``).
+    On a fresh machine that load took from ~30 s to over 90 s."""
+    url, _ = lab
+    base, token = url.split("/lab/workspaces/")[0], url.rsplit("?", 1)[1]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    t0 = time.monotonic()
+    try:
+        page.goto(f"{base}/lab/workspaces/warm-up?{token}")
+        page.locator(".jp-LabShell, #jp-main-dock-panel").first.wait_for(timeout=WARM_LIMIT * 1000)
+        page.locator(".jp-DirListing-item").first.wait_for(timeout=WARM_LIMIT * 1000)
+    finally:
+        page.close()
+    seconds = round(time.monotonic() - t0, 1)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "warm-up-seconds.json").write_text(json.dumps({"seconds": seconds}) + "\n")
+    return seconds
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", CHAPTERS)
-def test_a_chapter_runs_in_jupyterlab_and_its_sliders_redraw(lab, browser, stem):
+def test_a_chapter_runs_in_jupyterlab_and_its_sliders_redraw(lab, browser, warm, stem):
     url, root = lab
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in [*SHOTS.glob(f"{stem}-*.png"), *SHOTS.glob(f"{stem}-*.json")]:  # earlier runs'
@@ -203,7 +229,7 @@ def test_a_chapter_runs_in_jupyterlab_and_its_sliders_redraw(lab, browser, stem)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(url.format(stem))
-        page.locator(f"{SHOWN} .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        page.locator(f"{SHOWN} .jp-Notebook .jp-Cell").first.wait_for(timeout=OPEN_LIMIT * 1000)
         _ready(page)
         _run_all(page)
         page.screenshot(path=SHOTS / f"{stem}-ran.png")
