@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import keras
 
 from . import files
 
-__all__ = ["Backup", "floats", "steps"]
+__all__ = ["Backup", "EpochClock", "floats", "steps"]
 
 
 def steps(images: int, batch_size: int, epochs: int = 1) -> int:
@@ -32,6 +33,21 @@ def floats(history: Any, skip: Sequence[str] = ()) -> dict[str, list[float]]:
     the keys in ``skip``."""
     logs: Mapping[str, Sequence[Any]] = getattr(history, "history", history)
     return {k: [float(v) for v in vs] for k, vs in logs.items() if k not in skip}
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Seconds since the fit began at the end of each epoch (its validation included)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self.seconds.append(time.perf_counter() - self._start)
 
 
 class Backup(keras.callbacks.BackupAndRestore):

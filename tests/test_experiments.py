@@ -30,8 +30,15 @@ def test_run_gives_one_row_per_config_and_seed_and_learns(toy):
     data = fit_split(*toy, seed=0)
     configs = experiments.vary(SMALL, adam={}, sgd={"optimizer": "sgd", "learning_rate": 1e-4})
     frame = experiments.run(configs, data, kind="mlp", seeds=[0, 1], epochs=3, eager=True)
-    assert list(frame.columns) == list(experiments.COLUMNS)
+    assert list(frame.columns) == [*experiments.COLUMNS, "curve"]
     assert len(frame) == 4
+    curve = frame.loc[0, "curve"]  # a point per epoch: images seen, losses, accuracies, seconds
+    assert curve["images"] == [len(data.y_train) * (i + 1) for i in range(3)]
+    assert (
+        len(curve["val_accuracy"]) == 3
+        and curve["val_accuracy"][-1] == frame.loc[0, "val_accuracy"]
+    )
+    assert curve["seconds"] == sorted(curve["seconds"])
     assert list(frame["config"].cat.categories) == ["adam", "sgd"]
     assert frame["epochs"].eq(3).all() and frame["seconds"].gt(0).all()
     assert frame["params"].eq(784 * 16 + 16 + 16 * 10 + 10).all()
@@ -199,7 +206,51 @@ def test_runs_in_steps_state_their_budget_and_share_keys_for_the_same_model(toy,
     assert frame["steps"].eq(5).all() and frame["images"].eq(len(data.y_train)).all()
     assert len(store.read_text().splitlines()) == 2  # the second label reused both runs
     text = experiments.budget(frame.assign(model="mlp"))
-    assert "MLP: 5 steps at batch 128" in text and "2 seeds per configuration (0, 1)" in text
+    assert "MLP: 5 steps at batch 128" in text and "2 seeds per configuration" in text
+
+
+def test_runs_in_steps_have_a_curve_and_keep_weights_for_one_test_scoring(toy, tmp_path):
+    data = fit_split(*toy, seed=0)
+    where = {"store": tmp_path / "s.jsonl", "weights": tmp_path / "w"}
+    frame = experiments.run({"a": SMALL}, data, kind="mlp", seeds=[0], steps=6, points=3,
+                            eager=True, **where)  # fmt: skip
+    curve = frame.loc[0, "curve"]
+    assert curve["images"] == [2 * 128, 4 * 128, 6 * 128] and len(curve["val_loss"]) == 3
+    (weights,) = (tmp_path / "w").iterdir()
+    assert weights.name.endswith(".weights.h5")
+    x_test, y_test = data.x_val, data.y_val
+    scores = experiments.test_scores({"a": SMALL}, data, (x_test, y_test), kind="mlp", seeds=[0],
+                                     steps=6, points=3, weights=tmp_path / "w")  # fmt: skip
+    assert scores.loc[0, "test_accuracy"] == pytest.approx(frame.loc[0, "val_accuracy"], abs=1e-6)
+    with pytest.raises(FileNotFoundError, match="no trained weights"):
+        experiments.test_scores({"a": SMALL}, data, (x_test, y_test), kind="mlp", seeds=[1],
+                                steps=6, points=3, weights=tmp_path / "w")  # fmt: skip
+    weights.unlink()  # a stored run whose weights are gone trains again
+    again = experiments.run({"a": SMALL}, data, kind="mlp", seeds=[0], steps=6, points=3,
+                            eager=True, **where)  # fmt: skip
+    assert len(list((tmp_path / "w").iterdir())) == 1
+    assert again.loc[0, "val_accuracy"] == pytest.approx(frame.loc[0, "val_accuracy"])
+    with pytest.raises(ValueError, match="divide"):
+        experiments.run({"a": SMALL}, data, kind="mlp", seeds=[0], steps=5, points=3, eager=True)
+
+
+def test_budget_settings_per_kind_and_sweep_leaves_out_a_none_choice(toy):
+    got = experiments.budget_settings({"mlp": {"epochs": 2}, "cnn": {"steps": 8, "points": 4}})
+    assert got == {"epochs": {"mlp": 2, "cnn": None}, "steps": {"mlp": None, "cnn": 8},
+                   "points": {"mlp": 1, "cnn": 4}}  # fmt: skip
+    with pytest.raises(ValueError, match="needs 'epochs' or 'steps'"):
+        experiments.budget_settings({"mlp": {"epochs": 2, "steps": 3}})
+    split = fit_split(*toy, seed=0)
+    frame = experiments.sweep(
+        {"kept": {}, "dropped": lambda d, k: None}, {("a", "mlp"): SMALL}, {"a": split},
+        seeds=[0], epochs=1, eager=True,
+    )  # fmt: skip
+    assert list(frame["config"].astype(str)) == ["kept"]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = experiments.plot_curves(frame, title="t")
+    assert fig.axes[0].get_xlabel() == "passes over the fitted images"
 
 
 def test_beside_flags_differences_beyond_the_spread():

@@ -81,6 +81,24 @@ def _over_seeds(record: Mapping[str, Any], seeds: Mapping[str, Any] | None, digi
     )
 
 
+def _task1_ours(selected: Mapping[str, Any]) -> tuple[float, str]:
+    """A selected model's headline number: the mean over the final seeds where the record has
+    it (targets are read on it), else the headline seed's test accuracy (older records)."""
+    if "test_accuracy_mean" in selected:
+        return selected["test_accuracy_mean"], f"{selected['test_accuracy_mean']:.4f}"
+    return selected["test_accuracy"], f"{selected['test_accuracy']:.4f}"
+
+
+def _task1_runs(record: Mapping[str, Any], selected: Mapping[str, Any]) -> str:
+    seeds = selected.get("seeds") or {}
+    if "test_accuracy_mean" in selected and int(seeds.get("n", 1)) > 1:
+        return (
+            f"mean of {int(seeds['n'])} seeds (sd {seeds['sd']:.4f}); seed "
+            f"{int(record.get('seed', 0))}: {selected['test_accuracy']:.4f}"
+        )
+    return _over_seeds(record, seeds)
+
+
 def mlp_cnn_tuning(record: Mapping[str, Any]) -> list[Headline]:
     rows, res = [], record["results"]
     for name in NAMES:
@@ -88,21 +106,18 @@ def mlp_cnn_tuning(record: Mapping[str, Any]) -> list[Headline]:
             block = res.get(name, {}).get(kind, {})
             if "selected" not in block:
                 continue
+            number, ours = _task1_ours(block["selected"])
             rows.append(
                 Headline(
                     "01_mlp_cnn_tuning",
                     f"{NAMES[name]} {KINDS[kind]}: test accuracy",
-                    f"{block['selected']['test_accuracy']:.4f}",
+                    ours,
                     f"{block.get('report', {}).get('selected', '')}",
                     TASK1_ANCHORS.get((name, kind), ""),
                     f"{block['target']:.3f}" if "target" in block else "",
-                    _over_seeds(record, block["selected"].get("seeds")),
+                    _task1_runs(record, block["selected"]),
                     f"{_minutes(block['selected']['seconds'])} training",
-                    met=(
-                        round(block["selected"]["test_accuracy"], 4) >= block["target"]
-                        if "target" in block
-                        else None
-                    ),
+                    met=round(number, 4) >= block["target"] if "target" in block else None,
                 )
             )
     return rows

@@ -83,6 +83,13 @@ class RangeTest:
     rule: str = RULE
 
     @property
+    def degenerate(self) -> bool:
+        """The steepest-descent rule fell on the sweep's first points: the loss had no descent
+        before its minimum to read a rate from (or the minimum came first), so the
+        "suggestion" is the sweep's start, not a choice. Such a rate is flagged, not trained."""
+        return len(self.lrs) < 3 or self.suggested <= float(self.lrs[2])
+
+    @property
     def climb(self) -> float:
         """The reference report's rule: where the loss starts to climb, half the rate at the
         smoothed loss's minimum."""
@@ -97,6 +104,7 @@ class RangeTest:
             "min_loss_lr_over_10": self.min_lr / 10,
             "diverged_at_lr": self.diverged_at,
             "steps": len(self.lrs),
+            "steepest_degenerate": self.degenerate,
             "rule": self.rule,
         }
 

@@ -32,6 +32,7 @@ def fit(
     seed: int,
     epochs: int | None = None,
     steps: int | None = None,
+    points: int = 1,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     batch_size: int = 128,
     eager: bool = False,
@@ -39,8 +40,10 @@ def fit(
 ) -> tuple[Any, dict[str, list[float]]]:
     """Build ``kind`` with ``options``, seed Keras, fit on uint8 images ``x`` for ``epochs``
     passes or exactly ``steps`` batches (one of the two; the images reshuffled at every pass);
-    return the model and its history (lists per epoch, one entry when ``steps`` is given;
-    ``val_*`` too when ``validation`` is given).
+    return the model and its history: lists with an entry per epoch, or, when ``steps`` is
+    given, per ``steps / points`` batches (``points`` must divide ``steps``), so a run in steps
+    has a learning curve too; ``val_*`` when ``validation`` is given, and ``seconds``, the
+    time since the fit began at each entry (validation included).
 
     ``eager=True`` runs Keras eagerly, which is faster than tracing a graph for tiny data
     (the smoke profile). ``bn_momentum`` sets the momentum of the batch-normalisation layers'
@@ -50,6 +53,8 @@ def fit(
     """
     if (epochs is None) == (steps is None) or (epochs or steps or 0) < 1:
         raise ValueError(f"give either 'epochs' or 'steps' (>= 1), got {epochs!r} and {steps!r}")
+    if points < 1 or (steps is not None and steps % points):
+        raise ValueError(f"'points' must be >= 1 and divide 'steps' ({steps!r}), got {points!r}")
     keras.utils.set_random_seed(seed)
     total = steps if steps is not None else loops.steps(len(x), batch_size, epochs)
     model = models.build(kind, **{"steps": total, **options})  # steps: for one-cycle
@@ -70,9 +75,11 @@ def fit(
             .repeat()
             .batch(batch_size)
         )
-        data = {"x": batches, "epochs": 1, "steps_per_epoch": steps, "shuffle": False}
-    history = model.fit(**data, validation_data=validation, verbose=0)
-    return model, loops.floats(history)
+        data = {"x": batches, "epochs": points, "steps_per_epoch": steps // points,
+                "shuffle": False}  # fmt: skip
+    clock = loops.EpochClock()
+    history = model.fit(**data, validation_data=validation, verbose=0, callbacks=[clock])
+    return model, {**loops.floats(history), "seconds": clock.seconds}
 
 
 def subsets(
