@@ -246,6 +246,9 @@ def test_budget_settings_per_kind_and_sweep_leaves_out_a_none_choice(toy):
         seeds=[0], epochs=1, eager=True,
     )  # fmt: skip
     assert list(frame["config"].astype(str)) == ["kept"]
+    cell = experiments.wide_table(frame, threshold={"a": 0.0}).iloc[0, 0]
+    assert cell.endswith(" s") and " · 1.0 p, " in cell  # reached at the first point
+    assert experiments.wide_table(frame, threshold={"a": 1.01}).iloc[0, 0].endswith(" · never")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -388,15 +388,30 @@ def beside(
 
 
 def wide_table(
-    frame: pd.DataFrame, decimals: int = 3, labels: Mapping[str, str] | None = None
+    frame: pd.DataFrame,
+    decimals: int = 3,
+    labels: Mapping[str, str] | None = None,
+    threshold: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """A :func:`sweep` as a wide table: one row per configuration, one column per (dataset,
     model) in the order they ran, each cell "mean ± sd" of validation accuracy over the seeds.
-    ``labels`` renames datasets (name -> display name)."""
+    ``labels`` renames datasets (name -> display name). With ``threshold`` (a validation
+    accuracy per dataset) and curves in ``frame``, each cell adds the passes over the fitted
+    images (and seconds) until the mean curve first reaches it: "0.981 ± 0.001 · 2.3 p, 14 s"
+    ("· never": not within the run)."""
     s = summarize(frame, by=("dataset", "model"))
     cells = s["val_accuracy"].map(f"{{:.{decimals}f}}".format)
     if s["runs"].max() > 1:
         cells = cells + " ± " + s["sd"].map(f"{{:.{decimals}f}}".format)
+    if threshold is not None and "curve" in frame:
+        from .verdicts import mean_curves, passes_to
+
+        hit = passes_to(mean_curves(frame), threshold).set_index(["dataset", "model", "config"])
+        speed = hit.apply(
+            lambda r: " · never" if pd.isna(r["passes"])
+            else f" · {r['passes']:.1f} p, {r['seconds']:.0f} s", axis=1,
+        )  # fmt: skip
+        cells = cells + speed.reindex(cells.index).fillna("")
     wide = cells.unstack(["dataset", "model"])
     order = list(dict.fromkeys(zip(frame["dataset"], frame["model"], strict=True)))
     wide = wide[order].rename(columns=dict(labels or {}), level="dataset")
