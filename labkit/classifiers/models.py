@@ -93,10 +93,8 @@ PRECISIONS: tuple[str, ...] = ("float32", "mixed_bfloat16")
 #: the number of training steps).
 SCHEDULES: tuple[str, ...] = ("constant", "one_cycle")
 #: Augmentations by name: random shifts of up to 2 pixels ("shift"), and rotations of up to 8
-#: degrees as well ("shift_rotate"), or left-right mirroring as well ("shift_flip"). Rotation
-#: suits digits, not upright clothing; mirroring suits clothing (a mirrored shoe is a shoe), not
-#: digits.
-AUGMENTATIONS: tuple[str, ...] = ("none", "shift", "shift_rotate", "shift_flip")
+#: degrees as well ("shift_rotate"). Rotation suits digits, not upright clothing.
+AUGMENTATIONS: tuple[str, ...] = ("none", "shift", "shift_rotate")
 #: keras-io's ``mnist_convnet`` as :func:`cnn` options (a named extra baseline of chapter 01).
 KERAS_IO_CONVNET: dict[str, Any] = {
     "filters": (32, 64),
@@ -187,12 +185,10 @@ def _augmentation(augment: str) -> list[keras.layers.Layer]:
     """Random layers that act in training only (Keras skips them at inference)."""
     _choice("augment", augment, AUGMENTATIONS)
     layers: list[keras.layers.Layer] = []
-    if augment != "none":
+    if augment in ("shift", "shift_rotate"):
         layers.append(keras.layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant"))
     if augment == "shift_rotate":
         layers.append(keras.layers.RandomRotation(8 / 360, fill_mode="constant"))
-    if augment == "shift_flip":
-        layers.append(keras.layers.RandomFlip("horizontal"))
     return layers
 
 

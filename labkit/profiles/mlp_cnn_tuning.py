@@ -151,7 +151,7 @@ PROFILES = {
         "coarse_trials": 6,
         "fine_trials": 3,
         "holdout_seeds": 2,
-        "recipe_epochs": {"mlp": 20, "cnn": 12},
+        "recipe_epochs": {"mlp": 30, "cnn": 15},
         "ablation_seeds": 1,
         "final_seeds": 3,
         "test_subset": None,
