@@ -105,3 +105,11 @@ def test_finals_claims_read_the_test_scores():
     assert found["cnn-beats-mlp-test"].verdict == v.CONFIRMED
     table = claims.table(list(found.values()))
     assert {"claim", "ours", "verdict"} <= set(table.columns)
+
+
+def test_an_undecided_pair_whose_curves_still_rise_asks_for_a_longer_run():
+    base = _frame({claims.BASE: 0.95})
+    reg = _frame({"none": 0.9502, "dropout": 0.9500}, jitter=0.003)
+    found = _by_id(claims.task1(_evidence(base=base, regularization=reg)))
+    # the toy curves climb from 0.3 to 0.95 in four points: far more than the interval
+    assert "a longer run" in found["no-dropout-better"].to_decide

@@ -104,22 +104,6 @@ def test_summarize_means_sds_and_ranks():
     assert s.loc["x", "seconds"] == pytest.approx(2.0)
 
 
-def test_plot_labels_the_seeds(toy):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    frame = pd.DataFrame(
-        {
-            "config": pd.Categorical(["x", "x", "y", "y"]),
-            "seed": [0, 1, 0, 1],
-            "val_accuracy": [0.90, 0.92, 0.95, 0.97],
-        }
-    )
-    ax = experiments.plot(frame, title="t")
-    assert "2 seed" in ax.get_xlabel() and ax.get_title() == "t"
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
-
-
 def test_sweep_covers_datasets_and_models_and_compares(tmp_path):
     from conftest import toy_images
 
@@ -159,10 +143,10 @@ def test_sweep_covers_datasets_and_models_and_compares(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    fig = experiments.plot_panels(frame, title="activations", labels={"a": "Set A"})
-    assert len(fig.axes) == 4 and fig.axes[0].get_title() == "Set A · MLP"
-    assert fig.axes[3].get_title() == "b · CNN"
-    assert "2 seed" in fig.get_supxlabel()
+    fig = experiments.plot_curves(frame, title="activations", labels={"a": "Set A"})
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == 4 and panels[0].get_title() == "Set A · MLP"
+    assert panels[3].get_title() == "b · CNN"
 
 
 def test_records_keep_the_index_and_metrics_write_nan_as_null():

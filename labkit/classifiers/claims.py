@@ -171,6 +171,27 @@ def _pairwise(
     return verdicts_, notes, texts
 
 
+def _rising(ev: Evidence, experiment: str, notes: Sequence[tuple]) -> str:
+    """For undecided comparisons whose curves still climbed over their last stretch by more
+    than the comparison's interval: a longer run may decide (or reverse) them."""
+    frame = ev.runs[experiment]
+    if "curve" not in frame:
+        return ""
+    gain = v.still_rising(v.mean_curves(frame))
+    out = []
+    for what, a, b, verdict, *_ in notes:
+        if verdict != v.UNDECIDED:
+            continue
+        dataset, kind = next(
+            (d, k) for d, k in ev.models(experiment) if what.startswith(ev.label(d, k))
+        )
+        configs = what[len(ev.label(dataset, kind)) + 1 :].split(" vs ")
+        rise = max(gain.get((dataset, kind, c), 0.0) for c in configs)
+        if rise > 2 * math.hypot(a.se(), b.se()):
+            out.append(f"{what}: the curves still rose by {rise:.4f} over their last stretch")
+    return ("; a longer run: " + "; ".join(out)) if out else ""
+
+
 def _better_claim(ev, id_, section, claim, measure, experiment, pairs, models=None) -> Claim:
     verdicts_, notes, texts = _pairwise(ev, experiment, pairs, models)
     verdict = _combine(verdicts_)
@@ -181,7 +202,7 @@ def _better_claim(ev, id_, section, claim, measure, experiment, pairs, models=No
         measure,
         "; ".join(texts),
         verdict,
-        _seeds_note(notes) if verdict == v.UNDECIDED else "",
+        _seeds_note(notes) + _rising(ev, experiment, notes) if verdict == v.UNDECIDED else "",
         ev.budgets.get(experiment, ""),
     )
 
@@ -637,7 +658,7 @@ def task1(ev: Evidence) -> list[Claim]:
         dropout_runs["dropout_long"] = ev.models("dropout_long")
     elif has("regularization"):
         dropout_runs["regularization"] = ev.models("regularization")
-    parts, notes, texts, budgets = [], [], [], []
+    parts, notes, texts, budgets, rising = [], [], [], [], ""
     for experiment, models in dropout_runs.items():
         if not models:
             continue
@@ -650,6 +671,7 @@ def task1(ev: Evidence) -> list[Claim]:
         parts += verdicts_
         notes += n
         texts += t
+        rising += _rising(ev, experiment, n)
         budgets.append(ev.budgets.get(experiment, ""))
     if parts:
         verdict = _combine(parts)
@@ -663,7 +685,7 @@ def task1(ev: Evidence) -> list[Claim]:
                 "where the budget allows, beyond the spread",
                 "; ".join(texts),
                 verdict,
-                _seeds_note(notes) if verdict == v.UNDECIDED else "",
+                _seeds_note(notes) + rising if verdict == v.UNDECIDED else "",
                 " ".join(b for b in budgets if b),
             )
         )

@@ -34,8 +34,6 @@ __all__ = [
     "summarize",
     "wide_table",
     "records",
-    "plot",
-    "plot_panels",
     "COLUMNS",
     "budget",
     "budget_settings",
@@ -418,69 +416,6 @@ def wide_table(
     wide.columns = wide.columns.set_names(["dataset", "model"])
     wide.index.name = None
     return wide
-
-
-def plot(frame: pd.DataFrame, *, title: str | None = None, ax: Any = None) -> Any:
-    """Validation accuracy per configuration: a diamond at the mean over seeds with a bar of
-    +- 1 sd, and one dot per seed. Returns the matplotlib Axes."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 0.4 * frame["config"].nunique() + 1.2))
-    sns.stripplot(
-        data=frame, x="val_accuracy", y="config", color="0.55", size=4, jitter=0.15, ax=ax
-    )
-    sns.pointplot(
-        data=frame,
-        x="val_accuracy",
-        y="config",
-        errorbar="sd",
-        linestyle="none",
-        markers="D",
-        capsize=0.25,
-        color="C0",
-        ax=ax,
-    )
-    runs = frame.groupby("config", observed=True)["seed"].count()
-    seeds = f"{runs.min()}" if runs.min() == runs.max() else f"{runs.min()}-{runs.max()}"
-    ax.set(xlabel=f"validation accuracy (mean ± sd over {seeds} seed(s))", ylabel="")
-    if title:
-        ax.set_title(title)
-    return ax
-
-
-def plot_panels(
-    frame: pd.DataFrame, *, title: str | None = None, labels: Mapping[str, str] | None = None
-) -> Any:
-    """:func:`plot` for each (model, dataset) of a :func:`sweep`: one row per model, one column
-    per dataset, titled with ``labels`` (dataset name -> display name) when given, and one
-    shared axis label. Returns the matplotlib Figure."""
-    import matplotlib.pyplot as plt
-
-    labels = labels or {}
-    datasets = list(dict.fromkeys(frame["dataset"]))
-    kinds = list(dict.fromkeys(frame["model"]))
-    n_configs = frame["config"].nunique()
-    fig, axes = plt.subplots(
-        len(kinds),
-        len(datasets),
-        figsize=(4.2 * len(datasets) + 0.8, (0.35 * n_configs + 1.0) * len(kinds) + 0.6),
-        squeeze=False,
-        sharey=True,
-    )
-    for i, kind in enumerate(kinds):
-        for j, dataset in enumerate(datasets):
-            sub = frame[(frame["model"] == kind) & (frame["dataset"] == dataset)]
-            plot(sub, title=f"{labels.get(dataset, dataset)} · {kind.upper()}", ax=axes[i, j])
-    xlabel = axes[0, 0].get_xlabel()
-    for ax in axes.flat:
-        ax.set_xlabel("")
-    fig.supxlabel(xlabel, fontsize="medium")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
 
 
 def plot_curves(
