@@ -34,38 +34,54 @@ def test_committed_clean_with_parameters(path):
 
 
 def _chapter_01(results: dict) -> None:
+    from labkit.classifiers import verdicts
+
     for dataset in ("mnist", "fashion_mnist"):
         for kind in ("mlp", "cnn"):
+            block = results[dataset][kind]
             for version in ("base", "selected"):
-                r = results[dataset][kind][version]
+                r = block[version]
                 assert r["test_images"] == 1_000  # the smoke profile's test subset
                 assert _is_fraction_of(r["test_accuracy"], 1_000), (dataset, kind, version)
-            assert results[dataset][kind]["selected"]["options"]["optimizer"] == "adamw"
-            assert results[dataset][kind]["chosen_rate"] > 0
-            seeds = results[dataset][kind]["selected"]["seeds"]
-            assert seeds["n"] == 1 and seeds["values"] == [r["test_accuracy"]]  # smoke: 1 seed
-            assert "Dense(10, softmax)" in results[dataset][kind]["architecture"]
+                seeds = r["seeds"]  # smoke: the final models over 2 seeds, the mean beside them
+                assert seeds["n"] == 2 and r["test_accuracy"] == seeds["values"][0]
+                assert r["test_accuracy_mean"] == pytest.approx(sum(seeds["values"]) / 2)
+            assert block["recipe"] in ("base", "final")  # chosen on validation
+            optimizer = "rmsprop" if block["recipe"] == "base" else "adamw"
+            assert block["selected"]["options"]["optimizer"] == optimizer
+            assert block["chosen_rate"] > 0
+            assert block["met"] == (block["selected"]["test_accuracy_mean"] >= block["target"])
+            assert "Dense(10, softmax)" in block["architecture"]
     names = {
+        "base",
         "learning_rate",
         "initializers",
         "optimizers",
         "activations",
         "regularization",
+        "dropout_long",
         "model_size",
-        "sigmoid_check",
     }
     assert set(results["experiments"]) == names
     assert all(results["experiments"][name] for name in names)
     assert len(results["experiments"]["regularization"]) == 2 * 6  # MLP and CNN, six settings
-    assert results["settings"]["steps"] == {"mlp": 3, "cnn": 3}  # smoke's budget per configuration
+    assert results["settings"]["budget"] == {"mlp": {"steps": 4, "points": 2},
+                                             "cnn": {"steps": 2, "points": 2}}  # fmt: skip
     assert results["settings"]["precision"] in ("float32", "mixed_bfloat16")  # resolved, not "auto"
-    assert set(results["trained_minutes"]) == {f"experiment: {n}" for n in names} | {"finals"}
+    assert set(results["trained_minutes"]) == {f"experiment: {n}" for n in names} | {
+        "ablation and finals"
+    }
+    claims = results["claims"]  # every finding of the report's section 2, with a verdict
+    assert len(claims) == 19 and all(c["verdict"] in verdicts.VERDICTS for c in claims)
+    assert all(c["claim"] and c["ours"] for c in claims)
     tables = results["report_tables"]
     assert len(tables["table1"]) == 4 * 2  # four activations x (MLP, CNN) on MNIST (smoke)
     assert all(r["report"] > 0.8 for r in tables["table1"])
     assert {r["report rank"] for r in tables["table2"]} == set(range(1, 7))
     assert {r["source"] for r in tables["table3"]} == {"report", "ours"}
-    assert len(results["search_spread"]) == 4
+    assert len(tables["table4"]) == 4
+    assert len(results["search_holdout"]) == 4
+    assert len(results["ablation"]) == 4 * 4  # four models x (architecture, recipe) cells
     assert set(results["tuning"]) == {
         f"{d}/{k}" for d in ("mnist", "fashion_mnist") for k in ("mlp", "cnn")
     }
