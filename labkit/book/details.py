@@ -41,6 +41,14 @@ def _budget(budget: Mapping[str, Any]) -> str:
     return f"{budget['epochs']} epochs" if "epochs" in budget else f"{budget['steps']} steps"
 
 
+def _per_kind(value: int | Mapping[str, int]) -> str:
+    """A count that is one number or one per model kind: ``3`` -> "3";
+    ``{"mlp": 3, "cnn": 1}`` -> "MLP 3, CNN 1"."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{KINDS.get(k, k)} {n}" for k, n in value.items())
+    return str(value)
+
+
 def _claims(res: Mapping[str, Any]) -> dict[str, Any] | None:
     """The verdict counts and the list of chapter 01's claims, for the README."""
     found = res.get("claims")
@@ -140,11 +148,11 @@ def mlp_cnn_tuning(record: Mapping[str, Any]) -> str:
             "steps": ", ".join(f"{KINDS.get(k, k)} {_budget(b)}" for k, b in cfg["budget"].items()),
             "report": ", ".join(f"{KINDS.get(k, k)} {_budget(b)}"
                                 for k, b in cfg["report_budget"].items()),
-            "base_seeds": cfg["base_seeds"], "long": ", ".join(
+            "base_seeds": _per_kind(cfg["base_seeds"]), "long": ", ".join(
                 NAMES.get(d, d) for d in cfg.get("long_datasets", ())),
             "sizes": ", ".join(NAMES.get(d, d) for d in cfg.get("size_datasets", ())),
             "trials": ", ".join(f"{KINDS.get(k, k)} {n}" for k, n in cfg["tune_epochs"].items()),
-            "seeds": cfg["seeds"], "size_steps": _budget(cfg["size_budget"]),
+            "seeds": _per_kind(cfg["seeds"]), "size_steps": _budget(cfg["size_budget"]),
             "size_seeds": cfg["size_seeds"], "coarse": cfg["coarse_trials"],
             "fine": cfg["fine_trials"], "final_seeds": cfg["final_seeds"],
             "holdout": cfg["holdout_seeds"],

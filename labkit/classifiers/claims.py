@@ -328,9 +328,7 @@ def _optimizer_speed(ev: Evidence, what: str) -> Claim:
     fast = sub[sub["config"].isin([OPTIMIZERS[0], OPTIMIZERS[2]])]
     col = "passes" if what == "speed" else "drops"
     verdict = (
-        _ordered(slow[col].tolist(), fast[col].tolist())
-        if len(slow) and len(fast)
-        else v.UNDECIDED
+        _ordered(slow[col].tolist(), fast[col].tolist()) if len(slow) and len(fast) else v.UNDECIDED
     )
     per = "; ".join(
         f"{c} {_fmt_passes(g[col]) if what == 'speed' else '/'.join(f'{x:.3f}' for x in g[col])}"

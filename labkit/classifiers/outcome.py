@@ -62,8 +62,13 @@ def _version(
         "params": int(trained["params"].iloc[0]),
         "seconds": float(trained["seconds"].mean()),
         "options": dict(options),
-        "seeds": {"mean": float(np.mean(values)), "sd": sd, "n": len(values),
-                  "seeds": scores["seed"].astype(int).tolist(), "values": values},  # fmt: skip
+        "seeds": {
+            "mean": float(np.mean(values)),
+            "sd": sd,
+            "n": len(values),
+            "seeds": scores["seed"].astype(int).tolist(),
+            "values": values,
+        },  # fmt: skip
     }
 
 
@@ -115,26 +120,29 @@ def task1_record(
             "recipe": recipe,
             **{
                 version: _version(
-                    f, r[r["architecture"] == ("base" if version == "base" else "selected")],
-                    version, seed, cells[version],
+                    f,
+                    r[r["architecture"] == ("base" if version == "base" else "selected")],
+                    version,
+                    seed,
+                    cells[version],
                 )  # fmt: skip
                 for version in ("base", "selected")
             },
         }
         block["met"] = bool(targets[name, kind].met(block["selected"]["test_accuracy_mean"]))
         if "table3" in tables:
-            block["architecture"] = tables["table3"].xs("ours", level="source").loc[
-                (settings["names"][name], kind.upper()), "layers"
-            ]
+            block["architecture"] = (
+                tables["table3"]
+                .xs("ours", level="source")
+                .loc[(settings["names"][name], kind.upper()), "layers"]
+            )
         out.setdefault(name, {})[kind] = block
     out["claims"] = [c.record() for c in claims]
     out["experiments"] = {
         exp: experiments.records(experiments.summarize(frame, by=("dataset", "model")))
         for exp, frame in results.items()
     }
-    out["ablation"] = experiments.records(
-        experiments.summarize(ablation, by=("dataset", "model"))
-    )
+    out["ablation"] = experiments.records(experiments.summarize(ablation, by=("dataset", "model")))
     out["report_tables"] = {k: experiments.records(t) for k, t in tables.items()}
     out["tuning"] = {
         f"{name}/{kind}": experiments.records(search.table())
