@@ -113,3 +113,20 @@ def test_an_undecided_pair_whose_curves_still_rise_asks_for_a_longer_run():
     found = _by_id(claims.task1(_evidence(base=base, regularization=reg)))
     # the toy curves climb from 0.3 to 0.95 in four points: far more than the interval
     assert "a longer run" in found["no-dropout-better"].to_decide
+
+
+def test_bound_claims_read_each_row_against_their_bound():
+    rates = _frame({claims.RATES["default"]: 0.95, claims.RATES["large"]: 0.10})
+    reg = _frame({"dropout": 0.95, "L1 0.01 + dropout": 0.11, "L1 0.1 + dropout": 0.10})
+    found = _by_id(claims.task1(_evidence(learning_rate=rates, regularization=reg)))
+    assert found["rate-0.1-fails"].verdict == v.CONFIRMED
+    assert found["l1-to-chance"].verdict == v.CONFIRMED
+    # one model learning at rate 0.1, one L1 row well above chance: both claims refuted
+    rates = _frame(
+        {claims.RATES["large"]: lambda d, k: 0.9 if (d, k) == ("mnist", "cnn") else 0.1}
+    )
+    reg = _frame({"L1 0.01 + dropout": lambda d, k: 0.6 if k == "mlp" else 0.1})
+    found = _by_id(claims.task1(_evidence(learning_rate=rates, regularization=reg)))
+    assert found["rate-0.1-fails"].verdict == v.REFUTED
+    assert "MNIST CNN: 0.900" in found["rate-0.1-fails"].ours
+    assert found["l1-to-chance"].verdict == v.REFUTED

@@ -128,21 +128,37 @@ def _combine(verdicts: Sequence[str]) -> str:
     return v.UNDECIDED
 
 
-def _seeds_note(pairs: Sequence[tuple]) -> str:
+@dataclass(frozen=True)
+class _Compared:
+    """One comparison behind a claim: ``what`` (how the claim's notes name it), the two
+    estimates, its verdict and the sd a one-seed estimate borrows; where it compares two
+    configurations of one experiment, their model and labels (for :func:`_rising`)."""
+
+    what: str
+    a: v.Estimate
+    b: v.Estimate
+    verdict: str
+    fallback: float | None = None
+    dataset: str | None = None
+    kind: str | None = None
+    configs: tuple[str, ...] = ()
+
+
+def _seeds_note(pairs: Sequence[_Compared]) -> str:
     """For undecided comparisons: the seeds per configuration a difference of the measured
     size would need."""
     notes = []
-    for what, a, b, verdict, *rest in pairs:
-        if verdict != v.UNDECIDED:
+    for p in pairs:
+        if p.verdict != v.UNDECIDED:
             continue
-        n = v.seeds_to_decide(a, b, rest[0] if rest else None)
-        have = min(a.n, b.n)
+        n = v.seeds_to_decide(p.a, p.b, p.fallback)
+        have = min(p.a.n, p.b.n)
         notes.append(
-            f"{what}: no difference measured"
+            f"{p.what}: no difference measured"
             if n is None
-            else f"{what}: about {n} seeds per configuration (we ran {have})"
+            else f"{p.what}: about {n} seeds per configuration (we ran {have})"
             if n <= 50
-            else f"{what}: a difference this small needs more than 50 seeds"
+            else f"{p.what}: a difference this small needs more than 50 seeds"
         )
     return "; ".join(notes)
 
@@ -152,10 +168,10 @@ def _pairwise(
     experiment: str,
     pairs: Callable[[str, str], Sequence[tuple[str, str]]],
     models: Sequence[tuple[str, str]] | None = None,
-) -> tuple[list[str], list[tuple], list[str]]:
+) -> tuple[list[str], list[_Compared], list[str]]:
     """``better(a, b)`` for each (a, b) that ``pairs(dataset, kind)`` names, on each model."""
     est = ev.estimates(experiment)
-    verdicts_, notes, texts = [], [], []
+    verdicts_, compared, texts = [], [], []
     for dataset, kind in models or ev.models(experiment):
         fallback = ev.fallback(dataset, kind)
         for a, b in pairs(dataset, kind):
@@ -167,11 +183,22 @@ def _pairwise(
             texts.append(
                 f"{ev.label(dataset, kind)}: {a} {ea.mean:.4f} vs {b} {eb.mean:.4f}, {c.text(4)}"
             )
-            notes.append((f"{ev.label(dataset, kind)} {a} vs {b}", ea, eb, verdict, fallback))
-    return verdicts_, notes, texts
+            compared.append(
+                _Compared(
+                    f"{ev.label(dataset, kind)} {a} vs {b}",
+                    ea,
+                    eb,
+                    verdict,
+                    fallback,
+                    dataset,
+                    kind,
+                    (a, b),
+                )
+            )
+    return verdicts_, compared, texts
 
 
-def _rising(ev: Evidence, experiment: str, notes: Sequence[tuple]) -> str:
+def _rising(ev: Evidence, experiment: str, compared: Sequence[_Compared]) -> str:
     """For undecided comparisons whose curves still climbed over their last stretch by more
     than the comparison's interval: a longer run may decide (or reverse) them."""
     frame = ev.runs[experiment]
@@ -179,16 +206,12 @@ def _rising(ev: Evidence, experiment: str, notes: Sequence[tuple]) -> str:
         return ""
     gain = v.still_rising(v.mean_curves(frame))
     out = []
-    for what, a, b, verdict, *_ in notes:
-        if verdict != v.UNDECIDED:
+    for p in compared:
+        if p.verdict != v.UNDECIDED or not p.configs:
             continue
-        dataset, kind = next(
-            (d, k) for d, k in ev.models(experiment) if what.startswith(ev.label(d, k))
-        )
-        configs = what[len(ev.label(dataset, kind)) + 1 :].split(" vs ")
-        rise = max(gain.get((dataset, kind, c), 0.0) for c in configs)
-        if rise > 2 * math.hypot(a.se(), b.se()):
-            out.append(f"{what}: the curves still rose by {rise:.4f} over their last stretch")
+        rise = max(gain.get((p.dataset, p.kind, c), 0.0) for c in p.configs)
+        if rise > 2 * math.hypot(p.a.se(), p.b.se()):
+            out.append(f"{p.what}: the curves still rose by {rise:.4f} over their last stretch")
     return ("; a longer run: " + "; ".join(out)) if out else ""
 
 
@@ -397,20 +420,36 @@ def _overfitting(ev: Evidence) -> Claim:
     )
 
 
-def _l1_chance(ev: Evidence) -> Claim:
-    est = ev.estimates("regularization")
+def _per_row(
+    ev: Evidence,
+    experiment: str,
+    keep: Callable[[str], bool],
+    rule: Callable[[v.Estimate], str],
+    text: Callable[[str, str, str, v.Estimate], str],
+) -> tuple[list[str], list[str]]:
+    """``rule``'s verdict and ``text`` for each configuration of ``experiment`` that ``keep``
+    selects by its label, on every model."""
     parts, texts = [], []
-    for (dataset, kind, config), e in est.items():
-        if not config.startswith("L1"):
-            continue
-        parts.append(
-            v.CONFIRMED
-            if e.mean <= CHANCE_CEILING
-            else v.REFUTED
-            if e.mean - 2 * e.se() > CHANCE_CEILING
-            else v.UNDECIDED
-        )
-        texts.append(f"{ev.label(dataset, kind)} {config}: {e.mean:.3f}")
+    for (dataset, kind, config), e in ev.estimates(experiment).items():
+        if keep(config):
+            parts.append(rule(e))
+            texts.append(text(dataset, kind, config, e))
+    return parts, texts
+
+
+def _l1_chance(ev: Evidence) -> Claim:
+    def at_chance(e: v.Estimate) -> str:  # the mean at the ceiling; refuted beyond the spread
+        if e.mean <= CHANCE_CEILING:
+            return v.CONFIRMED
+        return v.REFUTED if e.mean - 2 * e.se() > CHANCE_CEILING else v.UNDECIDED
+
+    parts, texts = _per_row(
+        ev,
+        "regularization",
+        lambda config: config.startswith("L1"),
+        at_chance,
+        lambda d, k, config, e: f"{ev.label(d, k)} {config}: {e.mean:.3f}",
+    )
     return Claim(
         "l1-to-chance",
         "2.4.1",
@@ -424,19 +463,18 @@ def _l1_chance(ev: Evidence) -> Claim:
 
 
 def _large_rate(ev: Evidence) -> Claim:
-    est = ev.estimates("learning_rate")
-    parts, texts = [], []
-    for (dataset, kind, config), e in est.items():
-        if config != RATES["large"]:
-            continue
-        parts.append(
-            v.CONFIRMED
-            if e.mean + 2 * e.se() < 0.3
-            else v.REFUTED
-            if e.mean - 2 * e.se() >= 0.3
-            else v.UNDECIDED
-        )
-        texts.append(f"{ev.label(dataset, kind)}: {e.mean:.3f}")
+    def below(e: v.Estimate) -> str:  # below 0.3 beyond the spread, or at or above it
+        if e.mean + 2 * e.se() < 0.3:
+            return v.CONFIRMED
+        return v.REFUTED if e.mean - 2 * e.se() >= 0.3 else v.UNDECIDED
+
+    parts, texts = _per_row(
+        ev,
+        "learning_rate",
+        lambda config: config == RATES["large"],
+        below,
+        lambda d, k, config, e: f"{ev.label(d, k)}: {e.mean:.3f}",
+    )
     return Claim(
         "rate-0.1-fails",
         "2.5",
@@ -517,7 +555,7 @@ def _finals(ev: Evidence, id_: str) -> Claim | None:
                 a, b = est[d, "cnn", "selected"], est[d, "mlp", "selected"]
                 verdict, c = v.better(a, b)
                 parts.append(verdict)
-                notes.append((f"{ev.names.get(d, d)}", a, b, verdict))
+                notes.append(_Compared(ev.names.get(d, d), a, b, verdict))
                 texts.append(
                     f"{ev.names.get(d, d)}: CNN {a.mean:.4f} vs MLP {b.mean:.4f}, {c.text(4)}"
                 )
@@ -544,7 +582,7 @@ def _cnn_vs_mlp(ev: Evidence) -> Claim:
             a, b = est[d, "cnn", BASE], est[d, "mlp", BASE]
             verdict, c = v.better(a, b)
             parts.append(verdict)
-            notes.append((ev.names.get(d, d), a, b, verdict))
+            notes.append(_Compared(ev.names.get(d, d), a, b, verdict))
             texts.append(f"{ev.names.get(d, d)}: CNN {a.mean:.4f} vs MLP {b.mean:.4f}, {c.text(4)}")
     verdict = _combine(parts)
     return Claim(

@@ -12,7 +12,7 @@ scoring once every choice is made).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,19 @@ def label(arch: str, recipe: str) -> str:
     return f"{arch} architecture, {recipe} recipe"
 
 
+def _cells(
+    arches: Mapping[str, Mapping[str, Any]],
+    recipes: Mapping[str, Recipe],
+    cells: Mapping[tuple[str, str], Sequence[int]],
+) -> Iterator[tuple[str, str, dict[str, dict[str, Any]], Sequence[int], int]]:
+    """Each cell of ``cells`` as (architecture, recipe name, ``{label: options}``, seeds,
+    epochs): what :func:`ablation` trains and :func:`test_scores` scores."""
+    for (arch, recipe_name), seeds in cells.items():
+        recipe = recipes[recipe_name]
+        configs = {label(arch, recipe_name): cell(arches[arch], recipe)}
+        yield arch, recipe_name, configs, seeds, recipe.epochs
+
+
 def ablation(
     arches: Mapping[str, Mapping[str, Any]],
     recipes: Mapping[str, Recipe],
@@ -89,20 +102,13 @@ def ablation(
     """Train each (architecture, recipe) of ``cells`` (mapped to its seeds) and return one
     row per run: :func:`labkit.classifiers.experiments.run`'s columns with ``architecture``
     and ``recipe``, ``config`` the cell's :func:`label`."""
-    frames = []
-    for (arch, recipe_name), seeds in cells.items():
-        recipe = recipes[recipe_name]
-        frame = experiments.run(
-            {label(arch, recipe_name): cell(arches[arch], recipe)},
-            data,
-            kind=kind,
-            seeds=seeds,
-            epochs=recipe.epochs,
-            store=store,
-            weights=weights,
-            eager=eager,
-        )
-        frames.append(frame.assign(architecture=arch, recipe=recipe_name))
+    frames = [
+        experiments.run(
+            configs, data, kind=kind, seeds=seeds, epochs=epochs, store=store,
+            weights=weights, eager=eager,
+        ).assign(architecture=arch, recipe=recipe_name)
+        for arch, recipe_name, configs, seeds, epochs in _cells(arches, recipes, cells)
+    ]  # fmt: skip
     out = pd.concat(frames, ignore_index=True)
     out["config"] = out["config"].astype(str)
     return out
@@ -121,19 +127,12 @@ def test_scores(
     """The test scores of cells :func:`ablation` trained (with the same arguments), scored
     once each: :func:`labkit.classifiers.experiments.test_scores`' rows with ``architecture``
     and ``recipe``."""
-    frames = []
-    for (arch, recipe_name), seeds in cells.items():
-        recipe = recipes[recipe_name]
-        frame = experiments.test_scores(
-            {label(arch, recipe_name): cell(arches[arch], recipe)},
-            data,
-            test,
-            kind=kind,
-            seeds=seeds,
-            weights=weights,
-            epochs=recipe.epochs,
-        )
-        frames.append(frame.assign(architecture=arch, recipe=recipe_name))
+    frames = [
+        experiments.test_scores(
+            configs, data, test, kind=kind, seeds=seeds, weights=weights, epochs=epochs
+        ).assign(architecture=arch, recipe=recipe_name)
+        for arch, recipe_name, configs, seeds, epochs in _cells(arches, recipes, cells)
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
