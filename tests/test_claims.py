@@ -122,9 +122,7 @@ def test_bound_claims_read_each_row_against_their_bound():
     assert found["rate-0.1-fails"].verdict == v.CONFIRMED
     assert found["l1-to-chance"].verdict == v.CONFIRMED
     # one model learning at rate 0.1, one L1 row well above chance: both claims refuted
-    rates = _frame(
-        {claims.RATES["large"]: lambda d, k: 0.9 if (d, k) == ("mnist", "cnn") else 0.1}
-    )
+    rates = _frame({claims.RATES["large"]: lambda d, k: 0.9 if (d, k) == ("mnist", "cnn") else 0.1})
     reg = _frame({"L1 0.01 + dropout": lambda d, k: 0.6 if k == "mlp" else 0.1})
     found = _by_id(claims.task1(_evidence(learning_rate=rates, regularization=reg)))
     assert found["rate-0.1-fails"].verdict == v.REFUTED
