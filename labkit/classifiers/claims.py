@@ -757,8 +757,8 @@ def task1(ev: Evidence) -> list[Claim]:
                 "rate-choice",
                 "2.5",
                 "1e-4 is the better rate for the Fashion-MNIST MLP; 1e-3 for the other models.",
-                "validation accuracy at the report's budget: the report's rate for each model "
-                "against the other of the two, beyond the spread",
+                "validation accuracy at the experiment's budget (last column): the report's "
+                "rate for each model against the other of the two, beyond the spread",
                 "learning_rate",
                 lambda d, k: (
                     [(RATES["small"], RATES["default"])]

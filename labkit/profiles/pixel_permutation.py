@@ -5,8 +5,8 @@ original and on the permuted images: seeds runs per arm (seed, seed+1, ...), epo
 (shorter than chapter 01's final runs), on a stratified subset of the training images and
 test_subset of the test images (None: all). The restored arm (permuted, inverse applied first)
 runs restored_seeds seeds of the CNN. bn_momentum: of the batch-normalisation averages (None:
-the selected models' own, 0.9 since chapter 01 trains them so; runs of a few hundred steps need
-0.9, see classifiers.models.set_batch_norm_momentum). full must stay within 45 minutes on 2
+the selected models' own, from the recipe chapter 01 chose for each; runs of a few hundred steps
+need 0.9, see classifiers.models.set_batch_norm_momentum). full must stay within 45 minutes on 2
 cores. min_test_accuracy: the chapter fails below it on the original images (a sanity check, not
 a target).
 """
