@@ -252,3 +252,16 @@ def test_beside_flags_differences_beyond_the_spread():
     assert not table.loc[("a", "d", "MLP"), "beyond spread"]
     assert table.loc[("b", "d", "MLP"), "beyond spread"]
     assert table.loc[("b", "d", "MLP"), "ours - report"] == pytest.approx(-0.1)
+
+
+def test_wide_table_shows_a_spread_only_where_there_are_seeds():
+    rows = [
+        {"dataset": "a", "model": kind, "config": "base", "seed": s, "val_accuracy": acc,
+         "val_loss": 0.1, "train_accuracy": acc, "best_val_accuracy": acc, "epochs": 1,
+         "steps": 10, "images": 100, "seconds": 1.0, "params": 10}
+        for kind, accs in (("mlp", (0.97, 0.98, 0.99)), ("cnn", (0.99,)))
+        for s, acc in enumerate(accs)
+    ]  # fmt: skip
+    wide = experiments.wide_table(pd.DataFrame(rows))
+    assert wide.loc["base", ("a", "mlp")] == "0.980 ± 0.010"
+    assert wide.loc["base", ("a", "cnn")] == "0.990"  # one run: no "± nan"

@@ -392,15 +392,16 @@ def wide_table(
     threshold: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """A :func:`sweep` as a wide table: one row per configuration, one column per (dataset,
-    model) in the order they ran, each cell "mean ± sd" of validation accuracy over the seeds.
+    model) in the order they ran, each cell "mean ± sd" of validation accuracy over the seeds
+    (the mean alone for a configuration of one run).
     ``labels`` renames datasets (name -> display name). With ``threshold`` (a validation
     accuracy per dataset) and curves in ``frame``, each cell adds the passes over the fitted
     images (and seconds) until the mean curve first reaches it: "0.981 ± 0.001 · 2.3 p, 14 s"
     ("· never": not within the run)."""
     s = summarize(frame, by=("dataset", "model"))
     cells = s["val_accuracy"].map(f"{{:.{decimals}f}}".format)
-    if s["runs"].max() > 1:
-        cells = cells + " ± " + s["sd"].map(f"{{:.{decimals}f}}".format)
+    spread = " ± " + s["sd"].map(f"{{:.{decimals}f}}".format)
+    cells = cells + spread.where(s["runs"] > 1, "")  # one run: no spread to show
     if threshold is not None and "curve" in frame:
         from .verdicts import mean_curves, passes_to
 
