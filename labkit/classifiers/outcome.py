@@ -68,7 +68,7 @@ def _version(
             "n": len(values),
             "seeds": scores["seed"].astype(int).tolist(),
             "values": values,
-        },  # fmt: skip
+        },
     }
 
 
@@ -125,7 +125,7 @@ def task1_record(
                     version,
                     seed,
                     cells[version],
-                )  # fmt: skip
+                )
                 for version in ("base", "selected")
             },
         }
