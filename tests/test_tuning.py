@@ -97,6 +97,29 @@ def test_interrupted_search_resumes_without_redoing_finished_trials(data, tmp_pa
     assert run(trials=1, epochs=2) == 1  # a different setting is a new project, not a resumed one
 
 
+def test_a_trial_that_ended_just_before_a_kill_is_not_trained_again(data, tmp_path):
+    """keras-tuner saves the oracle before it takes an ended trial off its running list, and
+    its reload retrains every trial on that list: a kill between the two (it failed a
+    distributed chief in CI) must not retrain the finished trial."""
+    import json
+
+    def run(stop_at=None) -> int:
+        cb = _trainings(stop_at)
+        tuning.search(TINY, data, directory=tmp_path, name="k", trials=3, epochs=1, callbacks=[cb])
+        return len(_Trainings.log)
+
+    with pytest.raises(KeyboardInterrupt):
+        run(stop_at=2)  # trial 1 finished, trial 2 cut
+    (oracle_file,) = tmp_path.rglob("oracle.json")
+    state = json.loads(oracle_file.read_text())
+    trials = [json.loads(f.read_text()) for f in tmp_path.rglob("trial.json")]
+    finished = [t["trial_id"] for t in trials if t["status"] == "COMPLETED"]
+    assert len(finished) == 1 and finished[0] not in state["ongoing_trials"].values()
+    state["ongoing_trials"]["tuner0-before-the-kill"] = finished[0]  # as keras-tuner leaves it
+    oracle_file.write_text(json.dumps(state))
+    assert run() == 2  # the cut trial and trial 3; the finished one is not retrained
+
+
 def test_trials_made_by_other_code_are_not_read_back(data, tmp_path, monkeypatch):
     def trainings() -> int:
         cb = _trainings()

@@ -273,6 +273,22 @@ class _FirstPointOracle(kt.oracles.RandomSearchOracle):
             return {"status": "RUNNING", "values": {**values, **self.first}}
         return super().populate_space(trial_id)
 
+    # keras-tuner's end_trial saves the oracle before it removes the ended trial from
+    # ongoing_trials, and reload() sends every trial listed there back to be trained: a
+    # search (or a distributed chief) killed between the two trained a finished trial again.
+    # Saved once more after the removal, and an ended trial is never retried on reload.
+    @kt.synchronized
+    def end_trial(self, trial: kt.engine.trial.Trial) -> None:
+        super().end_trial(trial)
+        self.save()
+
+    def reload(self) -> None:
+        super().reload()
+        ended = ("COMPLETED", "FAILED")
+        self._retry_queue = [
+            t for t in self._retry_queue if getattr(self.trials.get(t), "status", None) not in ended
+        ]
+
     # keras-tuner writes its files in place (a kill mid-write leaves half a file that blocks
     # every later reload); these write them whole or not at all (labkit.files)
     def save(self) -> None:
