@@ -9,9 +9,13 @@ mirrored, tilted, with glare) are not available here, so the workbook draws its 
   seconds hand). The hour hand points at ``30*h + 0.5*m`` degrees, the minute hand at ``6*m``,
   both clockwise from 12;
 * nuisances (:data:`NUISANCES`): rotation of the whole clock, mirror image, perspective tilt,
-  scale and offset, a carpet- or wood-like background, a lighting gradient, glare, blur, noise;
+  scale and offset, a carpet- or wood-like background, a lighting gradient, glare, blur, noise,
+  light ink on a dark face;
 * a ladder of :data:`DIFFICULTIES` from ``easy`` (upright, plain background) to ``leiden``
-  (every nuisance, like the course photos). Each step adds nuisances to the one before.
+  (every nuisance of the course photos, on bright faces with dark hands and numerals, as the
+  report describes them), then ``mirrored`` (half the clocks mirror images) and ``dark_faces``
+  (a fifth of the designs light ink on a dark face), which the photos do not have. Each step
+  adds nuisances to the one before.
 
 A mirrored clock that can also be rotated reads as a different time (a mirrored 3:00 is an
 unmirrored 9:00) unless the face carries a *chiral cue*: something that reads differently in a
@@ -49,6 +53,7 @@ from .dataset import (
     split,
 )
 from .designs import (
+    DARK_FACE_SHARE,
     DIFFICULTIES,
     LADDER,
     MIRROR_SHARE,
@@ -68,6 +73,7 @@ __all__ = [
     "DIAL_MINUTES",
     "DIFFICULTIES",
     "LADDER",
+    "DARK_FACE_SHARE",
     "MIRROR_SHARE",
     "NUISANCES",
     "ClockSet",

@@ -1,12 +1,13 @@
 """What a clock looks like and how it is seen: the difficulty ladder, designs, views, and
 :func:`spec`, the recipe of image ``index`` of a generated set.
 
-This module and :mod:`labkit.clocks.draw` are the *drawing code*: a generated set's cache key
-are among the definitions that key them (:data:`labkit.stores.CLOCK_IMAGES`).
+This module and :mod:`labkit.clocks.draw` are the *drawing code*: their definitions are among
+those that key a generated set's cache (:data:`labkit.stores.CLOCK_IMAGES`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from .metric import DIAL_MINUTES
 __all__ = [
     "DIFFICULTIES",
     "LADDER",
+    "DARK_FACE_SHARE",
     "MIRROR_SHARE",
     "NUISANCES",
     "ClockSpec",
@@ -40,11 +42,14 @@ NUISANCES: tuple[str, ...] = (
     "blur",
     "noise",
     "mirror",
+    "dark_face",
 )
 
 #: The difficulty ladder: what each step adds to the one before it. ``leiden`` has every
 #: nuisance the course's photos have (any rotation, tilt, a textured surface, light, glare,
-#: blur, noise); ``mirrored`` adds mirror images, which those photos do not have.
+#: blur, noise) on bright faces with dark hands and numerals, as the report describes them
+#: (its section 4.4); ``mirrored`` adds mirror images, and ``dark_faces`` light ink on a dark
+#: face, neither of which those photos have.
 LADDER: dict[str, tuple[str, ...]] = {
     "easy": (),
     "shifted": ("scale_offset",),
@@ -53,12 +58,15 @@ LADDER: dict[str, tuple[str, ...]] = {
     "textured": ("texture", "lighting"),
     "leiden": ("glare", "blur", "noise"),
     "mirrored": ("mirror",),
+    "dark_faces": ("dark_face",),
 }
 #: The difficulty steps, easiest first.
 DIFFICULTIES: tuple[str, ...] = tuple(LADDER)
 
 #: Share of mirrored clocks when the mirror nuisance is on.
 MIRROR_SHARE = 0.5
+#: Share of designs with light ink on a dark face when the dark_face nuisance is on.
+DARK_FACE_SHARE = 0.2
 
 
 def nuisances_at(difficulty: str) -> frozenset[str]:
@@ -127,13 +135,26 @@ class Design:
         """True when the face reads differently in a mirror (numerals or the flag at 12)."""
         return self.numerals != "none" or self.flag
 
+    @property
+    def dark(self) -> bool:
+        """True when the ink is lighter than the face (light hands on a dark face)."""
+        return self.ink > self.face
 
-def sample_design(rng: np.random.Generator, chiral: bool = True) -> Design:
+    def inverted(self) -> Design:
+        """The same design with its face and ink tones turned over (dark face, light ink)."""
+        return dataclasses.replace(self, face=1.0 - self.face, ink=1.0 - self.ink)
+
+
+def sample_design(
+    rng: np.random.Generator, chiral: bool = True, dark_faces: bool = False
+) -> Design:
     """A random design from the family. With ``chiral`` (a clock that may be turned) it always
     shows numerals, at least 12, 3, 6 and 9, with a bold 12 larger than the others (the cue to
     which way is up and, in a mirror, which way round the dial runs), and sometimes the flag;
-    without, a face may be bare."""
-    dark_face = rng.random() < 0.2
+    without, a face may be bare. The face is bright with dark ink unless ``dark_faces``, which
+    gives :data:`DARK_FACE_SHARE` of the designs light ink on a dark face. Both draw the same
+    random numbers, so a design differs between the two only in its tones."""
+    dark_face = rng.random() < DARK_FACE_SHARE and dark_faces
     face = rng.uniform(0.1, 0.25) if dark_face else rng.uniform(0.78, 0.97)
     ink = rng.uniform(0.85, 0.97) if dark_face else rng.uniform(0.02, 0.2)
     if chiral:
@@ -258,5 +279,5 @@ def spec(seed: int, index: int, difficulty: str = "leiden") -> ClockSpec:
     on = nuisances_at(difficulty)
     rng = np.random.default_rng([seed, index])
     t = int(rng.integers(DIAL_MINUTES))
-    design = sample_design(rng, chiral=_needs_cue(on))
+    design = sample_design(rng, chiral=_needs_cue(on), dark_faces="dark_face" in on)
     return ClockSpec(t // 60, t % 60, design, sample_view(rng, on))

@@ -231,7 +231,7 @@ def draw_clock(
     _check_seed(seed)
     on = nuisances_at(difficulty) if nuisances is None else _check_nuisances(nuisances)
     rng = np.random.default_rng(seed)
-    sampled_design = sample_design(rng, chiral=_needs_cue(on))
+    sampled_design = sample_design(rng, chiral=_needs_cue(on), dark_faces="dark_face" in on)
     sampled_view = sample_view(rng, on)
     return _render(hour, minute, design or sampled_design, view or sampled_view, size)
 
@@ -247,7 +247,7 @@ def nuisance_gallery(
     """One row per nuisance (after a ``none`` row): the same clocks with only that nuisance.
 
     Column ``j`` uses seed ``seeds[j]`` for the design and the nuisance's value; the mirror row
-    is always mirrored (in a dataset, half the clocks are).
+    is always mirrored and the dark_face row always dark (in a dataset, some of the clocks are).
     """
     _check_time(hour, minute)
     rows: dict[str, list[np.ndarray]] = {name: [] for name in ("none", *NUISANCES)}
@@ -258,7 +258,8 @@ def nuisance_gallery(
             view = sample_view(np.random.default_rng([s, 1]), on)
             if name == "mirror":
                 view = replace(view, mirror=True)
-            rows[name].append(_render(hour, minute, design, view, size))
+            face = design.inverted() if name == "dark_face" else design
+            rows[name].append(_render(hour, minute, face, view, size))
     return rows
 
 
