@@ -124,3 +124,15 @@ def test_figures_draw_what_they_are_given():
     assert titles[0].startswith("true 3:58\nread 2:58") or titles[0].startswith("true 4:05")
     assert len(titles) == 2
     plt.close("all")
+
+
+def test_errors_by_group_counts_averages_and_names_a_mismatch():
+    errors = [0, 60, 2, 1, 60]
+    table = R.errors_by(errors, ["all", "none", "all", "all", "none"], "numerals")
+    assert table.index.name == "numerals" and list(table.index) == ["all", "none"]
+    assert table.loc["all", "clocks"] == 3 and table.loc["none", "clocks"] == 2
+    assert table.loc["all", "cse_minutes"] == pytest.approx(1.0)
+    assert table.loc["none", "cse_minutes"] == pytest.approx(60.0)
+    assert table.loc["all", "within_1_min"] == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="5 errors but 4 group labels"):
+        R.errors_by(errors, ["all"] * 4, "numerals")

@@ -17,6 +17,7 @@ __all__ = [
     "score_table",
     "curves",
     "error_histogram",
+    "errors_by",
     "errors_of",
     "fmt_time",
     "mirror_table",
@@ -139,6 +140,20 @@ def mirror_table(true: np.ndarray, pred: np.ndarray, mirrored: np.ndarray) -> pd
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def errors_by(errors: np.ndarray, groups: Sequence[object], name: str) -> pd.DataFrame:
+    """The clocks and the mean common-sense error (``cse_minutes``) of each group, with the
+    share read within a minute; ``groups[i]`` is clock ``i``'s group (e.g. its design's
+    numerals), the index is named ``name``."""
+    errors = np.asarray(errors, dtype=float)
+    if len(errors) != len(groups):
+        raise ValueError(f"{len(errors)} errors but {len(groups)} group labels")
+    frame = pd.DataFrame({name: list(groups), "error": errors})
+    out = frame.groupby(name, sort=True)["error"].agg(
+        clocks="size", cse_minutes="mean", within_1_min=lambda e: float(np.mean(e <= 1))
+    )
+    return out
+
+
 def random_predictions(run: Run, k: int = 10, seed: int = 0) -> pd.DataFrame:
     """``k`` random test clocks (seeded): predicted time, true time, error in minutes, as the
     report's Table 6."""
@@ -195,7 +210,8 @@ def worst(run: Run, images: np.ndarray, k: int = 8) -> plt.Figure:
 
 def curves(runs: Mapping[str, Run]) -> plt.Figure:
     """Per epoch: the training loss (left; for one run with several heads, each head's loss
-    too, dotted) and the validation common-sense error (right, minutes), one colour per run."""
+    too, dotted) and the validation common-sense error (right, minutes; each clock read once,
+    as drawn, whatever views a run's final reading averages), one colour per run."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
     for c, (label, run) in enumerate(runs.items()):
         h = run.history
@@ -207,7 +223,7 @@ def curves(runs: Mapping[str, Run]) -> plt.Figure:
                 left.plot(epochs, h[k], color=f"C{j}", ls=":", label=k.removesuffix("_loss"))
         right.plot(epochs, h["val_cse"], color=f"C{c}", marker="s", ms=3, label=label)
     left.set(xlabel="epoch", ylabel="training loss")
-    right.set(xlabel="epoch", ylabel="validation error (minutes)", yscale="log")
+    right.set(xlabel="epoch", ylabel="validation error, one view (min)", yscale="log")
     for ax in (left, right):
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize="small")
