@@ -136,3 +136,23 @@ def test_errors_by_group_counts_averages_and_names_a_mismatch():
     assert table.loc["all", "within_1_min"] == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="5 errors but 4 group labels"):
         R.errors_by(errors, ["all"] * 4, "numerals")
+
+
+def test_a_reader_over_seeds_is_recorded_with_its_spread_and_test_error():
+    a = _run(TRUE, PRED)  # errors 0, 60, 2, 1, 60: mean 24.6
+    b = _run(TRUE, TRUE)  # all read exactly
+    record = R.reader_record({0: a, 1: b})
+    assert record["seeds"] == [0, 1]
+    assert record["per_seed"][0]["cse"] == pytest.approx(24.6)
+    assert record["per_seed"][0]["within_1_min"] == pytest.approx(2 / 5)
+    assert record["per_seed"][0]["exact"] == pytest.approx(1 / 5)
+    assert record["per_seed"][0]["hour_accuracy"] == pytest.approx(2 / 5)  # 0:00 and 6:30
+    assert record["per_seed"][1]["test_se"] == 0.0
+    se = np.std([0, 60, 2, 1, 60], ddof=1) / np.sqrt(5)
+    assert record["test_se"] == pytest.approx(se / 2)
+    assert record["cse_mean"] == pytest.approx(12.3)
+    assert record["cse_sd"] == pytest.approx(np.std([24.6, 0.0], ddof=1))
+    assert record["within_1_min"] == pytest.approx((0.4 + 1.0) / 2)
+    assert R.reader_record({3: b})["cse_sd"] is None
+    with pytest.raises(ValueError, match="at least one run"):
+        R.reader_record({})

@@ -4,6 +4,7 @@ Table 6 (random test predictions), off-by-one-hour errors, error histograms, wor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,6 +25,7 @@ __all__ = [
     "off_by_one_hour",
     "random_predictions",
     "ranking_text",
+    "reader_record",
     "seed_table",
     "worst",
 ]
@@ -71,6 +73,42 @@ def seed_table(runs: Mapping[tuple, Run], by: Sequence[str]) -> pd.DataFrame:
         first_epoch_sd=("first_epoch_s", "std"),
         seeds=("cse", "size"),
     )
+
+
+def reader_record(runs: Mapping[int, Run]) -> dict[str, Any]:
+    """One reader trained at several seeds (``runs`` maps each seed to its run) as the metrics
+    record keeps it: per seed the test common-sense error, the share read exactly and within a
+    minute (the top-1 and +-1 accuracies of Yang, Xie and Zisserman 2022) and the hour
+    accuracy; over the seeds ``cse_mean``, ``cse_sd`` (None for one seed) and the means of the
+    shares; and ``test_se``, the standard error of one seed's mean error on its test clocks
+    (their sd / root of their number, averaged over the seeds): the scale below which two
+    readers scored on such a test set cannot be told apart."""
+    if not runs:
+        raise ValueError("reader_record needs at least one run")
+    per_seed = {}
+    for seed, run in runs.items():
+        errors = run.errors
+        n = len(errors)
+        per_seed[int(seed)] = {
+            "cse": float(errors.mean()),
+            "exact": float(np.mean(errors == 0)),
+            "within_1_min": float(np.mean(errors <= 1)),
+            "hour_accuracy": float(np.mean(run.pred[:, 0] == run.true[:, 0])),
+            "test_se": float(errors.std(ddof=1) / np.sqrt(n)) if n > 1 else None,
+            "test_clocks": n,
+        }
+    cse = [r["cse"] for r in per_seed.values()]
+    se = [r["test_se"] for r in per_seed.values() if r["test_se"] is not None]
+    return {
+        "seeds": sorted(per_seed),
+        "per_seed": per_seed,
+        "cse_mean": float(np.mean(cse)),
+        "cse_sd": float(np.std(cse, ddof=1)) if len(cse) > 1 else None,
+        "test_se": float(np.mean(se)) if se else None,
+        "exact": float(np.mean([r["exact"] for r in per_seed.values()])),
+        "within_1_min": float(np.mean([r["within_1_min"] for r in per_seed.values()])),
+        "hour_accuracy": float(np.mean([r["hour_accuracy"] for r in per_seed.values()])),
+    }
 
 
 def _label(key: object) -> str:
