@@ -55,6 +55,25 @@ def test_every_body_gives_every_head(body):
     assert {k: tuple(v.shape) for k, v in out.items()} == {h.name: (2, h.units) for h in rep.heads}
 
 
+def test_relative_heads_turn_the_hands_back_by_a_learned_mark():
+    """Hand less mark, in (sin, cos): a hand at 0.3 turn and the mark at 0.1 read 0.2 turn
+    whatever the mark's length; turning both alike changes nothing."""
+    layer = M.TurnBack()
+    for turn in (0.0, 0.37):
+        hand = L.angle_targets(np.array([0.3 + turn, 0.05 + turn]))
+        mark = 2.5 * L.angle_targets(np.array([0.1 + turn, 0.9 + turn]))
+        out = keras.ops.convert_to_numpy(layer(hand.astype("float32"), mark.astype("float32")))
+        np.testing.assert_allclose(L.read_angle(out), [0.2, 0.15], atol=1e-5)
+    model = M.build("reader", L.get("hand_angles"), size=32, relative=True)
+    assert set(model.output_names) == {"hour_hand", "minute_hand"}
+    assert model.get_layer("mark_in_image").units == 2
+    out = model(np.zeros((3, 32, 32, 1), "float32"))
+    assert out["hour_hand"].shape == (3, 2)
+    for name in ("two_head", "image_angles"):
+        with pytest.raises(ValueError, match="relative heads read dial angles"):
+            M.build("reader", L.get(name), size=32, relative=True)
+
+
 def test_the_report_final_model_needs_94_pixels():
     with pytest.raises(ValueError, match="at least 94 pixels"):
         M.build("report_final", L.get("two_head"), size=64)

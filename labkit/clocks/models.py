@@ -30,6 +30,7 @@ from .labels import Representation
 __all__ = [
     "BODIES",
     "OPTIMIZERS",
+    "TurnBack",
     "augmentation",
     "build",
     "circular_loss",
@@ -62,6 +63,41 @@ def circular_loss(y_true: Any, y_pred: Any) -> Any:
 
 def _loss(name: str) -> Any:
     return circular_loss if name == "circular" else name
+
+
+@keras.saving.register_keras_serializable(package="labkit")
+class TurnBack(keras.layers.Layer):
+    """A hand's direction in the image turned back by the 12 mark's: the hand's dial angle.
+
+    Both inputs are ``(sin, cos)`` pairs of angles clockwise from the top of the image (the
+    mark's is normalised to length 1); the output is the ``(sin, cos)`` of hand less mark, the
+    angle a time label gives. It has no weights: a reader whose hands' heads end in it learns
+    the three image directions from time labels alone, and turning the image turns the hand
+    and the mark alike, which leaves the output unchanged."""
+
+    def call(self, hand: Any, mark: Any) -> Any:
+        m = mark / ops.sqrt(ops.sum(ops.square(mark), axis=-1, keepdims=True) + 1e-7)
+        sin = hand[:, :1] * m[:, 1:] - hand[:, 1:] * m[:, :1]
+        cos = hand[:, 1:] * m[:, 1:] + hand[:, :1] * m[:, :1]
+        return ops.concatenate([sin, cos], axis=-1)
+
+    def compute_output_shape(self, hand_shape: Any, mark_shape: Any) -> Any:
+        return hand_shape
+
+
+def _relative_heads(x: Any, rep: Representation) -> dict[str, Any]:
+    """The dial-angle heads of ``rep`` as image directions less a learned 12 mark's
+    (:class:`TurnBack`)."""
+    if not rep.heads or any(h.kind != "angle" for h in rep.heads) or rep.needs_aux:
+        raise ValueError(
+            f"relative heads read dial angles from time labels: {rep.name!r} needs angle heads "
+            "of the dial (e.g. 'hand_angles'), not image angles or classes"
+        )
+    mark = keras.layers.Dense(2, name="mark_in_image")(x)
+    return {
+        h.name: TurnBack(name=h.name)(keras.layers.Dense(2, name=f"{h.name}_in_image")(x), mark)
+        for h in rep.heads
+    }
 
 
 def _heads(
@@ -180,12 +216,15 @@ def reader(
     augment: bool = False,
     flip: bool = False,
     rotation: float = 0.5,
+    relative: bool = False,
     seed: int | None = None,
 ) -> keras.Model:
     """This workbook's clock reader: a 5x5 stride-2 convolution of ``stem`` filters, then per
     entry of ``filters`` a 3x3 convolution, batch normalisation (momentum 0.9: runs here are
     short), ReLU and 2x2 max-pooling; global average pooling (``pool="average"``) or the grid
-    flattened (``"flatten"``), dense ``dense`` with ``dropout``, and ``rep``'s heads."""
+    flattened (``"flatten"``), dense ``dense`` with ``dropout``, and ``rep``'s heads; with
+    ``relative``, dial-angle heads read as image directions less a learned 12 mark's
+    (:class:`TurnBack`: time labels only)."""
     inputs, x = _input(size, augment, seed, flip, rotation)
     x = keras.layers.Conv2D(stem, 5, strides=2, padding="same", activation="relu")(x)
     for f in filters:
@@ -202,7 +241,8 @@ def reader(
     x = keras.layers.Dense(dense, activation="relu")(x)
     if dropout:
         x = keras.layers.Dropout(dropout)(x)
-    return keras.Model(inputs, _heads(x, rep), name="reader")
+    heads = _relative_heads(x, rep) if relative else _heads(x, rep)
+    return keras.Model(inputs, heads, name="reader")
 
 
 #: The bodies by name.
