@@ -156,3 +156,18 @@ def test_a_reader_over_seeds_is_recorded_with_its_spread_and_test_error():
     assert R.reader_record({3: b})["cse_sd"] is None
     with pytest.raises(ValueError, match="at least one run"):
         R.reader_record({})
+
+
+def test_the_readings_of_table_6_are_told_and_a_collapsed_model_is_named():
+    run = _run(TRUE, PRED)  # errors 0, 60, 2, 1, 60
+    table = R.random_predictions(run, k=5)
+    text = R.readings_text(table, run)
+    assert "1 is read exactly, 2 within 5 minutes, 2 with the hour off by one" in text
+    assert "0 further off" in text and "collapsed" not in text
+    many = 100
+    true = [[h % 12, (7 * h) % 60] for h in range(many)]
+    stuck = _run(true, [[11, 56]] * 10 + true[10:])  # 10 % read 11:56
+    text = R.readings_text(R.random_predictions(stuck, k=10), stuck)
+    assert "collapsed: it reads 11:56 for 10 of its 100 test clocks (10%" in text
+    fine = _run(true, true)
+    assert "collapsed" not in R.readings_text(R.random_predictions(fine, k=10), fine)
