@@ -35,6 +35,23 @@ def test_circular_loss_is_the_angle_between_directions_in_half_turns():
     assert np.isfinite(tape.gradient(value, p).numpy()).all()
 
 
+def test_the_expected_cse_loss_is_the_common_sense_error_in_expectation():
+    """One-hot on the truth: 0; all mass 30 minutes off, across 12: 30/360; spread evenly:
+    the mean error of a guess, 180/360; a wrong head is refused; the reading is the time of
+    least expected error, not the likeliest."""
+    true = L.get("class_720_cse").encode(np.array([[11, 50], [0, 0]]))["time"]
+    off = L.get("class_720_cse").encode(np.array([[0, 20], [0, 0]]))["time"]
+    even = np.full_like(true, 1 / 720)
+    np.testing.assert_allclose(np.asarray(M.expected_cse_loss(true, true)), [0, 0], atol=1e-6)
+    np.testing.assert_allclose(np.asarray(M.expected_cse_loss(true, off)), [30 / 360, 0])
+    np.testing.assert_allclose(np.asarray(M.expected_cse_loss(true, even)), [0.5, 0.5])
+    with pytest.raises(ValueError, match="expected_cse loss needs a softmax head"):
+        L.Head("time", 60, "softmax", "expected_cse")
+    wide = np.zeros((1, 720), "float32")
+    wide[0, 100], wide[0, 110], wide[0, 120] = 0.34, 0.33, 0.33  # argmax 1:40; least error 1:50
+    assert L.get("class_720_cse").decode(wide) == (np.array([1]), np.array([50]))
+
+
 def test_the_report_final_model_has_figure_5s_size():
     model = M.build("report_final", L.get("two_head"), size=150)
     assert model.count_params() == 624_392  # Figure 5's total

@@ -25,7 +25,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from .labels import Representation
+from .labels import Representation, cse_matrix
 
 __all__ = [
     "BODIES",
@@ -35,6 +35,7 @@ __all__ = [
     "build",
     "circular_loss",
     "compile_for",
+    "expected_cse_loss",
     "reader",
     "report_base",
     "report_final",
@@ -61,8 +62,17 @@ def circular_loss(y_true: Any, y_pred: Any) -> Any:
     return ops.abs(ops.arctan2(sin_d, cos_d)) / math.pi + 0.01 * ops.square(norm - 1.0)
 
 
+def expected_cse_loss(y_true: Any, y_pred: Any) -> Any:
+    """The common-sense error a predicted distribution over the 720 times makes in
+    expectation, in minutes / 360 (0: all mass on the true time; 0.5: spread evenly): the
+    report's common-sense loss (its section 4.3) on one head, differentiable in every
+    output. ``y_true`` may be one-hot or any distribution over the times."""
+    cost = ops.convert_to_tensor(cse_matrix() / 360.0)
+    return ops.sum(y_pred * ops.matmul(y_true, cost), axis=-1)
+
+
 def _loss(name: str) -> Any:
-    return circular_loss if name == "circular" else name
+    return {"circular": circular_loss, "expected_cse": expected_cse_loss}.get(name, name)
 
 
 @keras.saving.register_keras_serializable(package="labkit")
