@@ -233,6 +233,48 @@ def test_an_interrupted_run_resumes_from_its_last_epoch(tiny, tmp_path):
     assert len(run.history["loss"]) == 3 and len(run.epoch_seconds) == 3
 
 
+def test_a_curve_is_flat_after_patience_epochs_without_a_better_value():
+    curve = [180, 170, 120, 121, 119.5, 125, 126]
+    assert not T.flat(curve[:3], patience=2)
+    assert not T.flat(curve[:5], patience=2)  # 119.5 beat 120
+    assert T.flat(curve, patience=2)
+    assert not T.flat(curve, patience=2, min_epochs=8)  # too early to judge
+    assert T.flat(curve[:5], patience=2, min_delta=0.05)  # 119.5 is not 5 % better
+    assert not T.flat([5.0], patience=1)  # nothing before the last value
+    for bad in (dict(patience=0), dict(patience=1, min_epochs=-1), dict(patience=1, min_delta=1)):
+        with pytest.raises(ValueError, match="need patience >= 1"):
+            T.flat(curve, **bad)
+
+
+def test_until_flat_counts_the_epochs_before_an_interruption(tmp_path):
+    """Resumed after 3 epochs whose log holds 100, 90, 95 (the backup's last epoch is 3; a
+    fourth line, of an epoch cut before its backup, is not counted): one more epoch at 96
+    makes two without beating 90, and the fit ends after epoch 4."""
+    import types
+
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss,val_cse\n0,1,100\n1,1,90\n2,1,95\n3,1,50\n")
+    cb = T.UntilFlat(patience=2, log=log)
+    cb.set_model(types.SimpleNamespace(_initial_epoch=3, stop_training=False))
+    cb.on_train_begin()
+    assert cb.values == [100.0, 90.0, 95.0]
+    cb.on_epoch_end(3, {"val_cse": 96.0})
+    assert cb.model.stop_training and cb.stopped == 4
+    fresh = T.UntilFlat(patience=2, log=log)  # a fit from its first epoch ignores the log
+    fresh.set_model(types.SimpleNamespace(_initial_epoch=0, stop_training=False))
+    fresh.on_train_begin()
+    assert fresh.values == []
+
+
+def test_a_run_with_patience_ends_when_its_curve_is_flat(tiny, monkeypatch):
+    monkeypatch.setattr(T, "flat", lambda values, *a, **k: len(values) >= 2)  # flat at epoch 2
+    run = T.train("flat", "two_head", tiny, body="reader", size=32, epochs=6, batch_size=8,
+                  patience=1, body_options={"filters": (8,), "stem": 8, "dense": 8})  # fmt: skip
+    assert len(run.epoch_seconds) == 2 and len(run.history["val_cse"]) == 2
+    assert run.settings["until_flat"] == {"patience": 1, "min_epochs": 0}
+    assert run.settings["epochs"] == 6  # the ceiling
+
+
 def test_a_subset_trains_on_the_first_clocks_only(tiny, monkeypatch):
     seen = []
     original = keras.Model.fit

@@ -36,8 +36,10 @@ __all__ = [
     "ClockInputs",
     "ReaderFit",
     "Run",
+    "UntilFlat",
     "contrast",
     "errors_of",
+    "flat",
     "head_errors",
     "outputs",
     "read",
@@ -360,6 +362,56 @@ class _Watch(keras.callbacks.Callback):
             logs["epoch_seconds"] = seconds
 
 
+def flat(
+    values: Sequence[float], patience: int, min_epochs: int = 0, min_delta: float = 0.0
+) -> bool:
+    """True when a curve to be lowered (one value per epoch) has flattened: it has at least
+    ``min_epochs`` values and at least one before its last ``patience``, and none of its last
+    ``patience`` values beats the best before them by more than ``min_delta`` (a fraction of
+    that best)."""
+    if patience < 1 or min_epochs < 0 or not 0 <= min_delta < 1:
+        raise ValueError(
+            f"need patience >= 1, min_epochs >= 0 and 0 <= min_delta < 1 (got {patience}, "
+            f"{min_epochs}, {min_delta})"
+        )
+    values = list(values)
+    if len(values) < max(min_epochs, patience + 1):
+        return False
+    return min(values[-patience:]) > min(values[:-patience]) * (1 - min_delta)
+
+
+class UntilFlat(keras.callbacks.Callback):
+    """Ends a fit once its validation error (``val_cse``, which :class:`_Watch` adds) has
+    flattened (:func:`flat`); the epochs before an interruption count too, read from ``log``
+    (the run's per-epoch CSV log, as far as the epoch the fit resumes after). Put it after the
+    callbacks that add ``val_cse`` and restore the backup. ``stopped`` is the epoch it ended
+    after (None: it ran every epoch)."""
+
+    def __init__(
+        self, patience: int, min_epochs: int = 0, min_delta: float = 0.0, log: Path | None = None
+    ) -> None:
+        super().__init__()
+        flat([], patience, min_epochs, min_delta)  # checks the settings
+        self.patience, self.min_epochs, self.min_delta, self.log = (
+            patience, min_epochs, min_delta, log
+        )  # fmt: skip
+        self.values: list[float] = []
+        self.stopped: int | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        done = int(getattr(self.model, "_initial_epoch", 0) or 0)
+        self.values, self.stopped = [], None
+        if done and self.log is not None and Path(self.log).is_file():
+            log = pd.read_csv(self.log).drop_duplicates("epoch", keep="last")
+            self.values = [float(v) for v in log.sort_values("epoch")["val_cse"][:done]]
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.values.append(float((logs or {})["val_cse"]))
+        if flat(self.values, self.patience, self.min_epochs, self.min_delta):
+            self.model.stop_training = True
+            self.stopped = epoch + 1
+
+
 @dataclass(frozen=True)
 class ReaderFit:
     """How :func:`train` trains a clock reader: the network ``body`` (with ``body_options``) at
@@ -370,7 +422,10 @@ class ReaderFit:
     all) and ``symmetry``: every training image turned by a random number of quarter turns,
     and flipped at random when the data has mirror images (labels moved exactly,
     :mod:`~labkit.clocks.symmetry`), and the test clocks read in all four (or eight) views,
-    the outputs averaged (the validation watch reads one view, for speed)."""
+    the outputs averaged (the validation watch reads one view, for speed). With ``patience``,
+    ``epochs`` is a ceiling: the fit ends once the validation error has flattened
+    (:class:`UntilFlat`: ``patience`` epochs without a better value, not before
+    ``min_epochs``)."""
 
     body: str = "reader"
     size: int = 96
@@ -384,6 +439,8 @@ class ReaderFit:
     subset: int | None = None
     schedule: str = "constant"
     symmetry: bool = False
+    patience: int | None = None
+    min_epochs: int = 0
 
     def __post_init__(self) -> None:
         subset = self.subset
@@ -398,6 +455,8 @@ class ReaderFit:
             "learning_rate": self.learning_rate, "contrast": self.with_contrast,
             "seed": self.seed, "options": dict(self.body_options), "subset": self.subset,
             "schedule": self.schedule, "symmetry": self.symmetry,
+            "until_flat": None if self.patience is None else {
+                "patience": self.patience, "min_epochs": self.min_epochs},
         }  # fmt: skip
 
 
@@ -454,6 +513,9 @@ def train(
     model = _models.compile_for(build(), rep, optimizer=f.optimizer, learning_rate=rate)
     backup = store.parent / f".backup-{name}-{key}" if store is not None else None
     callbacks = [_Watch(rep, x["val"], data.labels("val")), *_backup_callbacks(backup)]
+    if f.patience is not None:
+        log = backup / "log.csv" if backup is not None else None
+        callbacks.append(UntilFlat(f.patience, f.min_epochs, log=log))
     if symmetry:
         batches = _symmetric_batches(train_x, train_y, rep, batch_size, seed, flips)
         # the pipeline shuffles itself; Keras' default shuffle=True would only warn
