@@ -45,7 +45,9 @@ the arrays, a model's canonical options, a representation's name), so each calle
 settings to :meth:`Store.key` by name, and a callable among them is refused.
 
 Reading back a stored result adds its first-run seconds to :func:`seconds_read_back`, from
-which a chapter's record derives ``seconds_from_scratch`` (:mod:`labkit.run_record`).
+which a chapter's record derives ``seconds_from_scratch`` (:mod:`labkit.run_record`): once per
+result (a row several cells read back costs its training once), and not at all for a result
+this process computed itself (its seconds are in the run's own clock already).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ import builtins
 import dataclasses
 import functools
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -387,23 +390,45 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-_read_back = {"seconds": 0.0, "results": 0}
+_read_back: dict[str, Any] = {"seconds": 0.0, "results": 0, "keys": set()}
 
 
-def note_read_back(seconds: float | None) -> None:
-    """Count a stored result read back, with the seconds it first took."""
+def note_read_back(seconds: float | None, key: str | None = None) -> None:
+    """Count a stored result read back, with the seconds it first took. A result with a
+    ``key`` (any string naming it: a :func:`row_identity`) counts once per process, and not at
+    all when this process made it (:func:`note_made`): a from-scratch run pays each result's
+    training once."""
+    if key is not None:
+        if key in _read_back["keys"]:
+            return
+        _read_back["keys"].add(key)
     _read_back["seconds"] += float(seconds or 0.0)
     _read_back["results"] += 1
 
 
+def note_made(key: str) -> None:
+    """Record that this process computed the result ``key`` names (its seconds are in the
+    process's own clock), so reading it back later does not count it again."""
+    _read_back["keys"].add(key)
+
+
+def row_identity(row: Mapping[str, Any]) -> str:
+    """A digest of a stored row's content (its JSON, keys sorted): what :func:`note_read_back`
+    counts once. Bookkeeping only, computed where rows are written and read back, so the
+    computations' code (and with it every store key) stays as it was."""
+    text = json.dumps(row, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def seconds_read_back() -> tuple[float, int]:
-    """The first-run seconds of every stored result read back in this process, and how many."""
+    """The first-run seconds of every stored result read back in this process (each once,
+    none this process computed), and how many."""
     return _read_back["seconds"], _read_back["results"]
 
 
 def reset_read_back() -> None:
     """Start counting read-backs again (a chapter's start)."""
-    _read_back.update(seconds=0.0, results=0)
+    _read_back.update(seconds=0.0, results=0, keys=set())
 
 
 def _data(value: Any, where: str) -> Any:
@@ -479,9 +504,11 @@ class Store:
 
     def reuse(self, row: Mapping[str, Any]) -> dict:
         """A stored row read back in place of its computation: its first-run ``seconds`` count
-        towards the chapter's ``seconds_from_scratch`` (:func:`note_read_back`). The versions it
-        was made under stay in the file (they are part of the key already), not in the row."""
-        note_read_back(row.get("seconds"))
+        towards the chapter's ``seconds_from_scratch`` (:func:`note_read_back`, once per row:
+        its :func:`row_identity`). The versions it was made under stay in the file (they are
+        part of the key already), not in the row."""
+        out = {k: v for k, v in row.items() if k not in ("versions", "key")}
+        note_read_back(row.get("seconds"), row_identity(out))
         return {k: v for k, v in row.items() if k != "versions"}
 
     def read(self, path: Path | str | None, key: str) -> dict | None:
@@ -490,7 +517,9 @@ class Store:
         return None if row is None else self.reuse(row)
 
     def write(self, path: Path | str, key: str, row: Mapping[str, Any]) -> None:
-        """Append ``row`` under ``key``, stamped with the library versions it was made under."""
+        """Append ``row`` under ``key``, stamped with the library versions it was made under
+        (and noted as made here: :func:`note_made`)."""
+        note_made(row_identity({k: v for k, v in row.items() if k not in ("versions", "key")}))
         store.append_row(path, {**row, "versions": repro_versions(), "key": key})
 
 

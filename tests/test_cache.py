@@ -200,7 +200,25 @@ def test_rows_record_versions_and_read_backs_count_their_seconds(tmp_path):
     row = json.loads(path.read_text())
     assert row["versions"]["keras"] and row["versions"]["python"]
     assert s.read(path, "k")["v"] == 1 and s.read(path, "other") is None
+    assert cache.seconds_read_back() == (0.0, 0)  # made by this process: in its own clock
+    cache.reset_read_back()  # a later process reads the stored row back
+    assert s.read(path, "k")["v"] == 1 and s.read(path, "other") is None
     assert cache.seconds_read_back() == (12.5, 1)
+
+
+def test_a_row_read_back_by_several_cells_counts_its_seconds_once(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    s = stores.EXPERIMENT_RUNS
+    s.write(path, "a", {"seconds": 10.0})
+    s.write(path, "b", {"seconds": 4.0})
+    cache.reset_read_back()
+    for _ in range(3):
+        s.read(path, "a")
+    s.read(path, "b")
+    assert cache.seconds_read_back() == (14.0, 2)
+    cache.note_read_back(2.0)  # a result without a key (a tuner's earlier trials) counts each time
+    cache.note_read_back(2.0)
+    assert cache.seconds_read_back() == (18.0, 4)
 
 
 def test_notebook_targets_name_what_a_chapter_uses():
