@@ -413,10 +413,12 @@ def note_made(key: str) -> None:
 
 
 def row_identity(row: Mapping[str, Any]) -> str:
-    """A digest of a stored row's content (its JSON, keys sorted): what :func:`note_read_back`
-    counts once. Bookkeeping only, computed where rows are written and read back, so the
-    computations' code (and with it every store key) stays as it was."""
-    text = json.dumps(row, sort_keys=True, default=str)
+    """A digest of a stored row's content (its JSON, keys sorted, without the ``versions`` and
+    ``key`` a store adds): what :func:`note_read_back` counts once. Bookkeeping only, computed
+    where rows are written and read back, so the computations' code (and with it every store
+    key) stays as it was."""
+    content = {k: v for k, v in row.items() if k not in ("versions", "key")}
+    text = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -507,8 +509,7 @@ class Store:
         towards the chapter's ``seconds_from_scratch`` (:func:`note_read_back`, once per row:
         its :func:`row_identity`). The versions it was made under stay in the file (they are
         part of the key already), not in the row."""
-        out = {k: v for k, v in row.items() if k not in ("versions", "key")}
-        note_read_back(row.get("seconds"), row_identity(out))
+        note_read_back(row.get("seconds"), row_identity(row))
         return {k: v for k, v in row.items() if k != "versions"}
 
     def read(self, path: Path | str | None, key: str) -> dict | None:
@@ -519,7 +520,7 @@ class Store:
     def write(self, path: Path | str, key: str, row: Mapping[str, Any]) -> None:
         """Append ``row`` under ``key``, stamped with the library versions it was made under
         (and noted as made here: :func:`note_made`)."""
-        note_made(row_identity({k: v for k, v in row.items() if k not in ("versions", "key")}))
+        note_made(row_identity(row))
         store.append_row(path, {**row, "versions": repro_versions(), "key": key})
 
 
