@@ -38,12 +38,17 @@ def test_compare_gives_one_row_per_run_with_its_scores():
 def test_seed_table_gives_mean_and_spread_over_seeds_per_row():
     runs = {
         ("cnn", "sgd", 0): _run(TRUE, PRED, seconds=(2.0, 1.0)),
-        ("cnn", "sgd", 1): _run(TRUE, TRUE, seconds=(4.0, 1.0)),
+        ("cnn", "sgd", 1): _run(TRUE, TRUE, seconds=(4.0, 3.0, 2.0)),
         ("cnn", "adam", 0): _run(TRUE, TRUE, seconds=(3.0,)),
     }
     table = R.seed_table(runs, by=("model", "optimizer"))
     sgd = table.loc[("cnn", "sgd")]
     assert sgd["first_epoch_s"] == 3.0 and sgd["first_epoch_sd"] == pytest.approx(np.sqrt(2))
+    # later epochs: seed 0 has 1.0, seed 1 the mean of 3.0 and 2.0; the epochs trained 2 and 3
+    assert sgd["later_epoch_s"] == pytest.approx((1.0 + 2.5) / 2)
+    assert sgd["later_epoch_sd"] == pytest.approx(np.std([1.0, 2.5], ddof=1))
+    assert sgd["epochs"] == 2.5
+    assert np.isnan(table.loc[("cnn", "adam"), "later_epoch_s"])  # one epoch: no later one
     assert sgd["cse_minutes"] == pytest.approx(123 / 5 / 2) and sgd["seeds"] == 2
     assert sgd["cse_sd"] == pytest.approx(np.std([123 / 5, 0.0], ddof=1))
     assert sgd["hour_accuracy"] == pytest.approx((2 / 5 + 1) / 2)

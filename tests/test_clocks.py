@@ -111,6 +111,18 @@ def test_leiden_faces_are_bright_with_dark_ink_and_dark_faces_turn_some_over():
         assert a.design == b.design or b.design.dark
 
 
+def test_the_upright_side_rung_is_leiden_unturned_with_leiden_designs():
+    """``upright``: leiden's nuisances less the rotation, its designs drawn as at leiden (a
+    bold 12, which then sits at the top of every image)."""
+    assert clocks.nuisances_at("upright") == clocks.nuisances_at("leiden") - {"rotation"}
+    assert "upright" not in clocks.DIFFICULTIES  # off the ladder
+    for i in range(100):
+        up, leiden = clocks.spec(6, i, "upright"), clocks.spec(6, i, "leiden")
+        assert up.view.rotation == 0.0 and not up.view.mirror
+        assert (up.hour, up.minute, up.design) == (leiden.hour, leiden.minute, leiden.design)
+        assert up.design.numerals in ("quarters", "all") and up.design.twelve_scale >= 1.15
+
+
 def test_the_mirrored_rung_draws_the_leiden_clocks_half_of_them_flipped():
     for i in range(40):
         leiden, mirrored = clocks.spec(4, i, "leiden"), clocks.spec(4, i, "mirrored")

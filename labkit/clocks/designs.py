@@ -62,6 +62,11 @@ LADDER: dict[str, tuple[str, ...]] = {
 }
 #: The difficulty steps, easiest first.
 DIFFICULTIES: tuple[str, ...] = tuple(LADDER)
+#: Rungs off the ladder: a rung's clocks with some of its nuisances off, the designs drawn as on
+#: that rung. ``upright`` is ``leiden`` without the rotation (its bold 12 stays at the top): a
+#: reader trained on time labels alone learns there where the hands point before it must find
+#: the 12 on turned clocks (chapter 03's first phase).
+SIDE_RUNGS: dict[str, tuple[str, tuple[str, ...]]] = {"upright": ("leiden", ("rotation",))}
 
 #: Share of mirrored clocks when the mirror nuisance is on.
 MIRROR_SHARE = 0.5
@@ -70,11 +75,15 @@ DARK_FACE_SHARE = 0.2
 
 
 def nuisances_at(difficulty: str) -> frozenset[str]:
-    """The nuisances switched on at ``difficulty`` (each step keeps those of the steps before)."""
+    """The nuisances switched on at ``difficulty`` (each step keeps those of the steps before;
+    a side rung, :data:`SIDE_RUNGS`, those of its rung less the ones it leaves off)."""
+    if difficulty in SIDE_RUNGS:
+        rung, off = SIDE_RUNGS[difficulty]
+        return nuisances_at(rung) - frozenset(off)
     if difficulty not in LADDER:
         raise ValueError(
             f"unknown difficulty {difficulty!r}: the parameter 'difficulty' must be one of "
-            f"{', '.join(DIFFICULTIES)}"
+            f"{', '.join((*DIFFICULTIES, *SIDE_RUNGS))}"
         )
     on: set[str] = set()
     for step, adds in LADDER.items():
@@ -277,7 +286,8 @@ def spec(seed: int, index: int, difficulty: str = "leiden") -> ClockSpec:
     mirrors), then its view.
     """
     on = nuisances_at(difficulty)
+    drawn_as = nuisances_at(SIDE_RUNGS[difficulty][0]) if difficulty in SIDE_RUNGS else on
     rng = np.random.default_rng([seed, index])
     t = int(rng.integers(DIAL_MINUTES))
-    design = sample_design(rng, chiral=_needs_cue(on), dark_faces="dark_face" in on)
+    design = sample_design(rng, chiral=_needs_cue(drawn_as), dark_faces="dark_face" in on)
     return ClockSpec(t // 60, t % 60, design, sample_view(rng, on))

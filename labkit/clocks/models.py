@@ -103,9 +103,11 @@ def _relative_heads(x: Any, rep: Representation) -> dict[str, Any]:
             f"relative heads read dial angles from time labels: {rep.name!r} needs angle heads "
             "of the dial (e.g. 'hand_angles'), not image angles or classes"
         )
-    mark = keras.layers.Dense(2, name="mark_in_image")(x)
+    mark = keras.layers.Dense(2, name="mark_in_image", dtype="float32")(x)
     return {
-        h.name: TurnBack(name=h.name)(keras.layers.Dense(2, name=f"{h.name}_in_image")(x), mark)
+        h.name: TurnBack(name=h.name, dtype="float32")(
+            keras.layers.Dense(2, name=f"{h.name}_in_image", dtype="float32")(x), mark
+        )
         for h in rep.heads
     }
 
@@ -126,7 +128,11 @@ def _heads(
             if dropout:
                 h = keras.layers.Dropout(dropout, name=f"{head.name}_dropout")(h)
         activation = {"softmax": "softmax", "sigmoid": "sigmoid"}.get(head.kind, None)
-        layer = keras.layers.Dense(head.units, activation=activation, name=head.name)
+        # the output layer computes in float32 under a mixed policy: a minute is 6 degrees of
+        # the minute hand, finer than bfloat16's 8-bit mantissa resolves near 1
+        layer = keras.layers.Dense(
+            head.units, activation=activation, name=head.name, dtype="float32"
+        )
         outputs[head.name] = layer(h)
     return outputs
 

@@ -52,7 +52,11 @@ def seed_table(runs: Mapping[tuple, Run], by: Sequence[str]) -> pd.DataFrame:
     """Runs keyed by tuples ``(*row, seed)`` (e.g. ``(model, optimizer, seed)``), one row per
     ``row``: the mean and standard deviation over seeds of the test common-sense error, the
     mean hour and minute accuracy, the first epoch's seconds (mean and sd: it also pays for
-    building the graph), and the number of seeds."""
+    building the graph, as the report's Figure 2 timed it), the seconds of a later epoch (the
+    mean over epochs 2 onwards: the steady cost; mean and sd over seeds), the epochs trained
+    (mean: a run that ends once its curve flattens stops early), ``test_se`` (the standard error
+    of one run's mean error from its test clocks alone, averaged over the seeds: a difference
+    below it cannot be told on such a test set) and the number of seeds."""
     rows = []
     for key, run in runs.items():
         row = dict(zip(by, key[:-1], strict=True))
@@ -62,6 +66,11 @@ def seed_table(runs: Mapping[tuple, Run], by: Sequence[str]) -> pd.DataFrame:
             hour_acc=summary["hour_accuracy"],
             minute_acc=summary["minute_accuracy"],
             first_epoch_s=run.epoch_seconds[0],
+            later_epoch_s=(
+                float(np.mean(run.epoch_seconds[1:])) if len(run.epoch_seconds) > 1 else np.nan
+            ),
+            epochs=len(run.epoch_seconds),
+            test_se=float(run.errors.std(ddof=1) / np.sqrt(len(run.errors))),
         )
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -72,6 +81,10 @@ def seed_table(runs: Mapping[tuple, Run], by: Sequence[str]) -> pd.DataFrame:
         minute_accuracy=("minute_acc", "mean"),
         first_epoch_s=("first_epoch_s", "mean"),
         first_epoch_sd=("first_epoch_s", "std"),
+        later_epoch_s=("later_epoch_s", "mean"),
+        later_epoch_sd=("later_epoch_s", "std"),
+        epochs=("epochs", "mean"),
+        test_se=("test_se", "mean"),
         seeds=("cse", "size"),
     )
 

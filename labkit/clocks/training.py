@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import pandas as pd
 
 from .. import data as _data
 from .. import files, loops
-from ..classifiers.models import prepare
+from ..classifiers.models import prepare, resolve_precision
 from ..stores import CLOCK_READER
 from . import labels as _labels
 from . import models as _models
@@ -38,6 +38,7 @@ __all__ = [
     "Run",
     "UntilFlat",
     "contrast",
+    "decoders",
     "errors_of",
     "flat",
     "head_errors",
@@ -47,6 +48,7 @@ __all__ = [
     "more_training",
     "oracle_errors",
     "predict",
+    "reread",
     "resize",
     "train",
 ]
@@ -168,6 +170,7 @@ class Run:
     true: np.ndarray
     model: keras.Model | None = None
     resumed: bool = False
+    key: str = ""  # its key in the store ("" when it was not stored)
 
     @property
     def errors(self) -> np.ndarray:
@@ -225,6 +228,37 @@ def read(rep: Representation, out: Mapping[str, np.ndarray]) -> np.ndarray:
     """Integer ``[hour, minute]`` (n, 2) from ``rep``'s outputs ``out``."""
     hours, minutes = rep.decode(out)
     return np.stack([hours, minutes], axis=1)
+
+
+def decoders(
+    model: keras.Model, rep: Representation, data: ClockInputs, size: int, averaged: bool
+) -> dict[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]]:
+    """Ways to turn ``rep``'s outputs into times ``(n, 2)``, by name: "hand less mark"
+    (:func:`read`, ``rep.decode``) and, for image angles, "joint fit"
+    (:func:`~labkit.clocks.labels.joint_read`, each head weighted by ``model``'s own spread on
+    ``data``'s validation clocks, read as ``averaged`` says)."""
+    out: dict[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {
+        "hand less mark": lambda o: read(rep, o)
+    }
+    if rep.name == "image_angles":
+        val = outputs(model, rep, data.x("val", size), averaged=averaged)
+        spread = _labels.head_spread(val, data.targets(rep, "val"))
+        out["joint fit"] = lambda o: np.stack(_labels.joint_read(o, spread), axis=1)
+    return out
+
+
+def reread(
+    run: Run, rep: Representation, data: ClockInputs, size: int, averaged: bool, decoder: str
+) -> Run:
+    """``run`` (kept with its model) with its test clocks read again by ``decoder`` (a name of
+    :func:`decoders`)."""
+    if run.model is None:
+        raise ValueError(f"run {run.name!r} was not kept with its model (keep_model=True)")
+    ways = decoders(run.model, rep, data, size, averaged)
+    if decoder not in ways:
+        raise ValueError(f"decoder must be one of {', '.join(ways)} (got {decoder!r})")
+    out = outputs(run.model, rep, data.x("test", size), averaged=averaged)
+    return replace(run, pred=ways[decoder](out))
 
 
 def predict(
@@ -425,7 +459,9 @@ class ReaderFit:
     the outputs averaged (the validation watch reads one view, for speed). With ``patience``,
     ``epochs`` is a ceiling: the fit ends once the validation error has flattened
     (:class:`UntilFlat`: ``patience`` epochs without a better value, not before
-    ``min_epochs``)."""
+    ``min_epochs``). ``precision``: "float32", "mixed_bfloat16" or "auto" (the faster this
+    machine supports, :func:`~labkit.classifiers.models.resolve_precision`; the output layers
+    stay float32); a run is keyed on the precision it resolved to."""
 
     body: str = "reader"
     size: int = 96
@@ -441,6 +477,7 @@ class ReaderFit:
     symmetry: bool = False
     patience: int | None = None
     min_epochs: int = 0
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         subset = self.subset
@@ -457,6 +494,7 @@ class ReaderFit:
             "schedule": self.schedule, "symmetry": self.symmetry,
             "until_flat": None if self.patience is None else {
                 "patience": self.patience, "min_epochs": self.min_epochs},
+            "precision": resolve_precision(self.precision),
         }  # fmt: skip
 
 
@@ -469,6 +507,7 @@ def train(
     store: Path | None = None,
     keep_model: bool = False,
     weights_dir: Path | None = None,
+    start_from: Run | None = None,
     **changes: Any,
 ) -> Run:
     """Train a reader as ``fit`` (a :class:`ReaderFit`; default its defaults) with ``changes``
@@ -480,7 +519,9 @@ def train(
     read back instead of trained; while training, Keras' ``BackupAndRestore`` keeps the last
     finished epoch in a folder beside the store, so an interrupted run resumes there.
     ``keep_model`` returns the trained model too; it is then saved under ``weights_dir`` (a
-    folder outside git) and a later call loads it rather than retraining.
+    folder outside git) and a later call loads it rather than retraining. ``start_from``, a run
+    kept with its model (same body, representation and size), gives the weights training
+    starts from (a second phase of one reader, e.g. on harder clocks); the run is keyed on it.
 
     (The steps are named: :func:`_read_back`, :func:`_backup_callbacks`,
     :func:`_whole_history`, :func:`_keep`.)
@@ -491,17 +532,33 @@ def train(
     seed, subset, symmetry, with_contrast = f.seed, f.subset, f.symmetry, f.with_contrast
     options = dict(f.body_options or {})
     settings = f.settings(rep)
+    if start_from is not None:
+        if start_from.model is None or not start_from.key:
+            raise ValueError(
+                "start_from needs a stored run kept with its model (train it with a store and "
+                "keep_model=True)"
+            )
+        settings["start_from"] = start_from.key
     key = CLOCK_READER.key(**settings, data=data.digest)
     weights = weights_dir / f"{name}-{key}.weights.h5" if weights_dir is not None else None
 
     def build() -> keras.Model:
         keras.utils.set_random_seed(seed)
-        return _models.build(body, rep, size=size, seed=seed, **options)
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(settings["precision"])
+        try:
+            model = _models.build(body, rep, size=size, seed=seed, **options)
+        finally:
+            keras.config.set_dtype_policy(previous)
+        if start_from is not None:
+            model.set_weights(start_from.model.get_weights())
+        return model
 
     flips = "mirror" in nuisances_at(data.difficulty)  # a flip makes a mirror image
     stored = _read_back(name, settings, CLOCK_READER.rows(store).get(key), data, weights,
                         build if keep_model else None)  # fmt: skip
     if stored is not None:
+        stored.key = key
         return stored
     start = time.perf_counter()
     x = {p: data.x(p, size, with_contrast) for p in PARTS}
@@ -530,7 +587,7 @@ def train(
     pred = predict(model, rep, x["test"], averaged=symmetry, flips=flips)
     run = Run(
         name, settings, history, epoch_seconds, int(model.count_params()), pred,
-        data.labels("test"), model if keep_model else None,
+        data.labels("test"), model if keep_model else None, key=key if store is not None else "",
     )  # fmt: skip
     if weights is not None and keep_model:
         with files.atomic_path(weights) as tmp:
@@ -573,7 +630,10 @@ def _read_back(
         )  # fmt: skip
         if not read:
             return None
-    CLOCK_READER.reuse({"seconds": done.get("seconds", sum(done["epoch_seconds"]))})
+    # the whole row: a run this process trained and reads again counts once (cache.row_identity)
+    CLOCK_READER.reuse(
+        done if "seconds" in done else {**done, "seconds": sum(done["epoch_seconds"])}
+    )
     return Run(
         name, settings, done["history"], done["epoch_seconds"], done["params"],
         np.asarray(done["pred"]), data.labels("test"), model, resumed=True,
