@@ -62,9 +62,11 @@ _COMMON = {
     "many_reps": ("class_720", "class_720_cse"),
 }
 
-#: ``full`` is sized to about 45 minutes on 2 cores (the issue's budget: 60): comparisons of
-#: 1 000 steps each (their models leave chance after 400-600 at easy, 32 px), a reader of 14
-#: epochs of 32 400 clocks.
+#: ``full`` is sized to the issue's 150 minutes on 2 cores from empty stores, from probes on a
+#: bfloat16 machine (per epoch: 4 000 clocks at 32 px 3-5 s, the Figure 5 model at 96 px 5-10 s,
+#: a reader 30-40 s per 14 400 clocks at 96 px): about 20 minutes of comparisons, 10 of the
+#: 720-class rows on more clocks, 30 of the Figure 5 arms until flat, 35 per reader over its
+#: two seeds, and a few of drawing clocks.
 PROFILES = {
     "smoke": {
         **_COMMON,
@@ -131,11 +133,11 @@ PROFILES = {
         "cmp_epochs": 10,
         "cmp_seeds": 2,
         "optimizers": ("sgd", "adam", "adadelta"),
-        "many_n": 24_000,
+        "many_n": 18_000,
         "many_epochs": 10,
         "report_size": 96,
-        "report_epochs": 60,
-        "report_patience": 8,
+        "report_epochs": 50,
+        "report_patience": 6,
         "report_min_epochs": 25,
         "ladder": ("easy", "shifted", "rotated", "leiden"),
         "extra_train": 18_000,
