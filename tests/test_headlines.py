@@ -36,8 +36,17 @@ def test_rows_carry_the_committed_full_numbers():
     else:
         assert row.runs == "seed 0, 1 run"
     clock = next(r for r in rows if r.chapter == "03_clock_reading")
-    final = records["03_clock_reading"]["results"]["final"]
-    assert clock.ours == f"{final['cse_minutes']:.2f}" and "course's photos" in clock.reference
+    res03 = records["03_clock_reading"]["results"]
+    if "readers" in res03:  # the reader on time labels alone first, beside the report's photos
+        time_labels = res03["readers"]["time_labels"]
+        assert clock.ours.startswith(f"{time_labels['cse_mean']:.2f}")
+        assert "the time alone" in clock.what and "course's photos" in clock.reference
+        gen = next(r for r in rows if "generator's labels" in r.what)
+        assert gen.ours.startswith(f"{res03['readers']['generator_labels']['cse_mean']:.2f}")
+        assert gen.target == "mean <= 1" and clock.target == "mean <= 1.89"
+    else:
+        final = res03["final"]
+        assert clock.ours == f"{final['cse_minutes']:.2f}" and "course's photos" in clock.reference
     mirrored = records["03_clock_reading"]["results"].get("mirrored")
     if mirrored:  # the reader on the mirrored rung, beside the headline
         row = next(r for r in rows if "mirrored rung" in r.what)
@@ -100,3 +109,23 @@ def test_the_committed_pdf_shows_the_committed_full_runs(require_tools):
         line = next(ln for ln in title.splitlines() if notebook.stem.replace("_", " ") in
                     ln.replace("_", " "))  # fmt: skip
         assert line.rstrip().endswith("current" if current else "earlier version"), line
+
+
+def test_two_clock_readers_give_two_rows_named_for_their_labels():
+    reader = {"seeds": [0, 1], "cse_sd": 0.2, "test_se": 0.1, "within_1_min": 0.9}
+    record = {
+        "seed": 0,
+        "results": {
+            "final": {"difficulty": "leiden", "n_test": 1800},
+            "readers": {
+                "time_labels": {**reader, "cse_mean": 2.5},
+                "generator_labels": {**reader, "cse_mean": 0.9},
+                "train_seconds": {"time_labels": 1200.0, "generator_labels": 600.0},
+            },
+        },
+    }
+    time_row, gen_row = headlines.clock_reading(record)
+    assert time_row.ours == "2.50 ± 0.20" and time_row.met is False
+    assert "1.89 on the course's photos" == time_row.reference and time_row.runs == "2 seeds (0-1)"
+    assert gen_row.ours == "0.90 ± 0.20" and gen_row.met is True and gen_row.reference == ""
+    assert time_row.time == "20.0 min training" and "within 1 min 0.900" in gen_row.anchors

@@ -150,6 +150,36 @@ def test_task3_details_come_from_the_metrics():
     assert "true mark 1.00" in text and "four views averaged 1.23" in text
     assert details.clock_reading({"results": {}}).startswith("Chapter 03's full run has not")
 
+    # two readers over their seeds, and the report's findings with verdicts
+    per_seed = {"0": {"cse": 2.5}, "1": {"cse": 2.9}}
+    reader = {
+        "seeds": [0, 1],
+        "per_seed": per_seed,
+        "cse_mean": 2.7,
+        "cse_sd": 0.28,
+        "test_se": 0.15,
+        "within_1_min": 0.8,
+        "exact": 0.5,
+        "hour_accuracy": 0.97,
+    }
+    results["readers"] = {
+        "time_labels": reader,
+        "generator_labels": {**reader, "cse_mean": 1.5},
+        "distinct_training_clocks": {"time_labels": 37440},
+    }
+    results["claims"] = [
+        {"section": "4.2", "claim": "one output does not learn", "verdict": "refuted"}
+    ]
+    results["report_model"]["table6_text"] = "Of these 10 clocks, 4 are read exactly."
+    text = details.clock_reading({"seconds": 3000, "machine": {"cores": 2}, "results": results})
+    assert (
+        "| **reader on the time alone** (2 seeds) | generated, `leiden` | 1800 | **2.70** ± 0.28"
+        in text
+    )
+    assert "| the time alone | 2.50, 2.90 | 0.800 | 0.500 | 0.970 | 37440 |" in text
+    assert "| 4.2 | one output does not learn | refuted |" in text and "(1: 1 refuted)" in text
+    assert "Of these 10 clocks, 4 are read exactly." in text and "| **reader** |" not in text
+
 
 def test_the_verdicts_name_every_row_with_a_target():
     rows = [

@@ -154,27 +154,58 @@ def clock_reading(record: Mapping[str, Any]) -> list[Headline]:
     final = res.get("final")
     if not final:
         return []
-    target = profiles.targets("03_clock_reading")["cse_minutes"]
+    targets = profiles.targets("03_clock_reading")
     references = profiles.references("03_clock_reading")
-    rows = [
-        Headline(
-            "03_clock_reading",
-            f"clock reading: common-sense error, generated {final['difficulty']} clocks (min, "
-            f"{final['n_test']} test clocks)",
-            f"{final['cse_minutes']:.2f}",
-            f"{references['photos_cse_minutes']:g} on the course's photos",
-            target=str(target),
-            runs=_seeds(record),
-            time=f"{_minutes(final['train_seconds'])} training",
-            met=target.met(final["cse_minutes"]),
-        )
-    ]
+    photos = f"{references['photos_cse_minutes']:g} on the course's photos"
+    readers = res.get("readers")
+    seconds = (readers or {}).get("train_seconds", {})
+    if readers:  # two readers, named for what they learn from, each over its seeds
+        rows = []
+        for key, what, target, reference in (
+            ("time_labels", "the time alone, like the report", "time_labels_cse_minutes", photos),
+            ("generator_labels", "the generator's labels (rotation, hand angles)",
+             "cse_minutes", ""),
+        ):  # fmt: skip
+            r = readers.get(key)
+            if not r:
+                continue
+            n = len(r["seeds"])
+            rows.append(
+                Headline(
+                    "03_clock_reading",
+                    f"clock reading from {what}: common-sense error, generated "
+                    f"{final['difficulty']} clocks (min, {final['n_test']} test clocks)",
+                    pm(r["cse_mean"], r["cse_sd"], ".2f"),
+                    reference,
+                    anchors=f"test s.e. {r['test_se']:.2f}; within 1 min {r['within_1_min']:.3f}",
+                    target=str(targets[target]),
+                    runs=_seeds(record, n),
+                    time=f"{_minutes(seconds[key])} training" if key in seconds else "",
+                    met=targets[target].met(r["cse_mean"]),
+                )
+            )
+    else:  # a record written before the two readers: one reader, one seed
+        target = targets["cse_minutes"]
+        rows = [
+            Headline(
+                "03_clock_reading",
+                f"clock reading: common-sense error, generated {final['difficulty']} clocks "
+                f"(min, {final['n_test']} test clocks)",
+                f"{final['cse_minutes']:.2f}",
+                photos,
+                target=str(target),
+                runs=_seeds(record),
+                time=f"{_minutes(final['train_seconds'])} training",
+                met=target.met(final["cse_minutes"]),
+            )
+        ]
     mirrored = res.get("mirrored", {}).get("all clocks")
     if mirrored:
         rows.append(
             Headline(
                 "03_clock_reading",
-                "... the same reader on the mirrored rung (half mirror images, never trained on)",
+                "... the generator-label reader on the mirrored rung (half mirror images, never "
+                "trained on)",
                 f"{mirrored['cse_minutes']:.1f}",
                 runs=_seeds(record),
             )
