@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -374,3 +375,49 @@ def test_more_training_adds_clocks_to_the_training_part_only(tiny, tmp_path):
     assert T.more_training(tiny, extra, seed=7).digest == more.digest
     with pytest.raises(ValueError, match="pixels"):
         T.more_training(tiny, clocks.generate(4, size=32, seed=1, folder=tmp_path), seed=1)
+
+
+def test_a_second_phase_starts_from_the_first_runs_weights_and_is_keyed_on_it(
+    tiny, tmp_path, monkeypatch
+):
+    kw = dict(body="reader", size=32, epochs=1, batch_size=8, store=tmp_path / "r.jsonl",
+              keep_model=True, weights_dir=tmp_path / "w",
+              body_options={"filters": (8,), "stem": 8, "dense": 8, "relative": True})  # fmt: skip
+    first = T.train("phase1", "hand_angles", tiny, **kw)
+    assert first.key and first.settings["precision"] in ("float32", "mixed_bfloat16")
+    with pytest.raises(ValueError, match="stored run kept with its model"):
+        T.train("phase2", "hand_angles", tiny, **kw, start_from=replace(first, model=None))
+    seen = {}
+    fit = keras.Model.fit
+
+    def record_start(model, *a, **k):  # the weights training starts from
+        seen["weights"] = [w.copy() for w in model.get_weights()]
+        return fit(model, *a, **k)
+
+    monkeypatch.setattr(keras.Model, "fit", record_start)
+    second = T.train("phase2", "hand_angles", tiny, **kw, start_from=first)
+    for a, b in zip(seen["weights"], first.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert second.settings["start_from"] == first.key and second.key != first.key
+    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: 1 / 0)  # stored: read back
+    again = T.train("phase2", "hand_angles", tiny, **kw, start_from=first)
+    assert again.resumed and again.key == second.key
+
+
+def test_decoders_and_a_reread_with_the_chosen_one(tiny, tmp_path):
+    kw = dict(body="reader", size=32, epochs=1, batch_size=8, store=tmp_path / "r.jsonl",
+              keep_model=True, weights_dir=tmp_path / "w",
+              body_options={"filters": (8,), "stem": 8, "dense": 8})  # fmt: skip
+    run = T.train("angles", "image_angles", tiny, **kw)
+    rep = L.get("image_angles")
+    ways = T.decoders(run.model, rep, tiny, 32, averaged=False)
+    assert set(ways) == {"hand less mark", "joint fit"}
+    again = T.reread(run, rep, tiny, 32, False, "hand less mark")
+    np.testing.assert_array_equal(again.pred, run.pred)  # the run itself read hand less mark
+    joint = T.reread(run, rep, tiny, 32, False, "joint fit")
+    assert joint.pred.shape == run.pred.shape and joint.key == run.key
+    assert set(T.decoders(run.model, L.get("hand_angles"), tiny, 32, False)) == {"hand less mark"}
+    with pytest.raises(ValueError, match="decoder must be one of"):
+        T.reread(run, rep, tiny, 32, False, "best guess")
+    with pytest.raises(ValueError, match="not kept with its model"):
+        T.reread(replace(run, model=None), rep, tiny, 32, False, "joint fit")
