@@ -159,8 +159,8 @@ PURPOSE = {
     "quick": (
         "the report's comparisons on `easy` clocks with one seed and fewer clocks and epochs "
         "than `full`: which optimizer and output learn at all (not a ranking) and the rung "
-        "where they stop learning; its Figure 5 model needs more epochs than this and stays "
-        "near chance; the reader trains on a few thousand clocks for a few epochs, too few to "
-        "read `leiden` clocks well: its error stays far above `full`'s"
+        "where they stop learning; its Figure 5 model gets a few epochs, too few for the jump "
+        "the report saw; both readers train on a few thousand clocks for a few epochs at one "
+        "seed, too few to read `leiden` clocks well: their errors stay far above `full`'s"
     ),
 }
