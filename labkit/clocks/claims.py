@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import profiles
 from ..classifiers import verdicts as v
 from ..classifiers.claims import Claim
 
@@ -77,7 +78,7 @@ class Evidence:
     (:func:`~labkit.clocks.results.reader_record`); ``views``: per seed, its error read in one
     view and in four (``{"one view": [...], "four views": [...]}``); ``many``: the one-output
     rows again with more clocks per class (by representation; where a row is there, whether a
-    one-output model learns is read from it); ``report_cse`` the report's 1.89; ``budgets`` a
+    one-output model learns is read from it); ``report_cse`` the report's mean error (from the chapter's manifest); ``budgets`` a
     sentence per table (``base``, ``outputs``, ``many``, ``figure5``, ``readers``) saying what
     its runs trained on."""
 
@@ -88,7 +89,9 @@ class Evidence:
     time_labels: Mapping[str, Any] | None = None
     views: Mapping[str, Sequence[float]] | None = None
     many: pd.DataFrame | None = None
-    report_cse: float = 1.89
+    report_cse: float = field(
+        default_factory=lambda: profiles.references("03_clock_reading")["photos_cse_minutes"]
+    )
     budgets: Mapping[str, str] = field(default_factory=dict)
 
 
