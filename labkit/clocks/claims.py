@@ -78,9 +78,9 @@ class Evidence:
     (:func:`~labkit.clocks.results.reader_record`); ``views``: per seed, its error read in one
     view and in four (``{"one view": [...], "four views": [...]}``); ``many``: the one-output
     rows again with more clocks per class (by representation; where a row is there, whether a
-    one-output model learns is read from it); ``report_cse`` the report's mean error (from the chapter's manifest); ``budgets`` a
-    sentence per table (``base``, ``outputs``, ``many``, ``figure5``, ``readers``) saying what
-    its runs trained on."""
+    one-output model learns is read from it); ``report_cse`` the report's mean error (from the
+    chapter's manifest); ``budgets`` a sentence per table (``base``, ``outputs``, ``many``,
+    ``figure5``, ``readers``) saying what its runs trained on."""
 
     base: pd.DataFrame
     outputs: pd.DataFrame
