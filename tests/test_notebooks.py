@@ -124,7 +124,25 @@ def _chapter_03(results: dict) -> None:
     assert {(r["model"], r["optimizer"]) for r in results["base_models"]} == {
         ("classifier", "adam"), ("regression", "adam")}  # fmt: skip
     assert {r["representation"] for r in results["outputs"]} == {
-        "two_head_equal", "two_head", "class_720", "one_value"}  # fmt: skip
+        "two_head_equal", "two_values", "two_head", "class_720", "class_720_cse", "one_value",
+        "sincos"}  # fmt: skip
+    many = results["many_clocks"]
+    assert many["n"] == 400 and {r["representation"] for r in many["rows"]} == {
+        "class_720", "class_720_cse"}  # fmt: skip
+    # the two readers, each over its seeds, named for what they learn from
+    readers = results["readers"]
+    for name in ("time_labels", "generator_labels"):
+        r = readers[name]
+        assert r["seeds"] == [0] and set(r["per_seed"]) == {"0"} and r["cse_sd"] is None
+        assert 0 <= r["within_1_min"] <= 1 and r["test_se"] > 0 and len(r["one_view_cse"]) == 1
+    assert readers["distinct_training_clocks"] == {"time_labels": 240 + 600,
+                                                   "generator_labels": 600}  # fmt: skip
+    claims = {c["id"]: c for c in results["claims"]}
+    assert {"time_labels", "figure5_jump", "wrap_around", "cse_loss"} <= set(claims)
+    assert all(c["verdict"] in ("confirmed", "refuted", "not decided at this budget")
+               for c in claims.values())  # fmt: skip
+    assert set(results["training_minutes"]) >= {"reader, generator labels",
+                                                "reader, time labels (both phases)"}  # fmt: skip
     report = results["report_model"]
     assert report["params_150"] == 624_392 and len(report["table6"]) == 10
     assert [r["arm"] for r in report["arms"]] == [
