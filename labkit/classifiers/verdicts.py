@@ -43,6 +43,7 @@ __all__ = [
     "binomial_se",
     "estimates",
     "compare",
+    "combine",
     "better",
     "alike",
     "carry",
@@ -135,6 +136,16 @@ def seeds_to_decide(a: Estimate, b: Estimate, fallback: float | None = None) -> 
         return None
     s2 = a.spread(fallback) ** 2 + b.spread(fallback) ** 2
     return max(2, math.ceil(4 * s2 / d**2 + 1e-9))
+
+
+def combine(verdicts: Sequence[str]) -> str:
+    """One verdict of a claim made of parts: all parts confirmed: confirmed; any refuted:
+    refuted; otherwise not decided."""
+    if verdicts and all(x == CONFIRMED for x in verdicts):
+        return CONFIRMED
+    if any(x == REFUTED for x in verdicts):
+        return REFUTED
+    return UNDECIDED
 
 
 def better(a: Estimate, b: Estimate, fallback: float | None = None) -> tuple[str, Comparison]:

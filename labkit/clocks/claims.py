@@ -30,6 +30,8 @@ CHANCE = 150.0
 #: The report's "around 20 epochs" read as this window of epochs.
 JUMP_WINDOW = (10, 30)
 _FINE = 10**12  # no binomial floor: these are not accuracies
+#: Each score's column of the sd over seeds in a seed table.
+_SD = {"cse_minutes": "cse_sd", "later_epoch_s": "later_epoch_sd"}
 
 
 def estimate(row: Mapping[str, Any], score: str = "cse_minutes") -> tuple[v.Estimate, float]:
@@ -37,9 +39,8 @@ def estimate(row: Mapping[str, Any], score: str = "cse_minutes") -> tuple[v.Esti
     ``score`` over seeds and their sd floored at the row's ``test_se`` for an error; seconds
     have no floor) and the sd a one-seed row borrows."""
     n = int(row["seeds"])
-    sd_col = {"cse_minutes": "cse_sd", "later_epoch_s": "later_epoch_sd"}[score]
     floor = float(row.get("test_se", 0.0) or 0.0) if score == "cse_minutes" else 0.0
-    sd = row.get(sd_col, math.nan)
+    sd = row.get(_SD[score], math.nan)
     sd = math.nan if n < 2 or sd is None or pd.isna(sd) else max(float(sd), floor)
     return v.Estimate(float(row[score]), sd, n, _FINE), floor
 
@@ -100,7 +101,7 @@ def _row(frame: pd.DataFrame, key: Any) -> Mapping[str, Any] | None:
 
 
 def _fmt(row: Mapping[str, Any], score: str = "cse_minutes", unit: str = "min") -> str:
-    sd = row.get({"cse_minutes": "cse_sd", "later_epoch_s": "later_epoch_sd"}[score])
+    sd = row.get(_SD[score])
     spread = "" if sd is None or pd.isna(sd) else f" ± {sd:.2f}"
     return f"{row[score]:.2f}{spread} {unit}"
 
@@ -125,17 +126,9 @@ def _fastest(ev: Evidence, model: str, claimed: str, section: str, claim: str) -
         f"fastest_{model}", section, claim,
         "seconds of a later epoch (2 onwards: the first also builds the graph), mean ± sd "
         "over seeds",
-        f"{ours}; {'; '.join(texts)}", _all(verdicts), "; ".join(undecided),
+        f"{ours}; {'; '.join(texts)}", v.combine(verdicts), "; ".join(undecided),
         ev.budgets.get("base", ""),
     )  # fmt: skip
-
-
-def _all(verdicts: Sequence[str]) -> str:
-    if verdicts and all(x == v.CONFIRMED for x in verdicts):
-        return v.CONFIRMED
-    if any(x == v.REFUTED for x in verdicts):
-        return v.REFUTED
-    return v.UNDECIDED
 
 
 def _beats(
