@@ -96,6 +96,24 @@ def test_a_reader_far_above_the_report_refutes_and_one_near_it_is_undecided():
     assert _by_id(C.task3(_evidence(time_labels=near)))["time_labels"].verdict == v.UNDECIDED
 
 
+def test_a_miss_while_the_curve_still_falls_is_not_decided():
+    far = {"seeds": [0, 1], "cse_mean": 3.25, "cse_sd": 0.39, "test_se": 0.34,
+           "one_view_cse": [5.36, 5.6]}  # fmt: skip
+    flat = {0: [100, 20, 8, 5.05, 5.0, 5.02, 5.01], 1: [90, 30, 9, 5.3, 5.2, 5.25, 5.3]}
+    falling = {0: [100, 20, 8, 6.3, 5.8, 5.7, 5.0], 1: flat[1]}
+    found = _by_id(C.task3(_evidence(time_labels=far, time_label_curves=flat)))["time_labels"]
+    assert found.verdict == v.REFUTED
+    assert "read once per clock" in found.ours and "5.48" in found.ours
+    found = _by_id(C.task3(_evidence(time_labels=far, time_label_curves=falling)))["time_labels"]
+    assert found.verdict == v.UNDECIDED
+    assert "seed 0: 6.30 -> 5.00" in found.to_decide and "seed 1" not in found.to_decide
+    assert C.still_falling([10, 9]) and not C.still_falling([5.0])
+    # a reader that reaches the report's number is confirmed whatever its curve does
+    near = {"seeds": [0, 1], "cse_mean": 1.5, "cse_sd": 0.1, "test_se": 0.1}
+    found = _by_id(C.task3(_evidence(time_labels=near, time_label_curves=falling)))
+    assert found["time_labels"].verdict == v.CONFIRMED
+
+
 def test_the_jump_is_none_at_chance_and_refuted_far_from_epoch_20():
     assert C.jump_epoch([185, 184, 183]) is None
     assert C.jump_epoch([185, 100, 90, 80]) == 2
