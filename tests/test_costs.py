@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 import pytest
 
@@ -69,3 +70,20 @@ def test_each_headline_row_stands_beside_its_full_twin():
     rows = headlines.headlines(full)
     assert all(f"| {r.what} | {r.ours} | {r.ours} |" in text for r in rows)
     assert "its models are weaker than `full`'s" in text
+
+
+def test_a_row_renamed_since_the_quick_run_has_no_twin():
+    from labkit.book import headlines
+
+    full = headlines.load("full")
+    rows = headlines.headlines(full)
+    first = rows[0]
+    renamed = [headlines.Headline(**{**vars(first), "what": "a row named otherwise"})]
+    sized = [headlines.Headline(**{**vars(first), "what": first.what + " (300 test clocks)"})]
+    full_sized = [headlines.Headline(**{**vars(first), "what": first.what + " (1800 test clocks)"})]
+    with mock.patch.object(headlines, "headlines", side_effect=[renamed, rows]):
+        text = costs.default_run(RUN, PDF, full, full)
+    assert f"| a row named otherwise | {first.ours} |  |" in text
+    with mock.patch.object(headlines, "headlines", side_effect=[sized, full_sized]):
+        text = costs.default_run(RUN, PDF, full, full)
+    assert f"| {first.what} (300 test clocks) | {first.ours} | {first.ours} |" in text

@@ -11,6 +11,7 @@ good for from its profile module (:func:`purpose`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,12 @@ def from_scratch(record: Mapping[str, Any]) -> str:
         return "n/a (record predates it)"
     read = int(record.get("results_read_back", 0))
     return _minutes(float(seconds)) + (f" ({read} results read back)" if read else "")
+
+
+def _shape(label: str) -> str:
+    """A headline's label with its numbers blanked (``300 test clocks`` and ``1800 test
+    clocks`` are one row at two profiles)."""
+    return re.sub(r"\d[\d.,]*", "#", label)
 
 
 def default_run(
@@ -107,10 +114,11 @@ def default_run(
     lines.append(f"| **in all** | **{_minutes(total)}** | | |")
     quick_rows = headlines.headlines(records)
     if quick_rows:
-        # the same code makes the same rows in the same order; labels may hold sizes
-        by_chapter: dict[str, list[headlines.Headline]] = {}
+        # a row's twin has the same label up to its sizes (test clocks, k), in the same chapter;
+        # a record of an earlier version may name its rows otherwise: no twin, a blank cell
+        twins: dict[tuple[str, str], list[headlines.Headline]] = {}
         for r in headlines.headlines(full):
-            by_chapter.setdefault(r.chapter, []).append(r)
+            twins.setdefault((r.chapter, _shape(r.what)), []).append(r)
         lines += [
             "",
             f"The headline numbers of that run beside the committed `full` run's (the table "
@@ -120,11 +128,12 @@ def default_run(
             f"| what | {profile} | full |",
             "|---|---|---|",
         ]
-        seen: dict[str, int] = {}
+        seen: dict[tuple[str, str], int] = {}
         for r in quick_rows:
-            i = seen[r.chapter] = seen.get(r.chapter, -1) + 1
-            twins = by_chapter.get(r.chapter, [])
-            lines.append(f"| {r.what} | {r.ours} | {twins[i].ours if i < len(twins) else ''} |")
+            key = (r.chapter, _shape(r.what))
+            i = seen[key] = seen.get(key, -1) + 1
+            same = twins.get(key, [])
+            lines.append(f"| {r.what} | {r.ours} | {same[i].ours if i < len(same) else ''} |")
     return "\n".join(lines) + "\n"
 
 

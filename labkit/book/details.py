@@ -281,12 +281,13 @@ def clock_reading(record: Mapping[str, Any]) -> str:
     if not readers:  # a record written before the two readers
         errors.append(["**reader**", "generated, `leiden`", final["n_test"],
                        f"**{final['cse_minutes']:.2f}**"])  # fmt: skip
+    same = "the generator-label reader (first seed)" if readers else "the same reader"
     for half, row in res.get("mirrored", {}).items():
-        errors.append([f"the same reader, {half}", "generated, `mirrored`", row["clocks"],
+        errors.append([f"{same}, {half}", "generated, `mirrored`", row["clocks"],
                        f"{row['cse_minutes']:.1f} (against the mirror time: "
                        f"{row['cse_vs_mirror_time']:.1f})"])  # fmt: skip
     if "easy" in res:
-        errors.append(["the same reader", "generated, `easy`", res["easy"]["n"],
+        errors.append([same, "generated, `easy`", res["easy"]["n"],
                        f"{res['easy']['cse_minutes']:.1f}"])  # fmt: skip
     targets = profiles.targets("03_clock_reading")
     if readers:
@@ -329,6 +330,8 @@ def clock_reading(record: Mapping[str, Any]) -> str:
         final=final,
         views_read="four quarter turns" if final.get("symmetry") else "one view",
         chapter_minutes=_minutes(record),
+        scratch_minutes=record.get("seconds_from_scratch", 0) / 60,
+        reader="the generator-label reader (first seed)" if readers else "the reader",
         cores=_cores(record),
         errors=errors,
         oracle=", ".join(f"{k} {v:.2f}" for k, v in oracle.items()),
