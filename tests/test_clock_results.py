@@ -110,6 +110,22 @@ def test_off_by_one_hour_counts_wrong_hours_with_right_minutes_near_the_full_hou
     assert R.off_by_one_hour(_run([[3, 30]], [[3, 40]]))["off_by_one_hour"] == 0
 
 
+def test_hour_slips_say_what_the_hours_read_one_off_cost():
+    a, b = _run(TRUE, PRED), _run(TRUE, [[0, 0], [3, 58], [0, 1], [6, 31], [5, 5]])
+    table = R.hour_slips({"time labels": {0: a, 1: b}, "generator labels": {0: b}})
+    row = table.loc[("time labels", 0)]
+    assert row["off_by_one_hour"] == 2 and row["cse_minutes"] == 24.6  # (60 + 2 + 1 + 60) / 5
+    assert row["their_minutes"] == 24.0 and abs(row["without_them"] - 0.6) < 1e-12
+    assert table.loc[("time labels", 1), "off_by_one_hour"] == 1
+    text = R.hour_slips_text(table)
+    assert text.startswith("**time labels** (2 seeds): 1-2 test clocks read an hour off")
+    assert (
+        "cost 12.00-24.00 min of its mean error (12.60-24.60); with those hours right it "
+        "would read 0.60 min." in text
+    )
+    assert "**generator labels** (1 seed): 1 test clocks" in text
+
+
 def test_errors_of_matches_the_metric():
     np.testing.assert_array_equal(R.errors_of(TRUE, PRED), [0, 60, 2, 1, 60])
     assert R.fmt_time(3, 7) == "3:07"

@@ -166,6 +166,7 @@ def test_task3_details_come_from_the_metrics():
         "time_labels": reader,
         "generator_labels": {**reader, "cse_mean": 1.5},
         "distinct_training_clocks": {"time_labels": 37440},
+        "hour_slips_text": "**time labels** (2 seeds): 40-50 test clocks read an hour off",
     }
     results["claims"] = [
         {"section": "4.2", "claim": "one output does not learn", "verdict": "refuted"}
@@ -179,6 +180,11 @@ def test_task3_details_come_from_the_metrics():
     assert "| the time alone | 2.50, 2.90 | 0.800 | 0.500 | 0.970 | 37440 |" in text
     assert "| 4.2 | one output does not learn | refuted |" in text and "(1: 1 refuted)" in text
     assert "Of these 10 clocks, 4 are read exactly." in text and "| **reader** |" not in text
+    assert (
+        "What the hours read one off cost each reader (test clocks, per seed): **time labels** "
+        "(2 seeds): 40-50" in text
+    )
+    assert "the generator-label reader (first seed) trained on" in text
 
 
 def test_the_verdicts_name_every_row_with_a_target():

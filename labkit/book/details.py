@@ -332,6 +332,7 @@ def clock_reading(record: Mapping[str, Any]) -> str:
         chapter_minutes=_minutes(record),
         scratch_minutes=record.get("seconds_from_scratch", 0) / 60,
         reader="the generator-label reader (first seed)" if readers else "the reader",
+        slips=readers.get("hour_slips_text", ""),
         cores=_cores(record),
         errors=errors,
         oracle=", ".join(f"{k} {v:.2f}" for k, v in oracle.items()),

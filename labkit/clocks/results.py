@@ -21,6 +21,8 @@ __all__ = [
     "errors_by",
     "errors_of",
     "fmt_time",
+    "hour_slips",
+    "hour_slips_text",
     "mirror_table",
     "off_by_one_hour",
     "random_predictions",
@@ -262,6 +264,48 @@ def off_by_one_hour(run: Run, tolerance: int = 5, near: int = 10) -> dict[str, i
         "near_full_hour": int((off & close).sum()),
         "n_test": len(errors),
     }
+
+
+def hour_slips(readers: Mapping[str, Mapping[int, Run]]) -> pd.DataFrame:
+    """For each reader (name -> seed -> run), per seed: its mean test error, the clocks read
+    with the hour off by one and the minute about right (:func:`off_by_one_hour`), the minutes
+    of the mean those clocks account for, and the mean over all clocks with their errors set to
+    zero (what reading the hour right on them would give, other errors unchanged)."""
+    rows = {}
+    for name, runs in readers.items():
+        for seed, run in runs.items():
+            errors = np.asarray(run.errors, dtype=float)
+            off = np.abs(errors - 60) <= 5
+            cost = float(errors[off].sum() / len(errors))
+            rows[(name, seed)] = {
+                "cse_minutes": float(errors.mean()),
+                "off_by_one_hour": int(off.sum()),
+                "their_minutes": cost,
+                "without_them": float(errors.mean()) - cost,
+            }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.names = ["reader", "seed"]
+    return frame
+
+
+def hour_slips_text(table: pd.DataFrame) -> str:
+    """One sentence per reader from :func:`hour_slips`: how much of its mean the hours read
+    one off account for, and its mean without them."""
+
+    def span(values: pd.Series, fmt: str = ".2f") -> str:
+        lo, hi = (format(float(x), fmt) for x in (values.min(), values.max()))
+        return lo if lo == hi else f"{lo}-{hi}"
+
+    parts = []
+    for name, rows in table.groupby(level="reader", sort=False):
+        parts.append(
+            f"**{name}** ({len(rows)} seed{'s' if len(rows) > 1 else ''}): "
+            f"{span(rows['off_by_one_hour'], '.0f')} test clocks read an hour off (the minute "
+            f"about right) cost {span(rows['their_minutes'])} min of its mean error "
+            f"({span(rows['cse_minutes'])}); with those hours right it would read "
+            f"{span(rows['without_them'])} min."
+        )
+    return " ".join(parts)
 
 
 def error_histogram(errors: Mapping[str, np.ndarray], *, ax: plt.Axes | None = None) -> plt.Axes:
