@@ -281,7 +281,8 @@ def clock_reading(record: Mapping[str, Any]) -> str:
     if not readers:  # a record written before the two readers
         errors.append(["**reader**", "generated, `leiden`", final["n_test"],
                        f"**{final['cse_minutes']:.2f}**"])  # fmt: skip
-    same = "the generator-label reader (first seed)" if readers else "the same reader"
+    reader = "the generator-label reader (first seed)" if readers else "the reader"
+    same = reader if readers else "the same reader"
     for half, row in res.get("mirrored", {}).items():
         errors.append([f"{same}, {half}", "generated, `mirrored`", row["clocks"],
                        f"{row['cse_minutes']:.1f} (against the mirror time: "
@@ -331,7 +332,7 @@ def clock_reading(record: Mapping[str, Any]) -> str:
         views_read="four quarter turns" if final.get("symmetry") else "one view",
         chapter_minutes=_minutes(record),
         scratch_minutes=record.get("seconds_from_scratch", 0) / 60,
-        reader="the generator-label reader (first seed)" if readers else "the reader",
+        reader=reader,
         slips=readers.get("hour_slips_text", ""),
         cores=_cores(record),
         errors=errors,

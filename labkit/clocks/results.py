@@ -251,12 +251,17 @@ def readings_text(table: pd.DataFrame, run: Run, *, tolerance: int = 5) -> str:
     return " ".join(parts)
 
 
+def _an_hour_off(errors: np.ndarray, tolerance: int = 5) -> np.ndarray:
+    """Which errors (minutes) are an hour off with the minute about right: 60 ± ``tolerance``."""
+    return np.abs(np.asarray(errors) - 60) <= tolerance
+
+
 def off_by_one_hour(run: Run, tolerance: int = 5, near: int = 10) -> dict[str, int]:
     """Test clocks read with the hour off by one and the minute about right (an error within
     ``tolerance`` minutes of 60), and how many of them lie within ``near`` minutes of the full
     hour (true minute >= 60 - near or <= near), where the hour hand sits almost on an hour."""
     errors = run.errors
-    off = np.abs(errors - 60) <= tolerance
+    off = _an_hour_off(errors, tolerance)
     minute = run.true[:, 1]
     close = (minute >= 60 - near) | (minute <= near)
     return {
@@ -275,7 +280,7 @@ def hour_slips(readers: Mapping[str, Mapping[int, Run]]) -> pd.DataFrame:
     for name, runs in readers.items():
         for seed, run in runs.items():
             errors = np.asarray(run.errors, dtype=float)
-            off = np.abs(errors - 60) <= 5
+            off = _an_hour_off(errors)
             cost = float(errors[off].sum() / len(errors))
             rows[(name, seed)] = {
                 "cse_minutes": float(errors.mean()),
