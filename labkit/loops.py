@@ -14,7 +14,7 @@ import keras
 
 from . import files
 
-__all__ = ["Backup", "EpochClock", "floats", "steps"]
+__all__ = ["Backup", "EpochClock", "KeepBest", "floats", "steps"]
 
 
 def steps(images: int, batch_size: int, epochs: int = 1) -> int:
@@ -90,3 +90,63 @@ class Backup(keras.callbacks.BackupAndRestore):
         for old in folder.glob("epoch-*.weights.h5"):
             if old.name != name:
                 old.unlink(missing_ok=True)
+
+
+class KeepBest(keras.callbacks.Callback):
+    """Keep the weights of the epoch with the lowest ``monitor`` (validation loss by default) and
+    put them back when the fit ends, so the number of epochs is chosen on validation: the fit
+    runs its epochs (its schedule stays as planned) and the model ends at its best epoch.
+
+    With ``folder`` the best weights and their epoch and value are also written there whole
+    (``best.weights.h5``, then ``best.json``, each through :mod:`labkit.files`), so a fit resumed
+    from a backup in the same folder still knows the best epoch before the interruption. Put it
+    before :class:`Backup` in the callbacks: its file is then written before the epoch's backup,
+    and read back before the backup's folder goes. ``best_epoch`` (1-based) and ``best`` hold the
+    choice after the fit."""
+
+    def __init__(self, folder: str | Path | None = None, monitor: str = "val_loss") -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.folder = Path(folder) if folder is not None else None
+        self.best = math.inf
+        self.best_epoch = 0
+        self._weights: list | None = None
+
+    def _state(self) -> Path | None:
+        return None if self.folder is None else self.folder / "best.json"
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        state = self._state()
+        if state is None or not state.is_file():
+            return
+        try:
+            kept = json.loads(state.read_text())
+            self.model.load_weights(self.folder / kept["weights"])  # type: ignore[operator]
+            self._weights = self.model.get_weights()
+            self.best, self.best_epoch = float(kept["value"]), int(kept["epoch"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            files.set_aside(state, f"{type(e).__name__}: {str(e)[:200]}",
+                            "the best epoch is chosen among the epochs still to run")  # fmt: skip
+            self.best, self.best_epoch, self._weights = math.inf, 0, None
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise ValueError(f"KeepBest monitors {self.monitor!r}, which the fit does not log")
+        if not float(value) < self.best:
+            return
+        self.best, self.best_epoch = float(value), epoch + 1
+        self._weights = self.model.get_weights()
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with files.atomic_path(self.folder / "best.weights.h5") as tmp:
+                self.model.save_weights(tmp)
+            files.write_text(
+                self._state(),  # type: ignore[arg-type]
+                json.dumps({"epoch": self.best_epoch, "value": self.best,
+                            "weights": "best.weights.h5"}),
+            )  # fmt: skip
+
+    def on_train_end(self, logs: Any = None) -> None:
+        if self._weights is not None:
+            self.model.set_weights(self._weights)

@@ -36,6 +36,13 @@ VAE_FITS = Store(
     "labkit.vae.model:VAE",
     "labkit.vae.model:FullyVisibleSBN",
 )
+#: Chapter 04's scores of kept fits (``bounds.jsonl``: -ELBO and -IWAE bounds per seed).
+VAE_BOUNDS = Store(
+    "VAE bounds",
+    "labkit.vae.runs:bound_table",
+    "labkit.vae.model:bounds",
+    "labkit.vae.model:VAE",
+)
 #: Chapter 05's plain and contrastive VAE fits (weights, history; fit backups).
 CVAE_FITS = Store(
     "cVAE fits",

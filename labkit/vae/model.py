@@ -19,7 +19,7 @@ prior, trained on dynamically binarised MNIST and scored in nats.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -283,9 +283,18 @@ def train(
     cosine_decay: bool = False,
     backup_dir: str | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    keep_best: bool = False,
+    stop_patience: int | None = None,
+    stop_delta: float = 0.0,
     verbose: int = 0,
 ) -> dict[str, list[float]]:
     """Fit ``model`` with Adam on 0..1 rows ``x_train`` (binarised per batch); returns the history.
+
+    The epochs are chosen on validation (``x_val`` needed) with ``keep_best`` (the model ends
+    with the weights of its lowest validation loss: :class:`labkit.loops.KeepBest`) and with
+    ``stop_patience`` (a stopping rule: the fit ends once ``stop_patience`` epochs in a row
+    failed to lower the validation loss by more than ``stop_delta`` nats; ``epochs`` is then a
+    ceiling, and the best epoch is kept).
 
     With ``cosine_decay`` the learning rate falls from ``learning_rate`` to 0 along a half
     cosine over the ``epochs`` (``keras.optimizers.schedules.CosineDecay``, by step); otherwise
@@ -303,6 +312,7 @@ def train(
         model, x_train, (x_val,) if x_val is not None else None, rows=len(x_train),
         fits=VAE_FITS, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
         cosine_decay=cosine_decay, backup_dir=backup_dir, callbacks=callbacks, verbose=verbose,
+        keep_best=keep_best, stop_patience=stop_patience, stop_delta=stop_delta,
     )  # fmt: skip
 
 
@@ -328,6 +338,9 @@ def fit_resumable(
     backup_dir: str | None,
     callbacks: Sequence[keras.callbacks.Callback],
     verbose: int,
+    keep_best: bool = False,
+    stop_patience: int | None = None,
+    stop_delta: float = 0.0,
 ) -> dict[str, list[float]]:
     """Compile ``model`` with Adam (a constant rate, or a half cosine to 0 over the ``epochs``,
     by step) and fit it on ``x`` (``rows`` of them); returns the history as floats.
@@ -342,22 +355,33 @@ def fit_resumable(
     if cosine_decay:  # by step; a resumed fit restores the optimizer's step count
         steps = loops.steps(rows, batch_size, epochs)
         rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
+    if (keep_best or stop_patience is not None) and validation is None:
+        raise ValueError("keep_best and stop_patience choose epochs on validation: pass x_val")
+    if stop_patience is not None and stop_patience < 1:
+        raise ValueError(f"stop_patience must be >= 1 or None, got {stop_patience}")
     model.compile(optimizer=keras.optimizers.Adam(rate))
-    backup = []
+    backup, folder = [], None
     if backup_dir:
         parts = x if isinstance(x, tuple) else (x,)
         folder = fits.folder(
             backup_dir, f".backup-{type(model).__name__}", epochs=epochs, batch_size=batch_size,
             learning_rate=learning_rate, cosine_decay=cosine_decay, data=digest(*parts),
             model={k: getattr(model, k) for k in _MODEL_SETTINGS if hasattr(model, k)},
+            keep_best=keep_best, stop_patience=stop_patience, stop_delta=stop_delta,
         )  # fmt: skip
         backup = [loops.Backup(str(folder))]
+    chosen: list[keras.callbacks.Callback] = []
+    if keep_best or stop_patience is not None:  # before the backup: see loops.KeepBest
+        chosen.append(loops.KeepBest(folder))
+    if stop_patience is not None:
+        chosen.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=stop_patience, min_delta=stop_delta))  # fmt: skip
     history = model.fit(
         x=x,
         epochs=epochs,
         batch_size=batch_size,
         validation_data=validation,
-        callbacks=backup + list(callbacks),
+        callbacks=chosen + backup + list(callbacks),
         shuffle=True,
         verbose=verbose,
     )
@@ -447,7 +471,9 @@ class Bounds:
     ``elbo``: the mean of the k log-weights (an unbiased estimate of the ELBO);
     ``iwae``: log of the mean of the k weights (the importance-weighted bound, >= ``elbo``);
     ``kl``: KL(q(z | x) || p(z)), exact (NaN when the model has no closed form);
-    ``log_lik``: the mean of log p(x | z) over the samples.
+    ``log_lik``: the mean of log p(x | z) over the samples;
+    ``iwae_at``: smaller k -> the bound with that many samples from the same draws (the k
+    samples cut into k // m groups of m, each group's bound, averaged over the groups).
     """
 
     elbo: np.ndarray
@@ -455,6 +481,7 @@ class Bounds:
     kl: np.ndarray
     log_lik: np.ndarray
     k: int
+    iwae_at: dict[int, np.ndarray] = field(default_factory=dict)
 
     def summary(self) -> dict[str, float | int]:
         """The means as negative log-likelihoods (positive, nats per image; lower is better)."""
@@ -476,8 +503,14 @@ def bounds(
     seed: int = 0,
     max_rows: int = 16_384,
     binary: bool = True,
+    also: Sequence[int] = (),
 ) -> Bounds:
     """Score binary rows ``x`` with ``k`` samples z_i ~ q(z | x) per image.
+
+    ``also``: smaller numbers of samples m (each dividing ``k``) whose bounds come from the same
+    draws at no extra cost (``Bounds.iwae_at``): the k samples in k // m groups of m, each
+    group's log-mean-exp, averaged over the groups (an unbiased estimate of the m-sample bound,
+    with less noise than one group's).
 
     Works for any model with ``log_weights(x, k, seed) -> LogWeights``: the ELBO is the mean
     log-weight and the IWAE bound log (1/k) sum_i w_i = logsumexp_i log w_i - log k. Images go
@@ -488,6 +521,8 @@ def bounds(
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
+    if any(m < 1 or k % m for m in also):
+        raise ValueError(f"each of also={tuple(also)} must divide k = {k}")
     x = np.asarray(x, dtype="float32")
     if binary and x.size and not np.isin(x, (0.0, 1.0)).all():
         raise ValueError(
@@ -497,15 +532,22 @@ def bounds(
     noise = keras.random.SeedGenerator(seed)
     chunk = max(1, max_rows // k)
     out: dict[str, list[np.ndarray]] = {"elbo": [], "iwae": [], "kl": [], "log_lik": []}
+    at: dict[int, list[np.ndarray]] = {int(m): [] for m in also}
     for i in range(0, len(x), chunk):
         lw = model.log_weights(ops.convert_to_tensor(x[i : i + chunk]), k=k, seed=noise)
         log_w = ops.convert_to_numpy(ops.cast(lw.log_w, "float64"))  # (k, m)
         out["elbo"].append(log_w.mean(axis=0))
         out["iwae"].append(logsumexp(log_w, axis=0) - np.log(k))
+        for m, parts in at.items():
+            groups = log_w.reshape(k // m, m, -1)
+            parts.append((logsumexp(groups, axis=1) - np.log(m)).mean(axis=0))
         out["log_lik"].append(ops.convert_to_numpy(lw.log_lik).astype(np.float64).mean(axis=0))
         kl = np.full(log_w.shape[1], np.nan) if lw.kl is None else ops.convert_to_numpy(lw.kl)
         out["kl"].append(np.asarray(kl, np.float64))
-    return Bounds(**{key: np.concatenate(v) for key, v in out.items()}, k=k)
+    return Bounds(
+        **{key: np.concatenate(v) for key, v in out.items()}, k=k,
+        iwae_at={m: np.concatenate(v) for m, v in at.items()},
+    )  # fmt: skip
 
 
 def bounds_by_k(

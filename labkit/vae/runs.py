@@ -25,7 +25,8 @@ import pandas as pd
 
 from .. import files
 from ..cache import Store
-from ..stores import VAE_FITS
+from ..data import digest
+from ..stores import VAE_BOUNDS, VAE_FITS
 from .model import _MODEL_SETTINGS, bounds, train
 
 __all__ = [
@@ -43,13 +44,15 @@ __all__ = [
 @dataclass
 class Run:
     """One seed's model, its training history, the seconds its fit took (when it was trained;
-    read back with it) and whether it was ``loaded`` from the store rather than trained now."""
+    read back with it), whether it was ``loaded`` from the store rather than trained now, and
+    its store ``key`` (None when nothing is kept): what its scores are kept under."""
 
     model: keras.Model
     history: dict[str, list[float]]
     seconds: float
     seed: int
     loaded: bool = False
+    key: str | None = None
 
 
 def _settings(model: keras.Model) -> dict[str, Any]:
@@ -90,12 +93,13 @@ def train_seeds(
         kept = fits.rows(table).get(key) if table is not None else None
         if kept is not None and _loaded(model, weights):
             fits.reuse(kept)
-            runs[seed] = Run(model, kept["history"], kept["seconds"], seed, loaded=True)
+            runs[seed] = Run(model, kept["history"], kept["seconds"], seed, True, key)
             continue
         t0 = time.perf_counter()
         history = fit(model, **settings)
         runs[seed] = Run(model, history, time.perf_counter() - t0, seed)
         if weights is not None and table is not None:
+            runs[seed].key = key
             with files.atomic_path(weights) as tmp:
                 model.save_weights(tmp)
             fits.write(
@@ -137,24 +141,50 @@ def last_epoch_gap(history: Mapping[str, Sequence[float]], key: str = "val_loss"
 
 
 def bound_table(
-    runs: Mapping[int, Run], x: np.ndarray, k: int, *, seed: int = 0, binary: bool = True
+    runs: Mapping[int, Run],
+    x: np.ndarray,
+    k: int,
+    *,
+    seed: int = 0,
+    binary: bool = True,
+    also: Sequence[int] = (),
+    store_dir: Path | str | None = None,
 ) -> pd.DataFrame:
     """Each run's bounds on rows ``x`` with ``k`` importance samples (the same draws' seed for
     every run), one row per model seed: ``elbo_nll`` and ``iwae_nll`` (-ELBO and -IWAE bound),
     ``kl`` and ``reconstruction`` (the -ELBO's parts; NaN KL without a closed form), in nats per
-    image, with ``train_minutes`` and ``bound_seconds``."""
+    image, with ``train_minutes`` and ``bound_seconds``; for each m in ``also``, ``iwae_nll_<m>``,
+    the bound with m samples from the same draws (:func:`labkit.vae.model.bounds`).
+
+    With ``store_dir`` a run that was kept (its ``key``) has its row kept too
+    (``bounds.jsonl``, :data:`labkit.stores.VAE_BOUNDS`, keyed on the fit, k, ``also``, the
+    draws' seed and the rows' digest), so scoring the same fit again reads the numbers back."""
     rows = {}
+    table = Path(store_dir) / "bounds.jsonl" if store_dir is not None else None
     for model_seed, run in runs.items():
+        key = None
+        if table is not None and run.key is not None:
+            key = VAE_BOUNDS.key(fit=run.key, k=k, also=sorted(also), seed=seed,
+                                 binary=binary, rows=digest(x))  # fmt: skip
+            kept = VAE_BOUNDS.rows(table).get(key)
+            if kept is not None:
+                rows[model_seed] = {**VAE_BOUNDS.reuse(kept)["bounds"],
+                                    "train_minutes": run.seconds / 60}  # fmt: skip
+                continue
         t0 = time.perf_counter()
-        s = bounds(run.model, x, k=k, seed=seed, binary=binary).summary()
-        rows[model_seed] = {
+        b = bounds(run.model, x, k=k, seed=seed, binary=binary, also=also)
+        s = b.summary()
+        row = {
             "elbo_nll": s["elbo_nll_nats"],
             "iwae_nll": s["iwae_nll_nats"],
             "kl": s["kl_nats"],
             "reconstruction": s["reconstruction_nats"],
-            "train_minutes": run.seconds / 60,
+            **{f"iwae_nll_{m}": float(-v.mean()) for m, v in sorted(b.iwae_at.items())},
             "bound_seconds": time.perf_counter() - t0,
         }
+        if key is not None and table is not None:
+            VAE_BOUNDS.write(table, key, {"seconds": row["bound_seconds"], "bounds": row})
+        rows[model_seed] = {**row, "train_minutes": run.seconds / 60}
     return pd.DataFrame(rows).T.rename_axis("seed")
 
 

@@ -1,0 +1,169 @@
+"""Chapter 04's comparisons in words: the variant chosen on validation, and the headline.
+
+Each function turns tables the chapter computed (:func:`labkit.vae.runs.bound_table`) into a
+table or a sentence, so every number in the chapter's text comes from an output.
+
+* :func:`side_by_side`: the mean over seeds of each model's bounds and their parts, with the gap
+  between the importance-weighted bound and the ELBO.
+* :func:`variant_text`: which model the validation images choose, and what the ELBO, the KL and
+  the bound say about why.
+* :func:`headline_text`: the VAE as derived on the test images at both k, against the anchor.
+* :func:`flat_text`: whether a fit stopped by its stopping rule or at its ceiling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["side_by_side", "variant_text", "headline_text", "flat_text"]
+
+#: The columns of :func:`side_by_side`, as the chapter labels them.
+COLUMNS = {
+    "iwae_nll": "-IWAE bound",
+    "elbo_nll": "-ELBO",
+    "kl": "KL(q || p(z))",
+    "reconstruction": "-E[log p(x | z)]",
+    "gap": "-ELBO minus -IWAE",
+    "seeds": "seeds",
+}
+
+
+def side_by_side(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per model: the mean over its seeds of ``iwae_nll``, ``elbo_nll``, ``kl`` and
+    ``reconstruction`` (nats per image), ``gap`` (-ELBO minus -IWAE bound: how much the
+    importance samples recover of what q misses) and the number of ``seeds``."""
+    rows = {}
+    for name, table in tables.items():
+        if table.empty:
+            raise ValueError(f"{name!r} has no seeds scored")
+        mean = table[["iwae_nll", "elbo_nll", "kl", "reconstruction"]].mean()
+        rows[name] = {**mean.to_dict(), "gap": mean["elbo_nll"] - mean["iwae_nll"],
+                      "seeds": len(table)}  # fmt: skip
+    return pd.DataFrame(rows).T
+
+
+def variant_text(
+    table: pd.DataFrame, base: str, variant: str, *, k: int, images: int, tie: float = 0.1
+) -> str:
+    """The validation choice between ``base`` and ``variant`` (rows of :func:`side_by_side`)
+    by the importance-weighted bound with ``k`` samples on ``images`` validation images, and
+    what the other columns say: a difference within ``tie`` nats on one seed each is called a
+    tie, not a ranking (the seeds of chapter 04's VAEs differ by about that much)."""
+    b, v = table.loc[base], table.loc[variant]
+    diff = float(b["iwae_nll"] - v["iwae_nll"])  # > 0: the variant's bound is lower
+    seeds = int(min(b["seeds"], v["seeds"]))
+    over = "one seed each" if seeds == 1 else f"the mean of {seeds} seeds each"
+    if abs(diff) <= tie:
+        choice = (
+            f"On {images:,} validation images ({over}, k = {k}) the two bounds differ by "
+            f"{abs(diff):.2f} nats, within {tie:g} nats: a tie, not a ranking, so the chapter "
+            f"keeps the simpler model, the {base}, as its headline."
+        )
+    else:
+        better = variant if diff > 0 else base
+        choice = (
+            f"On {images:,} validation images ({over}, k = {k}) the {better}'s bound is lower by "
+            f"{abs(diff):.2f} nats: validation chooses it"
+            + ("" if better == base else ", though the headline stays the VAE as derived, the "
+               "one that is like for like with the IWAE paper")
+            + "."
+        )  # fmt: skip
+    elbo = float(b["elbo_nll"] - v["elbo_nll"])  # > 0: the variant's ELBO is tighter
+    kl_ratio = float(v["kl"] / b["kl"]) if b["kl"] else float("nan")
+    gaps = (float(b["gap"]), float(v["gap"]))
+    text = (
+        f" Its ELBO is {abs(elbo):.2f} nats "
+        + ("tighter" if elbo > 0 else "looser")
+        + f" than the {base}'s, with a KL to the prior {kl_ratio:.2f} times as large "
+        f"({v['kl']:.1f} against {b['kl']:.1f} nats), and the importance samples recover "
+        f"{gaps[1]:.2f} nats beyond its ELBO against {gaps[0]:.2f} for the {base}."
+    )
+    if elbo > 0 and abs(diff) < 0.5 * elbo:
+        text += (
+            " So most of what the term adds to the ELBO is the gap between the ELBO and "
+            "log p(x) closing, not the model's likelihood rising: the bound on log p(x) moves "
+            f"{abs(diff):.2f} nats where the ELBO moves {elbo:.2f}."
+        )
+        if kl_ratio < 1:
+            text += (
+                " With the pixels' dependencies in the decoder, z needs to carry less, so "
+                "q(z | x) pays less KL and the ELBO, which training maximises, rises."
+            )
+    else:
+        text += " The bound moves with the ELBO: the term changes the model's likelihood."
+    return choice + text
+
+
+def headline_text(
+    values: Sequence[float],
+    also: Mapping[int, Sequence[float]],
+    *,
+    k: int,
+    anchor: float,
+    anchor_k: int,
+    images: int,
+) -> str:
+    """The VAE as derived on ``images`` test images: the mean and sd over seeds of its bound at
+    ``k`` (``values``) and at each smaller k in ``also`` (the same draws), set against the
+    published ``anchor`` (scored with ``anchor_k`` samples): below it or not, and whether the
+    comparison is like for like in k or conservative (fewer samples give a looser bound)."""
+    v = np.asarray(values, float)
+    mean, sd = float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan")
+    spread = f"{mean:.2f} ± {sd:.2f} over {v.size} seeds" if v.size > 1 else f"{mean:.2f}"
+    others = "; ".join(
+        f"with k = {m:,} from the same draws {np.mean(a):.2f}" for m, a in sorted(also.items())
+    )
+    below = mean < anchor
+    if k == anchor_k:
+        scale = f"with the paper's k = {anchor_k:,}, like for like in k"
+    elif k < anchor_k:
+        scale = (
+            f"with k = {k:,} against the paper's {anchor_k:,}: a conservative comparison, since "
+            "more samples only tighten the bound"
+        )
+    else:
+        scale = f"with k = {k:,}, more samples than the paper's {anchor_k:,}"
+    return (
+        f"The VAE as derived on the {images:,} test images: $-\\log p(x) \\le$ **{spread}** nats "
+        f"(k = {k:,}" + (f"; {others}" if others else "") + "). "
+        f"The IWAE paper's factorised VAE reached {anchor} {scale}; the mean is "
+        + (
+            f"**below it** by {anchor - mean:.2f} nats"
+            if below
+            else f"**not below it** ({mean - anchor:.2f} nats above)"
+        )  # fmt: skip
+        + (
+            (
+                ", and every seed is below it."
+                if (v < anchor).all()
+                else f"; {int((v < anchor).sum())} of {v.size} seeds are below it."
+            )
+            if v.size > 1
+            else "."
+        )
+    )
+
+
+def flat_text(history: Mapping[str, Sequence[float]], ceiling: int, patience: int,
+              delta: float) -> str:  # fmt: skip
+    """Whether a fit with a stopping rule (``patience`` epochs without a fall of more than
+    ``delta`` in ``val_loss``) stopped by the rule, or ran to its ``ceiling`` still falling."""
+    values = np.asarray(history["val_loss"], float)
+    if values.size == 0:
+        raise ValueError("the history has no val_loss values")
+    best = int(values.argmin()) + 1
+    if values.size < ceiling:
+        return (
+            f"its validation curve flattened: no epoch in {patience} lowered it by more than "
+            f"{delta:g} nats, so it stopped after {values.size} of at most {ceiling} epochs "
+            f"(best at epoch {best})"
+        )
+    last = values[-patience - 1] - values.min() if values.size > patience else float("nan")
+    return (
+        f"it ran all {ceiling} epochs, its ceiling, and its validation curve was still falling "
+        f"({last:.2f} nats over its last {patience}): its number is an upper bound on what it "
+        "reaches"
+    )
