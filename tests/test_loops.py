@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -73,3 +74,32 @@ def test_an_unreadable_backup_is_set_aside_and_the_fit_starts_over(tmp_path):
         history = _tiny().fit(x, y, epochs=4, verbose=0, callbacks=[loops.Backup(str(folder))])
     assert len(history.history["loss"]) == 4
     assert (tmp_path / "state.corrupt").is_dir()
+
+
+def test_keep_best_puts_back_the_best_epochs_weights_and_survives_a_resume(tmp_path):
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
+    keep = loops.KeepBest(tmp_path)
+    for epoch, loss in enumerate([3.0, 1.0, 2.0]):
+        model.layers[0].kernel.assign([[float(epoch + 1)]])
+        keep.set_model(model)
+        keep.on_epoch_end(epoch, {"val_loss": loss})
+    keep.on_train_end()
+    assert keep.best_epoch == 2 and keep.best == 1.0
+    assert float(model.layers[0].kernel.numpy()[0, 0]) == 2.0
+    # a new fit in the same folder (a resumed one) starts from the kept best
+    model.layers[0].kernel.assign([[9.0]])
+    again = loops.KeepBest(tmp_path)
+    again.set_model(model)
+    again.on_train_begin()
+    assert again.best_epoch == 2 and again.best == 1.0
+    again.on_epoch_end(3, {"val_loss": 1.5})  # worse: not kept
+    again.on_train_end()
+    assert float(model.layers[0].kernel.numpy()[0, 0]) == 2.0
+    with pytest.raises(ValueError, match="val_loss"):
+        again.on_epoch_end(4, {"loss": 1.0})
+    (tmp_path / "best.json").write_text("{not json")
+    third = loops.KeepBest(tmp_path)
+    third.set_model(model)
+    with pytest.warns(Warning, match="best"):
+        third.on_train_begin()
+    assert third.best_epoch == 0

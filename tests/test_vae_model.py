@@ -381,3 +381,45 @@ def test_the_fully_visible_model_is_normalised_and_learns(tmp_path):
         vae_model.log_prob(fresh, x * 0.5)
     drawn = vae_model.sample_visible(fresh, 400, seed=1) / 255.0
     assert drawn.shape == (400, 5) and (drawn[:, 1] == drawn[:, 0]).mean() > 0.9
+
+
+def test_bounds_at_a_smaller_k_come_from_groups_of_the_same_draws():
+    table = np.log(np.array([[1.0, 4.0], [3.0, 0.5], [2.0, 2.0], [6.0, 1.5]]))  # k = 4, n = 2
+    x = np.array([[0.0, 1.0], [1.0, 0.0]], "float32")
+    b = vae_model.bounds(_Known(table), x, k=4, also=(2, 1), max_rows=4)
+    w = np.exp(table)
+    np.testing.assert_allclose(b.iwae, np.log(w.mean(axis=0)), rtol=1e-6)
+    pairs = (np.log(w[:2].mean(axis=0)) + np.log(w[2:].mean(axis=0))) / 2
+    np.testing.assert_allclose(b.iwae_at[2], pairs, rtol=1e-6)  # two groups of two, averaged
+    np.testing.assert_allclose(b.iwae_at[1], b.elbo, rtol=1e-6)  # groups of one: the ELBO
+    with pytest.raises(ValueError, match="divide k"):
+        vae_model.bounds(_Known(table), x, k=4, also=(3,))
+
+
+def test_keep_best_ends_at_the_best_validation_epoch(tmp_path):
+    keras.utils.set_random_seed(2)
+    x = _binary(512, seed=2)
+    val = _binary(64, seed=3)
+    model = vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=2)
+    hist = vae_model.train(model, x, val, epochs=4, batch_size=64, learning_rate=0.05,
+                           keep_best=True)  # fmt: skip
+    best = int(np.argmin(hist["val_loss"]))
+    model.compile()
+    # the validation loss samples z, so compare the kept weights' loss with a fresh estimate
+    # over many draws at the best epoch's level rather than to the last epoch's
+    assert len(hist["val_loss"]) == 4
+    kept = -vae_model.bounds(model, val, k=1, seed=0).elbo.mean()
+    assert kept == pytest.approx(hist["val_loss"][best], abs=1.0)
+    with pytest.raises(ValueError, match="x_val"):
+        vae_model.train(model, x, epochs=1, keep_best=True)
+
+
+def test_a_stopping_rule_ends_a_flat_fit_early(tmp_path):
+    keras.utils.set_random_seed(3)
+    x = _binary(256, seed=4)
+    model = vae_model.FullyVisibleSBN(data_dim=6, seed=0)
+    hist = vae_model.train(model, x, x[:64], epochs=50, batch_size=64, learning_rate=0.05,
+                           stop_patience=2, stop_delta=0.05, backup_dir=str(tmp_path))  # fmt: skip
+    assert 3 <= len(hist["val_loss"]) < 50  # the curve flattens well before the ceiling
+    with pytest.raises(ValueError, match="stop_patience"):
+        vae_model.train(model, x, x[:64], epochs=2, stop_patience=0)

@@ -79,3 +79,20 @@ def test_summary_table_and_last_epoch_gap():
     assert vae_runs.last_epoch_gap({"val_loss": [5.0, 3.0]})["gap"] == 0.0
     with pytest.raises(ValueError, match="val_loss"):
         vae_runs.last_epoch_gap({"val_loss": []})
+
+
+def test_bound_table_keeps_each_kept_fits_scores(tmp_path):
+    x = _data()
+    args = dict(name="t", store_dir=tmp_path, sample=x[:1], epochs=1, batch_size=32)
+    runs = vae_runs.train_seeds(
+        lambda s: vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=s),
+        lambda m, **fit: vae_model.train(m, x, **fit), [0], **args,
+    )  # fmt: skip
+    first = vae_runs.bound_table(runs, x[:20], k=10, also=(5,), store_dir=tmp_path)
+    assert {"iwae_nll", "iwae_nll_5", "elbo_nll"} <= set(first.columns)
+    assert (tmp_path / "bounds.jsonl").is_file()
+    runs[0].model.encoder.layers[-1].bias.assign(np.full(4, 3.0, "float32"))  # not re-scored:
+    again = vae_runs.bound_table(runs, x[:20], k=10, also=(5,), store_dir=tmp_path)
+    assert again.loc[0, "iwae_nll"] == first.loc[0, "iwae_nll"]  # read back by the fit's key
+    other = vae_runs.bound_table(runs, x[:20], k=20, store_dir=tmp_path)  # another k: scored
+    assert other.loc[0, "iwae_nll"] != first.loc[0, "iwae_nll"]

@@ -1,0 +1,60 @@
+"""Chapter 04's comparisons in words: each sentence follows the numbers it is given."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from labkit.vae import compare
+
+
+def _table(base: tuple, variant: tuple) -> pd.DataFrame:
+    cols = ["iwae_nll", "elbo_nll", "kl", "reconstruction"]
+    tables = {
+        "VAE": pd.DataFrame([dict(zip(cols, base, strict=True))]),
+        "AR": pd.DataFrame([dict(zip(cols, variant, strict=True))]),
+    }
+    return compare.side_by_side(tables)
+
+
+def test_side_by_side_means_and_gap():
+    t = _table((90.0, 94.0, 24.0, 70.0), (90.05, 92.0, 12.0, 80.0))
+    assert t.loc["VAE", "gap"] == pytest.approx(4.0) and t.loc["AR", "seeds"] == 1
+    with pytest.raises(ValueError, match="no seeds"):
+        compare.side_by_side({"x": pd.DataFrame(columns=["iwae_nll"])})
+
+
+def test_a_tighter_elbo_with_the_same_bound_is_called_a_closed_gap_and_a_tie():
+    t = _table((90.0, 94.0, 24.0, 70.0), (90.05, 92.0, 12.0, 80.0))
+    text = compare.variant_text(t, "VAE", "AR", k=100, images=5000)
+    assert "a tie" in text and "keeps the simpler model, the VAE" in text
+    assert "2.00 nats tighter" in text and "0.50 times" in text
+    assert "gap between the ELBO and log p(x) closing" in text
+
+
+def test_a_lower_bound_is_chosen_and_a_bound_that_moves_with_the_elbo_said_so():
+    t = _table((90.0, 94.0, 24.0, 70.0), (88.0, 92.0, 20.0, 72.0))
+    text = compare.variant_text(t, "VAE", "AR", k=100, images=5000)
+    assert "the AR's bound is lower by 2.00 nats: validation chooses it" in text
+    assert "closing" not in text and "changes the model's likelihood" in text
+    worse = compare.variant_text(_table((88.0, 92.0, 20, 72), (90.0, 94.0, 24, 70)), "VAE",
+                                 "AR", k=100, images=10)  # fmt: skip
+    assert "the VAE's bound is lower" in worse and "though the headline" not in worse
+
+
+def test_headline_text_against_the_anchor():
+    below = compare.headline_text([86.5, 86.6, 86.7], {1000: [86.8, 86.9, 87.0]}, k=5000,
+                                  anchor=86.76, anchor_k=5000, images=10_000)  # fmt: skip
+    assert "**below it** by 0.16 nats" in below and "every seed is below it" in below
+    assert "like for like in k" in below and "k = 1,000 from the same draws 86.90" in below
+    above = compare.headline_text([86.9, 86.7], {}, k=1000, anchor=86.76, anchor_k=5000,
+                                  images=10_000)  # fmt: skip
+    assert "**not below it**" in above and "conservative" in above
+    assert "1 of 2 seeds are below it" in above
+
+
+def test_flat_text_says_whether_the_rule_or_the_ceiling_ended_the_fit():
+    stopped = compare.flat_text({"val_loss": [5.0, 4.0, 3.99, 3.98]}, 10, 2, 0.05)
+    assert "flattened" in stopped and "after 4 of at most 10" in stopped
+    ceiling = compare.flat_text({"val_loss": [5.0, 4.0, 3.0]}, 3, 1, 0.05)
+    assert "still falling" in ceiling and "1.00 nats" in ceiling
