@@ -211,9 +211,12 @@ def test_vae_details_come_from_the_metrics():
              "train_images": 55000, "validation_images": 5000, "anchor_iwae_paper_vae_nats": 86.76,
              "target_nats": 88.0}  # fmt: skip
     results = {
-        "vae": block,
+        "vae": {**block, "kept_epochs": {"0": 131, "1": 140}, "target_met": False,
+                "iwae_also": {"1000": {**spread, "first": 88.2}}},
         "autoregressive": {**block, "test_iwae_nats": 84.5, "epochs": 30},
-        "fvsbn": {"test_nll_nats": 97.3, "epochs": 20, "train_seconds": 60.0},
+        "fvsbn": {"test_nll_nats": 97.3, "epochs": 20, "train_seconds": 60.0, "flattened": True},
+        "validation_choice": {"k": 100, "images": 5000, "models": {
+            "VAE as derived": {"iwae_nll": 88.0, "elbo_nll": 92.0, "kl": 24.0, "gap": 4.0}}},
         "design": {"chosen": "MLP 512-512", "epochs": 8, "k": 100,
                    "validation_iwae_nats": {"MLP 512-256": 95.1, "MLP 512-512": 94.2},
                    "convolutional_encoder": {"validation_iwae_nats": 93.9,
@@ -223,8 +226,11 @@ def test_vae_details_come_from_the_metrics():
     text = details.vae({"seconds": 4800, "seed": 0, "machine": {"cores": 2}, "results": results})
     assert "the chapter 80.0 min on 2 CPU cores" in text and "chosen: MLP 512-512" in text
     assert (
-        "| **VAE as derived** (32-d code) | 92.00 | 87.90 (k = 1000) | 88.10 ± 0.20 (n = 3)" in text
+        "| **VAE as derived** (32-d code) | 92.00 | 87.90 (k = 1 000) | 88.10 ± 0.20 (n = 3) "
+        "| 140 (kept 131-140) |" in text
     )
+    assert "| ... the same draws, k = 1 000 | | 88.20 |" in text and "| 20 (flat) |" in text
+    assert "mean over seeds is not below" in text and "| VAE as derived | 88.00 | 92.00" in text
     assert "| 97.30 |" in text and "93.90 against 94.20, at 2.4 times" in text
     assert details.vae({"results": {}}).startswith("Chapter 04's full run has not")
 

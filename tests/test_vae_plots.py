@@ -41,11 +41,12 @@ def test_elbo_path_and_estimators_and_optimizers():
     last = {line.get_label(): line.get_ydata()[-1] for line in fig.axes[1].lines}
     for label, g in samples.items():  # the running mean ends at the mean of all samples
         assert last[label] == pytest.approx(np.linalg.norm(g.mean(axis=0) - exact))
-    hist = pd.DataFrame({"pass": [0, 1, 2], "step": [0, 1, 2], "seconds": [0, 0.1, 0.2]})
-    hist["nll"] = [5.0, 4.0, 3.95]
-    fig = vae_plots.optimizers({"GD": hist, "SGD": hist}, best_nll=3.9)
-    assert [len(ax.lines) for ax in fig.axes] == [3, 3]  # two runs and the starting line
-    assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2]  # pass 0 is off a log axis
+    hist = pd.DataFrame({"pass": [0, 1, 2, 3], "step": [0, 1, 2, 2]})
+    hist["neg_elbo"] = [5.0, 4.0, 3.95, np.nan]  # the last pass diverged
+    fig = vae_plots.algorithms({"GA": hist, "SGA": hist}, best_nll=3.9)
+    assert len(fig.axes[0].lines) == 2
+    assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2]  # pass 0 off a log axis, NaN gone
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), [0.1, 0.05])
 
 
 def test_latent_space_projects_and_counts_kl_per_dimension():

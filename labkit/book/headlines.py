@@ -224,10 +224,14 @@ def vae(record: Mapping[str, Any]) -> list[Headline]:
                 f"{vae['iwae_k']})",
                 f"{vae['test_iwae_nats']:.2f}",
                 anchors=f"IWAE paper's factorised VAE {vae['anchor_iwae_paper_vae_nats']}",
-                target=f"<= {vae['target_nats']:g}",
+                target=(
+                    f"mean < {vae['target_nats']:g}"
+                    if "target_met" in vae
+                    else f"<= {vae['target_nats']:g}"
+                ),
                 runs=_over_seeds(record, vae.get("iwae_spread"), 2),
                 time=f"{_minutes(vae['train_seconds'])} training",
-                met=vae["test_iwae_nats"] <= vae["target_nats"],
+                met=vae.get("target_met", vae["test_iwae_nats"] <= vae["target_nats"]),
             )
         )
     if ar:

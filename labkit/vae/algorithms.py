@@ -29,7 +29,7 @@ import pandas as pd
 
 from .derivation import LOG_2PI, LinearGaussian
 
-__all__ = ["RULES", "LinearVAE", "run", "summary"]
+__all__ = ["RULES", "LinearVAE", "run", "summary", "sweep", "verdict_text"]
 
 #: The ways :func:`run` takes a step (see the module's docstring).
 RULES = ("batch", "batch, as written", "minibatch", "minibatch, as written")
@@ -180,3 +180,52 @@ def summary(runs: dict[str, pd.DataFrame], best_nll: float, tol: float = 0.05) -
             "reached": bool(excess.iloc[-1] <= tol),
         }
     return pd.DataFrame(rows).T
+
+
+def sweep(
+    x: np.ndarray,
+    start: LinearVAE,
+    *,
+    rule: str,
+    rates: list[float],
+    passes: float,
+    best_nll: float,
+    batch_size: int = 100,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`run` by ``rule`` at each of ``rates`` from ``start``, summarised by
+    :func:`summary`, one row per rate (index ``learning_rate``); a rate that diverged has a NaN
+    ``final_excess``, so ``final_excess.idxmin()`` picks the best rate that did not."""
+    runs = {lr: run(x, start, rule=rule, lr=lr, passes=passes, batch_size=batch_size, seed=seed)
+            for lr in rates}  # fmt: skip
+    return summary(runs, best_nll).rename_axis("learning_rate")
+
+
+def verdict_text(table: pd.DataFrame, pairs: dict[str, tuple[str, str]], tol: float) -> str:
+    """One sentence per algorithm in ``pairs`` (its name -> the rows of ``table``, a
+    :func:`summary`, run as meant and as printed): where each ended, in nats above the
+    maximum likelihood, and whether the version as meant reached ``tol`` and the printed one
+    did not."""
+
+    def where(row: pd.Series) -> str:
+        if row["diverged"]:
+            return f"diverged after {row['passes']:g} passes"
+        hit = (
+            ""
+            if np.isnan(row["passes_to_tol"])
+            else f", within {tol:g} nats from pass {row['passes_to_tol']:g}"
+        )
+        return f"ended {row['final_excess']:.3f} nats above the maximum{hit}"
+
+    out = []
+    for name, (meant, printed) in pairs.items():
+        a, b = table.loc[meant], table.loc[printed]
+        a_end = a["final_excess"] if not a["diverged"] else np.inf
+        b_end = b["final_excess"] if not b["diverged"] else np.inf
+        verdict = (
+            "the slip matters: the printed version ends farther from the maximum"
+            if b_end > a_end
+            else "the printed version did no worse here"
+        )
+        out.append(f"{name}: as meant it {where(a)}; as printed it {where(b)}; {verdict}.")
+    return " ".join(out)

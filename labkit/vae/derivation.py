@@ -6,8 +6,9 @@
   ELBO of any Gaussian q are exact, so "log p(x) = ELBO + KL(q || posterior)" can be checked
   to rounding error.
 * The two gradient estimators of the ELBO (score function and reparameterisation).
-* Batch gradient descent and minibatch SGD on the same objective (the mean log-likelihood of a
-  linear-Gaussian model), with the closed-form maximum-likelihood fit as the finish line.
+* The mean log-likelihood of a linear-Gaussian model, its gradient and its closed-form
+  maximum (the finish line of :mod:`labkit.vae.algorithms`, which runs the draft's Algorithms
+  1 and 2).
 
 Every logarithm is natural: log-densities, KL divergences and ELBOs are in nats.
 The Keras VAE itself is in :mod:`labkit.vae.model`.
@@ -15,13 +16,11 @@ The Keras VAE itself is in :mod:`labkit.vae.model`.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import threadpoolctl
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -344,57 +343,6 @@ def estimator_summary(exact: np.ndarray, samples: dict[str, np.ndarray]) -> pd.D
     return table
 
 
-def optimizer_summary(
-    runs: dict[str, pd.DataFrame], best_nll: float, tol: float = 0.05
-) -> pd.DataFrame:
-    """Per run: its ``passes``, ``steps`` and optimiser ``seconds``, the ``final_excess_nll``
-    over the maximum likelihood (nats), and the ``passes_to_tol`` and ``seconds_to_tol`` it
-    took to come within ``tol`` nats (NaN if it never did)."""
-    rows = {}
-    for label, h in runs.items():
-        excess = h["nll"] - best_nll
-        hit = h.loc[excess <= tol]
-        rows[label] = {
-            "passes": h["pass"].iloc[-1],
-            "steps": h["step"].iloc[-1],
-            "seconds": h["seconds"].iloc[-1],
-            "final_excess_nll": excess.iloc[-1],
-            "passes_to_tol": hit["pass"].iloc[0] if len(hit) else np.nan,
-            "seconds_to_tol": hit["seconds"].iloc[0] if len(hit) else np.nan,
-        }
-    return pd.DataFrame(rows).T
-
-
-def learning_rate_sweep(
-    x: np.ndarray,
-    init: LinearGaussian,
-    *,
-    batch_size: int | None,
-    rates: Sequence[float],
-    passes: float,
-    best_nll: float,
-    tol: float = 0.05,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """:func:`fit_linear_gaussian` from ``init`` at each learning rate of ``rates``, summarised
-    like :func:`optimizer_summary` (one row per rate) plus ``start_excess_nll``, the smallest
-    excess reached (``best_excess_nll``) and ``diverged`` (parameters went non-finite; the
-    other columns are then NaN)."""
-    start = -mean_log_likelihood(init, x) - best_nll
-    rows = {}
-    for lr in rates:
-        try:
-            h = fit_linear_gaussian(x, init, batch_size=batch_size, lr=lr, passes=passes, seed=seed)
-        except FloatingPointError:
-            rows[lr] = {"start_excess_nll": start, "diverged": True}
-            continue
-        row = optimizer_summary({lr: h}, best_nll, tol).iloc[0].to_dict()
-        best = float((h["nll"] - best_nll).min())
-        rows[lr] = {**row, "start_excess_nll": start, "best_excess_nll": best, "diverged": False}
-    table = pd.DataFrame(rows).T.rename_axis("learning_rate")
-    return table.astype({"diverged": bool})
-
-
 #: Display names of the tables' columns and keys (data keys stay snake_case; apply these only
 #: when a table is shown, e.g. ``frame.rename(columns=vae.LABELS)``).
 LABELS: dict[str, str] = {
@@ -646,76 +594,3 @@ def ppca_maximum_likelihood(x: np.ndarray, latent_dim: int) -> LinearGaussian:
     noise_var = float(eigval[latent_dim:].mean())
     w = eigvec[:, :latent_dim] * np.sqrt(np.maximum(eigval[:latent_dim] - noise_var, 0.0))
     return LinearGaussian(w, b, noise_var)
-
-
-def fit_linear_gaussian(
-    x: np.ndarray,
-    init: LinearGaussian,
-    *,
-    batch_size: int | None,
-    lr: float,
-    passes: float,
-    seed: int = 0,
-    evals_per_pass: int = 10,
-) -> pd.DataFrame:
-    """Gradient ascent on the mean log-likelihood: batch GD (``batch_size=None``) or SGD.
-
-    Batch GD takes one step per pass over ``x``; minibatch SGD takes len(x) / batch_size steps
-    per pass, each on a fresh shuffled batch. Returns one row per evaluation with the pass,
-    the step, the full-data negative mean log-likelihood ``nll`` in nats and the optimiser's
-    time: ``wall_seconds``, its steps' summed wall clock (evaluations excluded), and
-    ``seconds``, steps x the median time of one step. A busy machine stalls a few steps for
-    long (another process takes the cores), which the sum counts and the median does not, so
-    ``seconds`` is the cost to compare. NumPy's BLAS runs on one thread here: on problems this
-    small, threads only wait for each other.
-    """
-    if batch_size is not None and not 1 <= batch_size <= len(x):
-        raise ValueError(f"batch_size must be None or 1..{len(x)}, got {batch_size}")
-    with threadpoolctl.threadpool_limits(limits=1):  # 20 x 20 problems: threads only contend
-        return _fit_linear_gaussian(x, init, batch_size, lr, passes, seed, evals_per_pass)
-
-
-def _fit_linear_gaussian(
-    x: np.ndarray,
-    init: LinearGaussian,
-    batch_size: int | None,
-    lr: float,
-    passes: float,
-    seed: int,
-    evals_per_pass: int,
-) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    n = len(x)
-    b_size = n if batch_size is None else batch_size
-    steps_per_pass = n // b_size
-    total = max(1, int(round(passes * steps_per_pass)))
-    every = max(1, steps_per_pass // evals_per_pass)
-    w, b, log_var = init.W.copy(), init.b.copy(), float(np.log(init.noise_var))
-    rows = [{"pass": 0.0, "step": 0, "wall_seconds": 0.0, "nll": -mean_log_likelihood(init, x)}]
-    clock, order, pos, step_times = 0.0, rng.permutation(n), 0, []
-    for step in range(1, total + 1):
-        t0 = time.perf_counter()
-        if b_size == n:
-            batch = x
-        else:
-            if pos + b_size > n:
-                order, pos = rng.permutation(n), 0
-            batch = x[order[pos : pos + b_size]]
-            pos += b_size
-        try:
-            g_w, g_b, g_lv = log_likelihood_gradient(LinearGaussian(w, b, np.exp(log_var)), batch)
-            w, b, log_var = w + lr * g_w, b + lr * g_b, log_var + lr * g_lv
-            step_times.append(time.perf_counter() - t0)
-            clock += step_times[-1]
-            if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b)) and abs(log_var) < 50):
-                raise np.linalg.LinAlgError("non-finite parameters")
-            if step % every == 0 or step == total:
-                nll = -mean_log_likelihood(LinearGaussian(w, b, float(np.exp(log_var))), x)
-                rows.append(
-                    {"pass": step / steps_per_pass, "step": step, "wall_seconds": clock, "nll": nll}
-                )
-        except np.linalg.LinAlgError as err:
-            raise FloatingPointError(f"diverged at step {step}: lr={lr} is too large") from err
-    frame = pd.DataFrame(rows)
-    frame["seconds"] = frame["step"] * float(np.median(step_times))
-    return frame
