@@ -43,21 +43,71 @@ def test_models_over_seeds_are_kept_and_scored(tmp_path):
     assert rows["knn_accuracy"].between(0, 1).all()
 
 
+def _cfg(**more) -> dict:
+    return {**CFG, "opacity": 0.6, "train": 40, "val": 16, "test": 24, **more}
+
+
+def test_each_seed_draws_its_own_split_crops_and_fresh_test_digits():
+    digits, labels = _digits(120)
+    a, b = cx.seed_data(digits, labels, _cfg(), 0), cx.seed_data(digits, labels, _cfg(), 1)
+    assert (len(a.train.targets), len(a.val.targets), len(a.test.targets)) == (40, 16, 24)
+    assert not np.array_equal(a.train.target_backgrounds, b.train.target_backgrounds)
+    # the test digits lie outside the seed's split
+    assert not set(a.index["test"]) & (set(a.index["train"]) | set(a.index["val"]))
+    assert set(a.index["train"]) != set(b.index["train"])  # another seed, another split
+    # the same seed at another opacity: the same crops, other paint
+    faint = cx.seed_data(digits, labels, _cfg(), 0, opacity=0.2)
+    np.testing.assert_array_equal(faint.train.target_backgrounds, a.train.target_backgrounds)
+    assert not np.array_equal(faint.train.targets, a.train.targets)
+    with pytest.raises(ValueError, match="left for"):
+        cx.seed_data(digits, labels, _cfg(test=100), 0)
+
+
+def test_the_grid_expands_each_penalty_and_choose_reads_the_salient_code():
+    import pandas as pd
+
+    cfg = {"variants": {"plain": {}, "tc": {"tc_weight": 10.0}},
+           "penalty_grid": {"tc": ("tc_weight", (1.0, 10.0))}}  # fmt: skip
+    grid = cx.grid(cfg)
+    assert grid == {"plain": {}, "tc, tc_weight = 1": {"tc_weight": 1.0},
+                    "tc, tc_weight = 10": {"tc_weight": 10.0}}  # fmt: skip
+    index = pd.MultiIndex.from_tuples([(m, c) for m in grid for c in "sz"],
+                                      names=["model", "code"])  # fmt: skip
+    sep = pd.DataFrame({"knn_accuracy": [0.5, 0.9, 0.7, 0.1, 0.6, 0.2]}, index=index)
+    assert cx.choose(sep, list(grid)) == "tc, tc_weight = 1"
+    assert cx.choose(sep, ["plain", "tc, tc_weight = 10"]) == "tc, tc_weight = 10"
+
+
+def test_a_seed_is_scored_by_probes_both_ways_on_its_fresh_test(tmp_path):
+    digits, labels = _digits(120)
+    made = cx.seed_data(digits, labels, _cfg(), 0)
+    x, b = made.train.flat()
+    plain = cx.train_plain(x, [0], CFG, store_dir=None)[0].model
+    layered = cx.train_contrastive(x, b, [0], CFG, {"layered": True}, store_dir=None,
+                                   name="l")[0].model  # fmt: skip
+    scores = cx.score_seed(plain, layered, made, k=3)
+    probes = scores["probes"]
+    assert set(probes.index.get_level_values("model")) == {"contrastive", "plain"}
+    assert len(probes) == 9  # s, z and the plain code, by digit, texture and brightness
+    assert set(scores["silhouette"]) == {"contrastive s", "contrastive z", "plain z"}
+    rmse = scores["background_rmse"]
+    assert rmse["the target itself (its digit's paint)"] > 0 and len(rmse) == 4
+
+
 def test_the_opacity_curve_has_a_row_per_opacity_and_seed(tmp_path):
-    digits, labels = _digits(48)
-    eval_digits, eval_labels = _digits(24, seed=1)
+    digits, labels = _digits(120)
     curve = cx.opacity_curve(
-        digits, labels, eval_digits, eval_labels, opacities=[0.3, 0.9], seeds=[0, 1], cfg=CFG,
-        options={"layered": True}, epochs=1, store_dir=tmp_path,
+        digits, labels, opacities=[0.3, 0.9], seeds=[0, 1], cfg=_cfg(),
+        options={"layered": True}, store_dir=tmp_path,
     )  # fmt: skip
     assert len(curve) == 4 and set(curve["opacity"]) == {0.3, 0.9}
     share = curve.groupby("opacity")["background_share"].first()
     assert share[0.3] > share[0.9]  # fainter paint: the background is more of the variance
-    for column in ("plain_knn", "salient_knn", "background_knn"):
+    for column in ("plain_knn", "salient_knn", "background_knn", "salient_linear"):
         assert curve[column].between(0, 1).all()
     with pytest.raises(ValueError, match="opacity"):
-        cx.opacity_curve(digits, labels, eval_digits, eval_labels, opacities=[], seeds=[0],
-                         cfg=CFG, options={}, epochs=1, store_dir=None)  # fmt: skip
+        cx.opacity_curve(digits, labels, opacities=[], seeds=[0], cfg=_cfg(), options={},
+                         store_dir=None)  # fmt: skip
 
 
 def test_the_curve_text_reads_the_table():
@@ -68,14 +118,19 @@ def test_the_curve_text_reads_the_table():
             "opacity": [0.4, 0.4, 0.6, 0.6, 1.0, 1.0],
             "seed": [0, 1, 0, 1, 0, 1],
             "salient_knn": [0.50, 0.52, 0.80, 0.82, 0.90, 0.92],
-            "plain_knn": [0.55, 0.57, 0.50, 0.52, 0.95, 0.97],
+            "plain_knn": [0.55, 0.57, 0.50, 0.52, 0.95, 0.90],
             "background_knn": [0.10, 0.12, 0.11, 0.13, 0.12, 0.14],
             "background_share": [0.99, 0.99, 0.98, 0.98, 0.96, 0.96],
         }
     )
+    for part in ("salient", "plain", "background"):
+        curve[f"{part}_linear"] = curve[f"{part}_knn"] - 0.1
     text = cx.curve_text(curve, 0.6)
-    assert "Over opacities 0.4 to 1 (background share 0.99 to 0.96)" in text
-    assert "ranges 0.510-0.910" in text and "the plain VAE's 0.510-0.960" in text
-    assert "-0.050 at opacity 0.4; 0.300 at opacity 0.6; -0.050 at opacity 1" in text
-    assert "largest at 0.6" in text and text.endswith("the plain VAE leads at 0.4, 1.")
-    assert "positive at every opacity" in cx.curve_text(curve[curve.opacity == 0.6], 0.6)
+    assert "Over opacities 0.4 to 1 (2 seeds each" in text
+    assert "ranges 0.510-0.910 by k-NN and 0.410-0.810" in text
+    assert "-0.050 ± 0.000 at 0.4; +0.300 ± 0.000 at 0.6 (the headline's)" in text
+    assert "The salient code leads by more than two sd at opacity 0.6." in text
+    assert "The plain VAE leads by more than two sd at opacity 0.4." in text
+    assert "not decided at 2 seeds) at opacity 1." in text
+    one = cx.curve_text(curve[curve.seed == 0], 0.6)
+    assert "not decided at 1 seed) at opacity 0.4, 0.6, 1." in one

@@ -50,11 +50,13 @@ def test_separation_curve_draws_one_line_per_code():
 
     rows = [
         {"opacity": o, "seed": s, "background_share": 1.2 - o, "plain_knn": o,
-         "salient_knn": 0.8, "background_knn": 0.15}
+         "salient_knn": 0.8, "background_knn": 0.15, "plain_linear": o, "salient_linear": 0.8,
+         "background_linear": 0.2}
         for o in (0.4, 0.6, 0.8) for s in (0, 1)
     ]  # fmt: skip
     fig = cvae_plots.separation_curve(pd.DataFrame(rows), mark=0.6)
     ax = fig.axes[0]
-    assert len(ax.get_legend().get_texts()) == 3 and len(ax.texts) == 3
+    assert len(ax.get_legend().get_texts()) == 6  # each code by k-NN and by the linear probe
+    assert list(ax.lines[0].get_xdata()) == [0.4, 0.6, 0.8]  # the x-axis is the opacity
     with pytest.raises(ValueError, match="row"):
         cvae_plots.separation_curve(pd.DataFrame(columns=rows[0].keys()))

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from labkit import profiles
 from labkit.book import runner
 
 NOTEBOOKS = runner.discover()
@@ -219,9 +220,20 @@ def _chapter_05(results: dict) -> None:
     # the headline was chosen on validation digits: the best salient code there
     chosen = results["validation"][c["model"]]["s_knn_accuracy"]
     assert chosen == max(r.get("s_knn_accuracy", 0) for r in results["validation"].values())
-    assert len(results["validation"]) == 5  # the plain VAE and four contrastive variants
+    # the plain VAE, two variants without a penalty and three weights of each penalty
+    assert len(results["validation"]) == 9
+    for variant, name in results["tuned_penalties"].items():
+        assert name.startswith(variant)  # each penalty's weight chosen among its own
+    probes = results["test"]
+    for column in ("salient_digit_linear", "background_texture_knn", "plain_digit_linear"):
+        assert probes[column]["n"] == 2 and 0 <= probes[column]["mean"] <= 1
+    assert -1 <= probes["background_silhouette"]["mean"] <= 1
+    assert probes["rmse_target"]["mean"] > 0  # the digit's paint is a difference
+    assert set(results["targets"]) == set(profiles.targets("05_contrastive_vae"))
+    assert data["test_digits"].startswith("MNIST training digits outside")
     curve = results["curve"]
     assert len(curve["rows"]) == len(curve["opacities"]) * 2  # two seeds per opacity
+    assert all("salient_linear" in row for row in curve["rows"])
 
 
 def test_the_committed_contrastive_run_separates_the_digit():

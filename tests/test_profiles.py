@@ -45,8 +45,8 @@ def test_targets_and_references_are_defined_once_in_the_manifest():
     from labkit import profiles
 
     t = profiles.targets("05_contrastive_vae")
-    assert str(t["salient_knn"]) == "mean >= 0.85" and t["salient_knn"].met(0.85)
-    assert not t["background_knn"].met(0.31)
+    assert str(t["salient_digit_knn"]) == "mean >= 0.85" and t["salient_digit_knn"].met(0.85)
+    assert not t["background_digit_linear"].met(0.21)
     assert profiles.references("03_clock_reading")["photos_cse_minutes"] == 1.89
     assert profiles.targets("00_data_tour") == {}
     with pytest.raises(ValueError, match="'>=' or '<='"):

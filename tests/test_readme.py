@@ -241,18 +241,28 @@ def test_cvae_details_come_from_the_metrics():
     def spread(first, mean, sd):
         return {"first": first, "mean": mean, "sd": sd, "n": 3}
 
+    test = {
+        "salient_digit_knn": spread(0.86, 0.855, 0.004),
+        "salient_digit_chance": spread(0.11, 0.11, 0.0),
+        "background_digit_linear": spread(0.15, 0.16, 0.01),
+        "rmse_contrastive": spread(0.05, 0.05, 0.001),
+    }
     results = {
         "data": {"train_targets": 30000, "validation_targets": 5000, "test_targets": 10000,
                  "opacity": 0.6, "background_variance_share": 1.02,
-                 "digit_variance_share": 0.11},
+                 "digit_variance_share": 0.11, "test_digits": "fresh digits",
+                 "data_seeds_from": 1000},
         "contrastive": {"model": "layered", "salient": spread(0.86, 0.855, 0.004),
                         "background": spread(0.12, 0.125, 0.005)},
         "vae": {"plain": spread(0.54, 0.535, 0.01)},
         "validation": {"plain VAE": {"z_knn_accuracy": 0.55},
                        "layered": {"s_knn_accuracy": 0.86, "z_knn_accuracy": 0.12}},
-        "curve": {"train_targets": 8000, "validation_targets": 2000, "epochs": 20,
+        "test": test, "targets": {"salient_digit_knn": {"met": True}},
+        "tuned_penalties": {"tc": "tc, tc_weight = 1"},
+        "curve": {"seeds": 2, "epochs": 35,
                   "rows": [{"opacity": o, "seed": s, "background_share": 1.1 - o / 5,
-                            "salient_knn": 0.8, "plain_knn": o, "background_knn": 0.1}
+                            "salient_knn": 0.8, "plain_knn": o, "background_knn": 0.1,
+                            "salient_linear": 0.85, "plain_linear": o, "background_linear": 0.2}
                            for o in (0.4, 0.9) for s in (0, 1)]},
         "epochs": 35, "seeds": [0, 1, 2], "knn_k": 5,
     }  # fmt: skip
@@ -260,9 +270,17 @@ def test_cvae_details_come_from_the_metrics():
         {"seconds": 2400, "seed": 0, "machine": {"cores": 2}, "results": results}
     )
     assert "the chapter 40.0 min on 2 CPU cores" in text and "seeds 0, 1, 2" in text
-    assert "| layered: salient s | 0.860 | 0.855 ± 0.004 (n = 3) | >= 0.85 |" in text
-    assert "| plain VAE | | 0.550 |" in text
-    assert "| 0.9 | 0.920 | 0.800 | 0.900 | 0.100 |" in text
+    assert (
+        "| layered: salient s | digit, k-NN | 0.855 ± 0.004 (n = 3) | 0.110 | >= 0.85 | met |"
+        in text
+    )
+    assert (
+        "| layered: background z | digit, linear | 0.160 ± 0.010 (n = 3) | 0.000 | <= 0.2 | |"
+        in text
+    )
+    assert "| plain VAE | | 0.550 |" in text and "tc, tc_weight = 1" in text
+    assert "| 0.9 | 2 | 0.800 | 0.850 | 0.900 | 0.900 | 0.100 | 0.200 |" in text
+    assert "| layered: background image from z | 0.0500 | 0.0010 |" in text
     assert details.contrastive_vae({"results": {}}).startswith("Chapter 05's full run has not")
 
 

@@ -446,26 +446,42 @@ def contrastive_vae(record: Mapping[str, Any]) -> str:
         for name, row in val.items()
     ]  # fmt: skip
     targets = profiles.targets("05_contrastive_vae")
-    test = [
-        [label, f"{spread['first']:.3f}",
-         f"{pm(spread['mean'], spread['sd'], '.3f')} (n = {spread['n']})", target.bound]
-        for label, spread, target in (
-            (f"{c['model']}: salient s", c["salient"], targets["salient_knn"]),
-            (f"{c['model']}: background z", c["background"], targets["background_knn"]),
-            ("plain VAE: its code", v["plain"], targets["plain_knn"]),
-        )
-    ]  # fmt: skip
+    scores = res.get("test") or {}
+    names = {"salient": f"{c['model']}: salient s", "background": f"{c['model']}: background z",
+             "plain": "plain VAE: its code"}  # fmt: skip
+    test = []
+    for column, target in targets.items():
+        spread = scores.get(column)
+        if not spread:
+            continue
+        prefix, what, probe = column.split("_")
+        chance = scores.get(f"{prefix}_{what}_chance", {}).get("mean", 0.0)
+        met = (res.get("targets", {}).get(column) or {}).get("met")
+        test.append([names[prefix], f"{what}, {'k-NN' if probe == 'knn' else 'linear'}",
+                     f"{pm(spread['mean'], spread['sd'], '.3f')} (n = {spread['n']})",
+                     f"{chance:.3f}", target.bound,
+                     "" if met is None else ("met" if met else "not met")])  # fmt: skip
     by_opacity: dict[float, list[Mapping[str, Any]]] = {}
     for row in res["curve"]["rows"]:
         by_opacity.setdefault(row["opacity"], []).append(row)
 
     def mean(group: list[Mapping[str, Any]], key: str) -> str:
-        return f"{sum(r[key] for r in group) / len(group):.3f}"
+        values = [r[key] for r in group if key in r]
+        return f"{sum(values) / len(values):.3f}" if values else ""
 
+    keys = ("salient_knn", "salient_linear", "plain_knn", "plain_linear", "background_knn",
+            "background_linear")  # fmt: skip
     curve_rows = [
-        [f"{opacity:g}", *(mean(group, k) for k in
-                           ("background_share", "salient_knn", "plain_knn", "background_knn"))]
+        [f"{opacity:g}", str(len(group)), *(mean(group, k) for k in keys)]
         for opacity, group in sorted(by_opacity.items())
+    ]
+    rmse = [
+        [label, f"{scores[column]['mean']:.4f}", f"{scores[column]['sd']:.4f}"]
+        for column, label in (("rmse_contrastive", f"{c['model']}: background image from z"),
+                              ("rmse_plain", "plain VAE: its reconstruction"),
+                              ("rmse_mean_layer", "the mean training background layer"),
+                              ("rmse_target", "the target itself (its digit's paint)"))
+        if column in scores
     ]  # fmt: skip
     return render(
         "contrastive_vae",
@@ -478,6 +494,8 @@ def contrastive_vae(record: Mapping[str, Any]) -> str:
         knn_k=res.get("knn_k", 5),
         model=c["model"],
         validation=validation,
+        rmse=rmse,
+        tuned=res.get("tuned_penalties") or {},
         test=test,
         curve=res["curve"],
         curve_rows=curve_rows,

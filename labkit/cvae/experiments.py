@@ -5,24 +5,28 @@ opacities.
   composites, trained once and kept (:func:`labkit.vae.runs.train_seeds`).
 * :func:`separation_rows`: digit kNN accuracy and silhouette of each code of each model,
   fitted on one set of codes and scored on another (validation or test targets).
-* :func:`opacity_curve`: the plain VAE's and a contrastive model's codes against the
-  background's share of the targets' variance, over digit opacities and seeds.
+* :func:`seed_data`: one seed's composites (its split, crops and draws; test digits never looked
+  at), :func:`grid`: the variants with their penalty weights to choose among, :func:`choose`.
+* :func:`opacity_curve`: the plain VAE's and a contrastive model's codes over digit opacities
+  and seeds, at the headline budget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..data import digest
+from ..data import digest, split
 from ..stores import CVAE_FITS
 from ..vae import runs as vae_runs
 from . import data as cvae_data
-from .model import ContrastiveVAE, GaussianVAE, codes, separation, train
+from .model import ContrastiveVAE, GaussianVAE, codes, decode, separation, train
+from .probes import background_error, probe, probe_table, what_made
 
 __all__ = [
     "LOOK",
@@ -30,6 +34,12 @@ __all__ = [
     "train_plain",
     "train_contrastive",
     "separation_rows",
+    "DATA_SEED",
+    "SeedData",
+    "seed_data",
+    "grid",
+    "choose",
+    "score_seed",
     "opacity_curve",
     "curve_text",
 ]
@@ -125,82 +135,209 @@ def separation_rows(
     return pd.DataFrame(rows).T.rename_axis(["model", "code"])
 
 
+#: Composites of chapter 05 are drawn from data seeds at and above this one: seeds that no
+#: earlier version of the chapter drew (those used 0 to 3), so no choice has seen them.
+DATA_SEED = 1_000
+
+
+@dataclass(frozen=True)
+class SeedData:
+    """One seed's composites: ``train`` and ``val`` from that seed's split of the MNIST training
+    digits, and ``test`` from training digits outside the split (never looked at: the MNIST
+    test digits were, while the chapter was built). ``digits`` holds the three parts' digit
+    images and labels, ``index`` their positions in the digits given."""
+
+    seed: int
+    train: cvae_data.Composite
+    val: cvae_data.Composite
+    test: cvae_data.Composite
+    digits: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    index: Mapping[str, np.ndarray]
+
+
+def seed_data(
+    images: np.ndarray,
+    labels: np.ndarray,
+    cfg: Mapping[str, Any],
+    seed: int,
+    *,
+    opacity: float | None = None,
+) -> SeedData:
+    """The composites of seed ``seed``: a stratified split of ``images`` (MNIST's training
+    digits) into ``cfg["train"]`` and ``cfg["val"]`` digits, ``cfg["test"]`` further digits drawn
+    from the rest, each painted at ``opacity`` (default ``cfg["opacity"]``) over crops drawn from
+    data seeds ``DATA_SEED + 10 seed`` (+1, +2): the seed varies the digits, the crops and the
+    draws. The same seed gives the same crops at every opacity."""
+    parts = split(images, labels, val=cfg["val"], subset=cfg["train"] + cfg["val"],
+                  stratify=True, seed=seed)  # fmt: skip
+    rest = np.setdiff1d(np.arange(len(labels)), np.concatenate(list(parts.index.values())))
+    if len(rest) < cfg["test"]:
+        raise ValueError(f"only {len(rest)} digits are left for {cfg['test']} test digits")
+    fresh = np.sort(np.random.default_rng(DATA_SEED + seed).choice(rest, cfg["test"], False))
+    digits = {"train": (parts.x_train, parts.y_train), "val": (parts.x_val, parts.y_val),
+              "test": (images[fresh], labels[fresh])}  # fmt: skip
+    look = look_of(cfg)
+    paint = cfg["opacity"] if opacity is None else opacity
+    made = {
+        part: cvae_data.composite(
+            *digits[part], seed=DATA_SEED + 10 * seed + i, opacity=paint, **look
+        )  # fmt: skip
+        for i, part in enumerate(("train", "test", "val"))
+    }
+    index = {"train": parts.index["train"], "val": parts.index["val"], "test": fresh}
+    return SeedData(seed, made["train"], made["val"], made["test"], digits, index)
+
+
+def grid(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The contrastive models compared on validation: each variant of ``cfg["variants"]``,
+    and for each variant named in ``cfg["penalty_grid"]`` (name -> (option, weights)) one
+    model per weight, named ``"<variant>, <option> = <weight>"``."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, options in cfg["variants"].items():
+        if name not in cfg.get("penalty_grid", {}):
+            out[name] = dict(options)
+            continue
+        option, weights = cfg["penalty_grid"][name]
+        for weight in weights:
+            out[f"{name}, {option} = {weight:g}"] = {**options, option: float(weight)}
+    return out
+
+
+def choose(separation: pd.DataFrame, models: Sequence[str]) -> str:
+    """Among ``models`` (rows of :func:`separation_rows` on validation), the one whose salient
+    code's k-NN digit accuracy is highest."""
+    salient = separation.xs("s", level="code")["knn_accuracy"].loc[list(models)]
+    return str(salient.idxmax())
+
+
+def score_seed(plain: Any, contrastive: Any, made: SeedData, *, k: int = 5) -> dict[str, Any]:
+    """The test of one seed, on ``made.test`` (never looked at), every probe fitted on the
+    training composites' codes (posterior means):
+
+    * ``probes``: rows (model, code, target) with ``linear``, ``knn``, ``chance``, ``measure``
+      (:func:`labkit.cvae.probes.probe_table`) for the contrastive model's s and z and the
+      plain VAE's code;
+    * ``silhouette``: the digits' silhouette score of each code on the test codes;
+    * ``background_rmse``: how far from the true background layer under each test digit lie
+      the contrastive model's background image (decoded from z alone), the plain VAE's
+      reconstruction, the mean training background layer and the target itself (grey levels)."""
+    from sklearn.metrics import silhouette_score
+
+    x, _ = made.train.flat()
+    x_test, _ = made.test.flat()
+    fit_made, test_made = what_made(made.train), what_made(made.test)
+    tables, silhouettes = {}, {}
+    for name, model in (("contrastive", contrastive), ("plain", plain)):
+        fit, held = codes(model, x), codes(model, x_test)
+        tables[name] = probe_table(fit, fit_made, held, test_made, k=k)
+        for part, c in held.items():
+            n = min(len(c), 5_000)
+            score = silhouette_score(c, made.test.labels, sample_size=n, random_state=made.seed)
+            silhouettes[f"{name} {part}"] = float(score)
+    layer = made.test.target_backgrounds
+    z_c, z_p = codes(contrastive, x_test)["z"], codes(plain, x_test)["z"]
+    mean_layer = made.train.target_backgrounds.mean(axis=0)
+    errors = {
+        "contrastive: background image from z": background_error(decode(contrastive, z_c), layer),
+        "plain VAE: its reconstruction": background_error(decode(plain, z_p), layer),
+        "the mean training background layer": background_error(
+            np.broadcast_to(mean_layer, layer.shape), layer
+        ),
+        "the target itself (its digit's paint)": background_error(made.test.targets, layer),
+    }
+    probes = pd.concat(tables, names=["model"])
+    return {"probes": probes, "silhouette": silhouettes, "background_rmse": errors}
+
+
 def opacity_curve(
-    fit_digits: np.ndarray,
-    fit_labels: np.ndarray,
-    eval_digits: np.ndarray,
-    eval_labels: np.ndarray,
+    images: np.ndarray,
+    labels: np.ndarray,
     *,
     opacities: Sequence[float],
     seeds: Sequence[int],
     cfg: Mapping[str, Any],
     options: Mapping[str, Any],
-    epochs: int,
     store_dir: Path | str | None,
-    data_seed: int = 0,
+    headline: Mapping[int, tuple[Any, Any]] | None = None,
 ) -> pd.DataFrame:
-    """For each opacity and seed: composites of ``fit_digits`` (training) and ``eval_digits``
-    (scored) at that opacity, a plain VAE and a contrastive VAE with ``options`` trained on
-    the training composites for ``epochs``, and one row (``opacity``, ``seed``) with
-    ``background_share`` (of the scored targets' pixel variance), ``plain_knn``, ``salient_knn``
-    and ``background_knn`` (digit kNN accuracy of each code, fitted on the training codes)."""
+    """For each opacity and seed: that seed's composites (:func:`seed_data`) painted at that
+    opacity, a plain VAE and a contrastive VAE with ``options`` trained on them at the
+    headline budget (``cfg["epochs"]``, all ``cfg["train"]`` digits), and one row (``opacity``,
+    ``seed``) with ``background_share`` (of the validation targets' pixel variance) and the
+    digit's k-NN and linear probe accuracies on the validation targets of the plain VAE's code
+    (``plain_knn``, ``plain_linear``), the salient code (``salient_*``) and the background
+    code (``background_*``). ``headline`` (seed -> (plain model, contrastive model) at
+    ``cfg["opacity"]``) reuses the headline runs for that opacity."""
     if not opacities or not seeds:
         raise ValueError("opacity_curve needs at least one opacity and one seed")
     rows = []
-    look = look_of(cfg)
     for opacity in opacities:
-        fit = cvae_data.composite(fit_digits, fit_labels, seed=data_seed, opacity=opacity, **look)
-        held = cvae_data.composite(
-            eval_digits, eval_labels, seed=data_seed + 1, opacity=opacity, **look
-        )
-        x, b = fit.flat()
-        x_eval, _ = held.flat()
-        tag = f"opacity{opacity:.2f}"
-        plain = train_plain(x, seeds, cfg, store_dir=store_dir, name=f"curve-plain-{tag}",
-                            epochs=epochs)  # fmt: skip
-        contrastive = train_contrastive(
-            x, b, seeds, cfg, options, store_dir=store_dir, name=f"curve-contrastive-{tag}",
-            epochs=epochs,
-        )  # fmt: skip
-        share = cvae_data.variance_share(held.targets, held.target_backgrounds)
         for seed in seeds:
-            table = separation_rows(
-                {"plain": plain[seed].model, "contrastive": contrastive[seed].model},
-                x, fit.labels, x_eval, held.labels,
-            )  # fmt: skip
-            rows.append(
-                {
-                    "opacity": float(opacity),
-                    "seed": int(seed),
-                    "background_share": share,
-                    "plain_knn": table.loc[("plain", "z"), "knn_accuracy"],
-                    "salient_knn": table.loc[("contrastive", "s"), "knn_accuracy"],
-                    "background_knn": table.loc[("contrastive", "z"), "knn_accuracy"],
-                }
-            )
+            made = seed_data(images, labels, cfg, seed, opacity=opacity)
+            x, b = made.train.flat()
+            x_val, _ = made.val.flat()
+            if headline is not None and opacity == cfg["opacity"] and seed in headline:
+                plain, contrastive = headline[seed]
+            else:
+                tag = f"opacity{opacity:.2f}"
+                plain = train_plain(x, [seed], cfg, store_dir=store_dir,
+                                    name=f"curve-plain-{tag}")[seed].model  # fmt: skip
+                contrastive = train_contrastive(
+                    x, b, [seed], cfg, options, store_dir=store_dir,
+                    name=f"curve-contrastive-{tag}",
+                )[seed].model  # fmt: skip
+            share = cvae_data.variance_share(made.val.targets, made.val.target_backgrounds)
+            row = {"opacity": float(opacity), "seed": int(seed), "background_share": share}
+            for label, model, part in (("plain", plain, "z"), ("salient", contrastive, "s"),
+                                       ("background", contrastive, "z")):  # fmt: skip
+                fit, held = codes(model, x)[part], codes(model, x_val)[part]
+                scores = probe(fit, made.train.labels, held, made.val.labels, kind="class")
+                row[f"{label}_knn"], row[f"{label}_linear"] = scores["knn"], scores["linear"]
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
 def curve_text(curve: pd.DataFrame, headline_opacity: float) -> str:
-    """What :func:`opacity_curve`'s table says, in a sentence or three: the range of each code's
-    k-NN accuracy over the opacities, the salient code's lead over the plain VAE's at the ends
-    and at ``headline_opacity`` (when the curve has it), where the lead is largest and where,
-    if anywhere, the plain VAE leads."""
-    by_opacity = curve.groupby("opacity").mean()
-    gap = by_opacity["salient_knn"] - by_opacity["plain_knn"]
-    points = sorted({min(gap.index), max(gap.index)} | ({headline_opacity} & set(gap.index)))
-    behind = ", ".join(f"{o:g}" for o in gap[gap <= 0].index)
+    """What :func:`opacity_curve`'s table says: each code's digit accuracy (k-NN and linear)
+    over the opacities, the salient code's lead over the plain VAE's at each opacity with its
+    spread over seeds, and where the plain VAE leads, if anywhere."""
+    by_opacity = curve.groupby("opacity")
+    mean, sd = by_opacity.mean(), by_opacity.std(ddof=1)
+    gap = curve.assign(lead=curve["salient_knn"] - curve["plain_knn"]).groupby("opacity")["lead"]
+    lead_mean, lead_sd = gap.mean(), gap.std(ddof=1)
+    n = int(by_opacity.size().min())
+    ahead = [o for o in lead_mean.index if n > 1 and lead_mean[o] - 2 * lead_sd[o] > 0]
+    behind = [o for o in lead_mean.index if n > 1 and lead_mean[o] + 2 * lead_sd[o] < 0]
+    within = [o for o in lead_mean.index if o not in ahead and o not in behind]
 
     def span(column: str) -> str:
-        return f"{by_opacity[column].min():.3f}-{by_opacity[column].max():.3f}"
+        return f"{mean[column].min():.3f}-{mean[column].max():.3f}"
 
-    leads = "; ".join(f"{gap[o]:.3f} at opacity {o:g}" for o in points)
-    return (
-        f"Over opacities {points[0]:g} to {points[-1]:g} (background share "
-        f"{by_opacity['background_share'].max():.2f} to "
-        f"{by_opacity['background_share'].min():.2f}), the salient code's accuracy ranges "
-        f"{span('salient_knn')}, the plain VAE's {span('plain_knn')} and the background code's "
-        f"{span('background_knn')}. The salient code's lead over the plain VAE's code: {leads} "
-        f"(the headline's is {headline_opacity:g}); largest at {gap.idxmax():g}, "
-        + (f"and the plain VAE leads at {behind}." if behind else "and positive at every opacity.")
+    leads = "; ".join(
+        f"{lead_mean[o]:+.3f} ± {np.nan_to_num(lead_sd[o]):.3f} at {o:g}"
+        + (" (the headline's)" if o == headline_opacity else "")
+        for o in lead_mean.index
     )
+    return (
+        f"Over opacities {mean.index.min():g} to {mean.index.max():g} ({n} seeds each, the "
+        f"headline's budget), the salient code's digit accuracy ranges {span('salient_knn')} by "
+        f"k-NN and {span('salient_linear')} by the linear probe; the plain VAE's "
+        f"{span('plain_knn')} and {span('plain_linear')}; the background code's "
+        f"{span('background_knn')} and {span('background_linear')}. The salient code's k-NN lead "
+        f"over the plain VAE's (mean ± sd over seeds): {leads}. "
+        + _where("The salient code leads by more than two sd at", ahead)
+        + _where("The plain VAE leads by more than two sd at", behind)
+        + _where(
+            "The difference is within two sd of the seeds' spread (not decided at "
+            f"{n} seed{'s' if n > 1 else ''}) at",
+            within,
+        )
+        + f"The salient code's k-NN accuracy varies by at most {sd['salient_knn'].max():.3f} "
+        "(sd) between seeds."
+    )
+
+
+def _where(sentence: str, opacities: Sequence[float]) -> str:
+    if not opacities:
+        return ""
+    return f"{sentence} opacity {', '.join(f'{o:g}' for o in opacities)}. "

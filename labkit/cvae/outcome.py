@@ -15,21 +15,132 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import profiles
 from ..vae.runs import spread
 
-__all__ = ["Outcome", "check", "record"]
+__all__ = [
+    "Outcome",
+    "check",
+    "record",
+    "test_row",
+    "verdict_lines",
+    "probe_summary",
+    "background_text",
+]
 
 #: The number of neighbours of every kNN score of the chapter.
 KNN_K = 5
+
+
+#: The codes of :func:`labkit.cvae.experiments.score_seed`'s probe table, by their prefix in
+#: the chapter's test columns.
+CODES = {("contrastive", "s"): "salient", ("contrastive", "z"): "background",
+         ("plain", "z"): "plain"}  # fmt: skip
+#: What each test column's prefix names, in sentences.
+PREFIXES = {"salient": "salient code s", "background": "background code z",
+            "plain": "plain VAE's code"}  # fmt: skip
+#: The background-image comparisons of ``score_seed``, by their test column.
+RMSE = {
+    "rmse_contrastive": "contrastive: background image from z",
+    "rmse_plain": "plain VAE: its reconstruction",
+    "rmse_mean_layer": "the mean training background layer",
+    "rmse_target": "the target itself (its digit's paint)",
+}
+
+
+def test_row(scores: Mapping[str, Any]) -> dict[str, float]:
+    """One seed's test scores (:func:`labkit.cvae.experiments.score_seed`) as flat columns:
+    ``<code>_<target>_<probe>`` (code: salient, background, plain; probe: linear, knn, chance),
+    ``<code>_silhouette`` and the :data:`RMSE` columns."""
+    row: dict[str, float] = {}
+    for (model, code, target), values in scores["probes"].iterrows():
+        prefix = CODES[(model, code)]
+        for probe in ("linear", "knn", "chance"):
+            row[f"{prefix}_{target}_{probe}"] = float(values[probe])
+    for key, value in scores["silhouette"].items():
+        model, code = key.split()
+        row[f"{CODES[(model, code)]}_silhouette"] = float(value)
+    for column, label in RMSE.items():
+        row[column] = float(scores["background_rmse"][label])
+    return row
+
+
+def probe_summary(test: pd.DataFrame) -> pd.DataFrame:
+    """The probe columns of ``test`` (rows: seeds) as a table: rows (code, target), columns
+    the linear and k-NN probes' mean and sd over the seeds and the chance level."""
+    rows = {}
+    for prefix, name in PREFIXES.items():
+        for target in ("digit", "texture", "brightness"):
+            cols = {p: test[f"{prefix}_{target}_{p}"] for p in ("linear", "knn", "chance")}
+            rows[(name, target)] = {
+                "linear": cols["linear"].mean(), "linear sd": cols["linear"].std(ddof=1),
+                "k-NN": cols["knn"].mean(), "k-NN sd": cols["knn"].std(ddof=1),
+                "chance": cols["chance"].mean(),
+            }  # fmt: skip
+    return pd.DataFrame(rows).T.rename_axis(["code", "target"])
+
+
+def verdict_lines(test: pd.DataFrame, targets: Mapping[str, Any], *, model: str) -> str:
+    """One Markdown line per target (column of ``test`` -> :class:`labkit.profiles.Target`):
+    what it measures, its mean ± sd over the seeds with each seed's value, the chance level
+    where the column has one, the target and met or not met."""
+    lines = []
+    for column, target in targets.items():
+        prefix, target_name, probe = column.split("_")
+        values = test[column]
+        chance = test.get(f"{prefix}_{target_name}_chance")
+        what = (f"{PREFIXES[prefix]}"
+                + (f" of the {model}" if prefix != "plain" else "")
+                + f": {'k-NN' if probe == 'knn' else 'linear'} probe for the {target_name}"
+                + (" (R²)" if target_name == "brightness" else " (accuracy)"))  # fmt: skip
+        sd = values.std(ddof=1) if len(values) > 1 else float("nan")
+        each = ", ".join(f"{v:.3f}" for v in values)
+        met = target.met(values.mean())
+        lines.append(
+            f"- {what}: **{values.mean():.3f} ± {sd:.3f}** (seeds: {each}"
+            + (f"; chance {chance.mean():.3f}" if chance is not None else "; chance 0")
+            + f"); target {target}: **{'met' if met else 'not met'}**"
+        )
+    return "\n".join(lines)
+
+
+def background_text(test: pd.DataFrame, *, model: str) -> str:
+    """How close to the true background layer under each test digit each model's image comes
+    (the :data:`RMSE` columns of ``test``, mean ± sd over the seeds), in a sentence, with
+    whether the contrastive model's background image beats the plain VAE's reconstruction and
+    the mean layer by more than two sd."""
+    m, sd = test[list(RMSE)].mean(), test[list(RMSE)].std(ddof=1).fillna(0.0)
+    mine, plain, flat, paint = (m[c] for c in RMSE)
+    margin = 2 * float(max(sd["rmse_contrastive"], sd["rmse_plain"]))
+    return (
+        f"Drawn from z alone, the {model}'s background image sits {mine:.4f} ± "
+        f"{sd['rmse_contrastive']:.4f} (RMSE, grey levels) from the true background layer under "
+        f"each fresh test digit; the plain VAE's reconstruction of the whole target sits "
+        f"{plain:.4f}, the mean training layer {flat:.4f}, and the target itself (its digit's "
+        f"paint is the whole difference) {paint:.4f}. "
+        + (
+            f"So z describes the background: its image is closer than the plain VAE's "
+            f"reconstruction by {plain - mine:.4f}, more than two sd."
+            if plain - mine > margin
+            else "So z's image is not closer to the background layer than the plain VAE's "
+            "reconstruction by more than two sd."
+        )  # fmt: skip
+        + (
+            " It also beats the target itself: it removes the digit's paint rather than copying it."
+            if mine < paint
+            else " It does not beat the target itself: it keeps part of the digit's paint."
+        )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What chapter 05 measured: its settings (``cfg``) and seeds, the headline model chosen
     on validation, the composites' sizes and variance shares (``data``), the runs of the
-    plain VAE, of each variant and of the headline over seeds (each with ``history`` and
-    ``seconds``), the validation ``separation`` table, the test kNN accuracies per seed
-    (``test_knn``: rows by seed), the opacity ``curve`` and the ``likelihood`` table."""
+    plain VAE, of each candidate (variants and penalty weights) and of the headline over seeds
+    (each with ``history`` and ``seconds``), the validation ``separation`` table, the fresh
+    test's scores per seed (``test``: rows by seed, :func:`test_row` columns), the opacity
+    ``curve`` and the ``likelihood`` table."""
 
     cfg: Mapping[str, Any]
     seeds: Sequence[int]
@@ -39,9 +150,11 @@ class Outcome:
     variant_runs: Mapping[str, Any]
     headline_runs: Mapping[int, Any]
     separation: pd.DataFrame
-    test_knn: pd.DataFrame
+    test: pd.DataFrame
     curve: pd.DataFrame
     likelihood: Mapping[str, Any]
+    candidates: Mapping[str, Mapping[str, Any]]
+    tuned: Mapping[str, str]
 
 
 def check(outcome: Outcome) -> None:
@@ -58,6 +171,10 @@ def check(outcome: Outcome) -> None:
     scores = outcome.curve[["plain_knn", "salient_knn", "background_knn"]].stack()
     if not scores.between(0, 1).all():
         raise ValueError("a kNN accuracy of the opacity curve lies outside 0..1")
+    ends = ("_digit_knn", "_digit_linear", "_texture_knn", "_texture_linear")
+    accuracies = outcome.test[[c for c in outcome.test if c.endswith(ends)]]
+    if not accuracies.stack().between(0, 1).all():
+        raise ValueError("a test probe's accuracy lies outside 0..1")
 
 
 def record(outcome: Outcome) -> dict[str, Any]:
@@ -69,12 +186,12 @@ def record(outcome: Outcome) -> dict[str, Any]:
     first = o.seeds[0]
 
     def over_seeds(column: str) -> dict[str, Any]:
-        values = o.test_knn.loc[list(o.seeds), column]
+        values = o.test.loc[list(o.seeds), column]
         return {"seeds": {str(s): v for s, v in values.items()}, **spread(values)}
 
     validation = {
         name: {
-            "options": dict(cfg["variants"].get(name, {})),
+            "options": dict(o.candidates.get(name, {})),
             **{
                 f"{part}_{k}": v
                 for (m, part), row in o.separation.iterrows()
@@ -84,31 +201,36 @@ def record(outcome: Outcome) -> dict[str, Any]:
         }
         for name in o.separation.index.get_level_values("model").unique()
     }
+    targets = {}
+    for column, target in profiles.targets("05_contrastive_vae").items():
+        targets[column] = {"target": str(target), "met": bool(target.met(o.test[column].mean()))}
     return {
         "data": {**o.data, "opacity": cfg["opacity"]},
         "contrastive": {
             "model": o.headline,
             "chosen_on": "validation digits: the highest salient kNN accuracy",
-            "salient_knn_accuracy": o.test_knn.loc[first, "salient_knn"],
-            "background_knn_accuracy": o.test_knn.loc[first, "background_knn"],
-            "salient": over_seeds("salient_knn"),
-            "background": over_seeds("background_knn"),
+            "salient_knn_accuracy": o.test.loc[first, "salient_digit_knn"],
+            "background_knn_accuracy": o.test.loc[first, "background_digit_knn"],
+            "salient": over_seeds("salient_digit_knn"),
+            "background": over_seeds("background_digit_knn"),
             "salient_dim": cfg["salient_dim"],
             "background_dim": cfg["background_dim"],
             "train_seconds": o.headline_runs[first].seconds,
         },
         "vae": {
-            "knn_accuracy": o.test_knn.loc[first, "plain_knn"],
-            "plain": over_seeds("plain_knn"),
+            "knn_accuracy": o.test.loc[first, "plain_digit_knn"],
+            "plain": over_seeds("plain_digit_knn"),
             "latent_dim": cfg["salient_dim"] + cfg["background_dim"],
             "train_seconds": o.plain_runs[first].seconds,
         },
+        "test": {column: over_seeds(column) for column in o.test.columns},
+        "tuned_penalties": dict(o.tuned),
+        "targets": targets,
         "validation": validation,
         "curve": {
             "opacities": list(cfg["curve_opacities"]),
-            "train_targets": cfg["curve_train"],
-            "validation_targets": cfg["curve_val"],
-            "epochs": cfg["curve_epochs"],
+            "epochs": cfg["epochs"],
+            "seeds": int(o.curve["seed"].nunique()),
             "rows": o.curve.to_dict(orient="records"),
         },
         "likelihood": dict(o.likelihood),

@@ -79,31 +79,28 @@ CURVE_LINES = {
 
 
 def separation_curve(curve: pd.DataFrame, *, mark: float | None = None) -> plt.Figure:
-    """Digit kNN accuracy of each code (:data:`CURVE_LINES`) against the background's share
-    of the targets' pixel variance, one point per opacity (the mean over seeds, each seed's
-    value as a dot), the opacity written by each point; ``mark`` draws a line at that
-    opacity's share (the chapter's headline opacity)."""
+    """Digit accuracy of each code (:data:`CURVE_LINES`) against the digit's opacity: the k-NN
+    probe (solid) and the linear probe (dashed), the mean over seeds with each seed's value as a
+    dot; ``mark`` draws a line at the chapter's headline opacity, a grey line marks chance."""
     if curve.empty:
         raise ValueError("separation_curve needs at least one row")
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     by_opacity = curve.groupby("opacity")
-    share = by_opacity["background_share"].mean()
     for column, label in CURVE_LINES.items():
         mean = by_opacity[column].mean()
-        (line,) = ax.plot(share, mean, marker="o", label=label)
-        ax.scatter(curve["background_share"], curve[column], s=10, color=line.get_color(),
-                   alpha=0.5)  # fmt: skip
-    top = by_opacity["salient_knn"].mean()
-    for opacity, x in share.items():
-        ax.annotate(f"{opacity:g}", (x, top[opacity]), textcoords="offset points",
-                    xytext=(0, 6), ha="center", fontsize=8)  # fmt: skip
-    if mark is not None and mark in share.index:
-        ax.axvline(share[mark], color="grey", linestyle=":", linewidth=1)
+        (line,) = ax.plot(mean.index, mean, marker="o", label=f"{label}, k-NN")
+        ax.scatter(curve["opacity"], curve[column], s=10, color=line.get_color(), alpha=0.5)
+        linear = column.replace("_knn", "_linear")
+        if linear in curve:
+            ax.plot(mean.index, by_opacity[linear].mean(), marker="s", linestyle="--",
+                    color=line.get_color(), label=f"{label}, linear")  # fmt: skip
+    if mark is not None:
+        ax.axvline(mark, color="grey", linestyle=":", linewidth=1)
     ax.axhline(0.1, color="grey", linewidth=0.8)
-    ax.set_xlabel("background layer's share of the targets' pixel variance")
-    ax.set_ylabel("digit kNN accuracy (validation)")
+    ax.set_xlabel("the digit's opacity (fainter paint: more of the image is background)")
+    ax.set_ylabel("digit accuracy (validation)")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
-    ax.set_title("separation by opacity (numbers: the digit's opacity)", fontsize=10)
+    ax.set_title("separation by opacity, at the headline's budget", fontsize=10)
     fig.tight_layout()
     return fig
