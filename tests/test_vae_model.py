@@ -423,3 +423,28 @@ def test_a_stopping_rule_ends_a_flat_fit_early(tmp_path):
     assert 3 <= len(hist["val_loss"]) < 50  # the curve flattens well before the ceiling
     with pytest.raises(ValueError, match="stop_patience"):
         vae_model.train(model, x, x[:64], epochs=2, stop_patience=0)
+
+
+def test_a_mixed_precision_vae_trains_and_is_scored_by_its_float32_twin():
+    keras.utils.set_random_seed(4)
+    x = _binary(256, seed=5)
+    model = vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), seed=0,
+                          precision="mixed_bfloat16", autoregressive=True)  # fmt: skip
+    vae_model.train(model, x, epochs=1, batch_size=64)
+    assert model.encoder.layers[0].compute_dtype == "bfloat16"
+    twin = vae_model.float32_twin(model, x[:1])
+    assert twin.precision == "float32" and twin.encoder.layers[0].compute_dtype == "float32"
+    for a, b in zip(model.get_weights(), twin.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # the same weights, kept in float32
+    seed = keras.random.SeedGenerator(0)
+    low = keras.ops.convert_to_numpy(model.log_weights(x[:20], k=3, seed=seed).log_w)
+    seed = keras.random.SeedGenerator(0)
+    high = keras.ops.convert_to_numpy(twin.log_weights(x[:20], k=3, seed=seed).log_w)
+    assert low.dtype == high.dtype == np.float32  # the log-weights leave in float32
+    np.testing.assert_allclose(low, high, atol=0.5)  # bfloat16 products: close, not equal
+    b = vae_model.bounds(model, x[:20], k=3, seed=0)  # scored on the twin
+    c = vae_model.bounds(twin, x[:20], k=3, seed=0)
+    np.testing.assert_allclose(b.iwae, c.iwae)
+    assert vae_model.float32_twin(twin, x[:1]) is twin
+    with pytest.raises(ValueError, match="precision"):
+        vae_model.VAE(data_dim=6, latent_dim=2, hidden=(8,), precision="float16")

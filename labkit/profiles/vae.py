@@ -6,7 +6,9 @@
   passes per rate in the learning-rate sweep).
 * subset / val: MNIST training images drawn (None: all 60 000), of which val for validation and
   the rest for fitting (data.split); test: test images scored (None: all 10 000).
-* batch: the minibatch size.
+* batch: the minibatch size; precision: the MNIST models' arithmetic in training ("auto":
+  mixed bfloat16 where the CPU has bfloat16 instructions, else float32; every bound is
+  scored in float32 whatever the model trained in).
 * designs / design_epochs / design_k: the fully connected designs compared on validation (name
   -> VAE options: widths, the decoder mirroring them, and code size), each trained for
   design_epochs and scored with design_k importance samples; the chosen one is then measured
@@ -56,6 +58,7 @@ DESIGNS = {
 
 _COMMON = {
     "batch": 128,
+    "precision": "auto",
     "designs": DESIGNS,
     "dataset_n": 200,
     "fvsbn_delta": 0.05,
@@ -126,7 +129,7 @@ PROFILES = {
         "design_k": 100,
         "seeds": 3,
         "ar_seeds": 1,
-        "epochs": 80,
+        "epochs": 140,
         "fvsbn_epochs": 40,
         "fvsbn_patience": 3,
         "iwae_k": 5_000,

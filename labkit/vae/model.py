@@ -39,6 +39,8 @@ __all__ = [
     "VAE",
     "LogWeights",
     "encoder_network",
+    "dense_stack",
+    "float32_twin",
     "FullyVisibleSBN",
     "log_prob",
     "sample_visible",
@@ -74,10 +76,19 @@ def binarize(x: np.ndarray, seed: int) -> np.ndarray:
     return (np.random.default_rng(seed).random(x.shape) < x).astype("float32")
 
 
-def encoder_network(name: str, inputs: int, hidden: Sequence[int], outputs: int, conv: bool):
+def encoder_network(
+    name: str,
+    inputs: int,
+    hidden: Sequence[int],
+    outputs: int,
+    conv: bool,
+    precision: str = "float32",
+):
     """An MLP encoder (ReLU layers of widths ``hidden``, then a linear layer of ``outputs``),
     or with ``conv`` first two strided 3x3 convolutions (32 and 64 filters, ReLU) on the square
-    image, flattened into the same MLP: the draft's section 2.7."""
+    image, flattened into the same MLP: the draft's section 2.7. With ``precision``
+    "mixed_bfloat16" its layers compute in bfloat16 and a last float32 layer hands the outputs
+    on in float32 (:func:`dense_stack`)."""
     head = [keras.Input((inputs,))]
     if conv:
         side = int(round(np.sqrt(inputs)))
@@ -88,10 +99,21 @@ def encoder_network(name: str, inputs: int, hidden: Sequence[int], outputs: int,
             layers.Conv2D(f, 3, strides=2, padding="same", activation="relu") for f in (32, 64)
         ]
         head += [layers.Flatten()]
-    return keras.Sequential(
-        head + [layers.Dense(h, activation="relu") for h in hidden] + [layers.Dense(outputs)],
-        name=name,
-    )
+    return keras.Sequential(head + dense_stack(hidden, outputs, precision), name=name)
+
+
+def dense_stack(hidden: Sequence[int], outputs: int, precision: str = "float32") -> list:
+    """ReLU layers of widths ``hidden`` and a linear layer of ``outputs``, computing in
+    ``precision`` ("float32" or "mixed_bfloat16": bfloat16 arithmetic on float32 weights, for
+    training on CPUs with bfloat16 instructions); a mixed stack ends in a float32 identity
+    layer, so what follows (the log-weights, the loss) is computed in float32."""
+    if precision not in ("float32", "mixed_bfloat16"):
+        raise ValueError(f"precision must be 'float32' or 'mixed_bfloat16', got {precision!r}")
+    stack = [layers.Dense(h, activation="relu", dtype=precision) for h in hidden]
+    stack.append(layers.Dense(outputs, dtype=precision))
+    if precision != "float32":
+        stack.append(layers.Activation("linear", dtype="float32"))
+    return stack
 
 
 def _bernoulli_log_lik(x, logits):
@@ -156,6 +178,7 @@ class VAE(keras.Model):
         autoregressive: bool = False,
         conv: bool = False,
         seed: int = 0,
+        precision: str = "float32",
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -163,14 +186,14 @@ class VAE(keras.Model):
             raise ValueError("data_dim, latent_dim and every hidden width must be >= 1")
         self.data_dim, self.latent_dim, self.hidden = data_dim, latent_dim, tuple(hidden)
         self.dynamic_binarization, self.seed = dynamic_binarization, seed
-        self.autoregressive, self.conv = autoregressive, conv
-        self.encoder = encoder_network("encoder", data_dim, hidden, 2 * latent_dim, conv)
+        self.autoregressive, self.conv, self.precision = autoregressive, conv, precision
+        self.encoder = encoder_network("encoder", data_dim, hidden, 2 * latent_dim, conv,
+                                       precision)  # fmt: skip
         self.decoder = keras.Sequential(
-            [keras.Input((latent_dim,))]
-            + [layers.Dense(h, activation="relu") for h in reversed(hidden)]
-            + [layers.Dense(data_dim)],
+            [keras.Input((latent_dim,))] + dense_stack(tuple(reversed(hidden)), data_dim,
+                                                       precision),
             name="decoder",
-        )
+        )  # fmt: skip
         if autoregressive:
             self.ar_kernel = self.add_weight(
                 shape=(data_dim, data_dim), initializer="zeros", name="ar_kernel"
@@ -188,6 +211,14 @@ class VAE(keras.Model):
         mask = np.triu(np.ones((self.data_dim, self.data_dim), "float32"), k=1)
         return self.ar_kernel * mask
 
+    def _ar_term(self, x):
+        """sum_i x_i W_ij for each pixel j, in the model's precision (x is binary, so exact in
+        bfloat16; W rounded to it), returned in float32."""
+        if self.precision == "float32":
+            return ops.matmul(x, self.ar_weights())
+        low = "bfloat16"
+        return ops.cast(ops.matmul(ops.cast(x, low), ops.cast(self.ar_weights(), low)), "float32")
+
     def log_weights(self, x, k: int = 1, seed=None) -> LogWeights:
         """Importance log-weights of binary rows ``x`` (n, data_dim) for ``k`` reparameterised
         samples z = mean + sd * eps per image; ``seed`` (a ``keras.random.SeedGenerator``)
@@ -197,7 +228,7 @@ class VAE(keras.Model):
         logits = self.decoder(ops.reshape(z, (-1, self.latent_dim)))
         logits = ops.reshape(logits, (k, -1, self.data_dim))
         if self.autoregressive:  # the same for every z: computed once per image
-            logits = logits + ops.expand_dims(ops.matmul(x, self.ar_weights()), 0)
+            logits = logits + ops.expand_dims(self._ar_term(x), 0)
         log_lik = _bernoulli_log_lik(ops.expand_dims(x, 0), logits)  # (k, n)
         log_prior = -0.5 * ops.sum(z**2 + LOG_2PI, axis=-1)
         log_q = -0.5 * ops.sum(eps**2 + log_var + LOG_2PI, axis=-1)
@@ -221,6 +252,7 @@ class VAE(keras.Model):
             "autoregressive": self.autoregressive,
             "conv": self.conv,
             "seed": self.seed,
+            "precision": self.precision,
         }
 
 
@@ -320,7 +352,7 @@ def train(
 _MODEL_SETTINGS = (
     "data_dim", "latent_dim", "salient_dim", "background_dim", "hidden", "conv", "layered",
     "autoregressive", "dynamic_binarization", "beta", "tc_weight", "mmd_weight", "seed",
-    "z_from_backgrounds", "salient_from_residual",
+    "z_from_backgrounds", "salient_from_residual", "precision",
 )  # fmt: skip
 
 
@@ -529,6 +561,7 @@ def bounds(
             "bounds expects binary images (see binarize); pass binary=False for a model with "
             "a continuous likelihood"
         )
+    model = float32_twin(model, x[:1])  # scored in float32 whatever it trained in
     noise = keras.random.SeedGenerator(seed)
     chunk = max(1, max_rows // k)
     out: dict[str, list[np.ndarray]] = {"elbo": [], "iwae": [], "kl": [], "log_lik": []}
@@ -548,6 +581,20 @@ def bounds(
         **{key: np.concatenate(v) for key, v in out.items()}, k=k,
         iwae_at={m: np.concatenate(v) for m, v in at.items()},
     )  # fmt: skip
+
+
+def float32_twin(model: keras.Model, sample: np.ndarray) -> keras.Model:
+    """``model`` itself when it computes in float32; for a model trained in mixed bfloat16
+    (its ``precision``), the same model in float32: built from its config with
+    ``precision="float32"`` (on ``sample`` rows) and given its weights, which mixed precision
+    keeps in float32 already. Bounds are scored on the twin, so a bound is never rounded to
+    bfloat16."""
+    if getattr(model, "precision", "float32") == "float32":
+        return model
+    twin = type(model).from_config({**model.get_config(), "precision": "float32"})
+    twin(ops.convert_to_tensor(np.asarray(sample, "float32")))
+    twin.set_weights(model.get_weights())
+    return twin
 
 
 def bounds_by_k(
