@@ -75,7 +75,7 @@ def variant_text(
     kl_ratio = float(v["kl"] / b["kl"]) if b["kl"] else float("nan")
     gaps = (float(b["gap"]), float(v["gap"]))
     text = (
-        f" Its ELBO is {abs(elbo):.2f} nats "
+        f" The {variant}'s ELBO is {abs(elbo):.2f} nats "
         + ("tighter" if elbo > 0 else "looser")
         + f" than the {base}'s, with a KL to the prior {kl_ratio:.2f} times as large "
         f"({v['kl']:.1f} against {b['kl']:.1f} nats), and the importance samples recover "
