@@ -384,3 +384,22 @@ def test_cosine_decay_falls_to_zero_and_resumes_on_schedule(tmp_path):
     steady = _Rates()
     cvae.train(plain, targets, epochs=2, learning_rate=0.01, callbacks=[steady])
     assert steady.rates == pytest.approx([0.01, 0.01])
+
+
+def test_a_mixed_precision_contrastive_vae_trains_and_is_scored_in_float32():
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 16)).astype("float32")
+    b = rng.random((64, 16)).astype("float32")
+    for options in ({}, {"layered": True, "salient_from_residual": True}, {"tc_weight": 1.0}):
+        model = cvae.ContrastiveVAE(data_dim=16, salient_dim=2, background_dim=2, hidden=(8,),
+                                    precision="mixed_bfloat16", **options)  # fmt: skip
+        history = cvae.train(model, x, b, epochs=1, batch_size=32)
+        assert np.isfinite(history["loss"]).all()
+        twin = vae_model.float32_twin(model, x[:1])
+        assert twin.precision == "float32" and twin.layered == model.layered
+        low = vae_model.bounds(model, x[:8], k=4, seed=0, binary=False)
+        high = vae_model.bounds(twin, x[:8], k=4, seed=0, binary=False)
+        np.testing.assert_allclose(low.iwae, high.iwae)  # both scored on the float32 twin
+    plain = cvae.GaussianVAE(data_dim=16, latent_dim=2, hidden=(8,), precision="mixed_bfloat16")
+    cvae.train(plain, x, epochs=1, batch_size=32)
+    assert cvae.codes(plain, x)["z"].dtype == np.float32

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..classifiers.models import resolve_precision
 from ..data import digest, split
 from ..stores import CVAE_FITS
 from ..vae import runs as vae_runs
@@ -53,6 +54,12 @@ def look_of(cfg: Mapping[str, Any]) -> dict[str, Any]:
     return {key: cfg[key] for key in LOOK}
 
 
+def precision_of(cfg: Mapping[str, Any]) -> str:
+    """The models' arithmetic in training from a profile's ``precision`` (float32 when it has
+    none; "auto": mixed bfloat16 where the CPU has bfloat16 instructions)."""
+    return resolve_precision(cfg.get("precision", "float32"))
+
+
 def _fit_settings(cfg: Mapping[str, Any], epochs: int | None = None) -> dict[str, Any]:
     return {
         "epochs": int(epochs if epochs is not None else cfg["epochs"]),
@@ -76,8 +83,10 @@ def train_plain(
     fit = _fit_settings(cfg, epochs)
     latent = cfg["salient_dim"] + cfg["background_dim"]
     backup = str(store_dir) if store_dir is not None else None
+    precision = precision_of(cfg)
     return vae_runs.train_seeds(
-        lambda s: GaussianVAE(latent_dim=latent, hidden=cfg["hidden"], conv=cfg["conv"], seed=s),
+        lambda s: GaussianVAE(latent_dim=latent, hidden=cfg["hidden"], conv=cfg["conv"], seed=s,
+                              precision=precision),  # fmt: skip
         lambda m, **settings: train(m, x, **settings, backup_dir=backup),
         seeds, name=name, store_dir=store_dir, sample=x[:1], data=digest(x), fits=CVAE_FITS,
         **fit,
@@ -100,10 +109,12 @@ def train_contrastive(
     fit = _fit_settings(cfg, epochs)
     backup = str(store_dir) if store_dir is not None else None
 
+    precision = precision_of(cfg)
+
     def build(seed: int) -> ContrastiveVAE:
         return ContrastiveVAE(
             salient_dim=cfg["salient_dim"], background_dim=cfg["background_dim"],
-            hidden=cfg["hidden"], conv=cfg["conv"], seed=seed, **options,
+            hidden=cfg["hidden"], conv=cfg["conv"], seed=seed, precision=precision, **options,
         )  # fmt: skip
 
     return vae_runs.train_seeds(

@@ -54,13 +54,21 @@ __all__ = [
 ]
 
 
-def _mlp(name: str, inputs: int, hidden: Sequence[int], outputs: int, activation=None):
-    return keras.Sequential(
-        [keras.Input((inputs,))]
-        + [layers.Dense(h, activation="relu") for h in hidden]
-        + [layers.Dense(outputs, activation=activation)],
-        name=name,
-    )
+def _mlp(
+    name: str,
+    inputs: int,
+    hidden: Sequence[int],
+    outputs: int,
+    activation=None,
+    precision: str = "float32",
+):
+    """ReLU layers of widths ``hidden``, then ``outputs`` units with ``activation``, computing
+    in ``precision``; a mixed-bfloat16 network hands its outputs on in float32."""
+    stack = [layers.Dense(h, activation="relu", dtype=precision) for h in hidden]
+    stack.append(layers.Dense(outputs, activation=activation, dtype=precision))
+    if precision != "float32":
+        stack.append(layers.Activation("linear", dtype="float32"))
+    return keras.Sequential([keras.Input((inputs,)), *stack], name=name)
 
 
 def _gaussian_log_lik(x, mean, log_sd):
@@ -124,6 +132,7 @@ class GaussianVAE(_GaussianDecoder, keras.Model):
         beta: float = 1.0,
         conv: bool = False,
         seed: int = 0,
+        precision: str = "float32",
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -131,9 +140,11 @@ class GaussianVAE(_GaussianDecoder, keras.Model):
             raise ValueError("data_dim, latent_dim and hidden widths must be >= 1, beta >= 0")
         self.data_dim, self.latent_dim, self.hidden = data_dim, latent_dim, tuple(hidden)
         self.beta, self.seed = beta, seed
-        self.conv = conv
-        self.encoder = encoder_network("encoder", data_dim, hidden, 2 * latent_dim, conv)
-        self.decoder = _mlp("decoder", latent_dim, tuple(reversed(hidden)), data_dim, "sigmoid")
+        self.conv, self.precision = conv, precision
+        self.encoder = encoder_network("encoder", data_dim, hidden, 2 * latent_dim, conv,
+                                       precision)  # fmt: skip
+        self.decoder = _mlp("decoder", latent_dim, tuple(reversed(hidden)), data_dim, "sigmoid",
+                            precision)  # fmt: skip
         self._init_scale(decoder_sd)
         self.noise = keras.random.SeedGenerator(seed)
 
@@ -168,6 +179,7 @@ class GaussianVAE(_GaussianDecoder, keras.Model):
             "conv": self.conv,
             "beta": self.beta,
             "seed": self.seed,
+            "precision": self.precision,
         }
 
 
@@ -217,9 +229,11 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         conv: bool = False,
         layered: bool = False,
         seed: int = 0,
+        precision: str = "float32",
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.precision = precision
         self.z_from_backgrounds = z_from_backgrounds
         self.salient_from_residual = salient_from_residual
         if min(data_dim, salient_dim, background_dim) < 1 or (hidden and min(hidden) < 1):
@@ -231,20 +245,23 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
         self.beta, self.tc_weight, self.mmd_weight, self.seed = beta, tc_weight, mmd_weight, seed
         self.conv, self.layered = conv, layered
         self.salient_encoder = encoder_network(
-            "salient_encoder", data_dim, hidden, 2 * salient_dim, conv
+            "salient_encoder", data_dim, hidden, 2 * salient_dim, conv, precision
         )
         self.background_encoder = encoder_network(
-            "background_encoder", data_dim, hidden, 2 * background_dim, conv
+            "background_encoder", data_dim, hidden, 2 * background_dim, conv, precision
         )
         widths = tuple(reversed(hidden))
         if layered:  # b(z); a(s) and c(s), each on 0..1
-            self.decoder = _mlp("decoder", background_dim, widths, data_dim, "sigmoid")
-            self.foreground = _mlp("foreground", salient_dim, widths, 2 * data_dim, "sigmoid")
+            self.decoder = _mlp("decoder", background_dim, widths, data_dim, "sigmoid",
+                                precision)  # fmt: skip
+            self.foreground = _mlp("foreground", salient_dim, widths, 2 * data_dim, "sigmoid",
+                                   precision)  # fmt: skip
         else:
             self.decoder = _mlp(
-                "decoder", salient_dim + background_dim, widths, data_dim, "sigmoid"
+                "decoder", salient_dim + background_dim, widths, data_dim, "sigmoid", precision
             )
-        self.discriminator = _mlp("discriminator", salient_dim + background_dim, (32,), 1)
+        self.discriminator = _mlp("discriminator", salient_dim + background_dim, (32,), 1,
+                                  precision=precision)  # fmt: skip
         self.discriminator.trainable = tc_weight > 0
         self._init_scale(decoder_sd)
         self.noise = keras.random.SeedGenerator(seed)
@@ -423,6 +440,7 @@ class ContrastiveVAE(_GaussianDecoder, keras.Model):
             "salient_from_residual": self.salient_from_residual,
             "layered": self.layered,
             "seed": self.seed,
+            "precision": self.precision,
         }
 
 
