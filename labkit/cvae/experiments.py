@@ -155,14 +155,13 @@ DATA_SEED = 1_000
 class SeedData:
     """One seed's composites: ``train`` and ``val`` from that seed's split of the MNIST training
     digits, and ``test`` from training digits outside the split (never looked at: the MNIST
-    test digits were, while the chapter was built). ``digits`` holds the three parts' digit
-    images and labels, ``index`` their positions in the digits given."""
+    test digits were, while the chapter was built). ``index`` holds the three parts' positions
+    in the digits given."""
 
     seed: int
     train: cvae_data.Composite
     val: cvae_data.Composite
     test: cvae_data.Composite
-    digits: Mapping[str, tuple[np.ndarray, np.ndarray]]
     index: Mapping[str, np.ndarray]
 
 
@@ -196,7 +195,7 @@ def seed_data(
         for i, part in enumerate(("train", "test", "val"))
     }
     index = {"train": parts.index["train"], "val": parts.index["val"], "test": fresh}
-    return SeedData(seed, made["train"], made["val"], made["test"], digits, index)
+    return SeedData(seed, made["train"], made["val"], made["test"], index)
 
 
 def grid(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -237,20 +236,22 @@ def score_seed(plain: Any, contrastive: Any, made: SeedData, *, k: int = 5) -> d
     x, _ = made.train.flat()
     x_test, _ = made.test.flat()
     fit_made, test_made = what_made(made.train), what_made(made.test)
-    tables, silhouettes = {}, {}
+    tables, silhouettes, held_z = {}, {}, {}
     for name, model in (("contrastive", contrastive), ("plain", plain)):
         fit, held = codes(model, x), codes(model, x_test)
+        held_z[name] = held["z"]
         tables[name] = probe_table(fit, fit_made, held, test_made, k=k)
         for part, c in held.items():
             n = min(len(c), 5_000)
             score = silhouette_score(c, made.test.labels, sample_size=n, random_state=made.seed)
             silhouettes[f"{name} {part}"] = float(score)
     layer = made.test.target_backgrounds
-    z_c, z_p = codes(contrastive, x_test)["z"], codes(plain, x_test)["z"]
     mean_layer = made.train.target_backgrounds.mean(axis=0)
     errors = {
-        "contrastive: background image from z": background_error(decode(contrastive, z_c), layer),
-        "plain VAE: its reconstruction": background_error(decode(plain, z_p), layer),
+        "contrastive: background image from z": background_error(
+            decode(contrastive, held_z["contrastive"]), layer
+        ),
+        "plain VAE: its reconstruction": background_error(decode(plain, held_z["plain"]), layer),
         "the mean training background layer": background_error(
             np.broadcast_to(mean_layer, layer.shape), layer
         ),
@@ -299,9 +300,11 @@ def opacity_curve(
                 )[seed].model  # fmt: skip
             share = cvae_data.variance_share(made.val.targets, made.val.target_backgrounds)
             row = {"opacity": float(opacity), "seed": int(seed), "background_share": share}
-            for label, model, part in (("plain", plain, "z"), ("salient", contrastive, "s"),
-                                       ("background", contrastive, "z")):  # fmt: skip
-                fit, held = codes(model, x)[part], codes(model, x_val)[part]
+            fits = {"plain": codes(plain, x), "contrastive": codes(contrastive, x)}
+            helds = {"plain": codes(plain, x_val), "contrastive": codes(contrastive, x_val)}
+            for label, model, part in (("plain", "plain", "z"), ("salient", "contrastive", "s"),
+                                       ("background", "contrastive", "z")):  # fmt: skip
+                fit, held = fits[model][part], helds[model][part]
                 scores = probe(fit, made.train.labels, held, made.val.labels, kind="class")
                 row[f"{label}_knn"], row[f"{label}_linear"] = scores["knn"], scores["linear"]
             rows.append(row)
