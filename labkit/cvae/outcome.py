@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import profiles
+from .probes import TARGETS
 from ..vae.runs import spread
 
 __all__ = [
@@ -70,7 +71,7 @@ def probe_summary(test: pd.DataFrame) -> pd.DataFrame:
     the linear and k-NN probes' mean and sd over the seeds and the chance level."""
     rows = {}
     for prefix, name in PREFIXES.items():
-        for target in ("digit", "texture", "brightness"):
+        for target in TARGETS:
             cols = {p: test[f"{prefix}_{target}_{p}"] for p in ("linear", "knn", "chance")}
             rows[(name, target)] = {
                 "linear": cols["linear"].mean(), "linear sd": cols["linear"].std(ddof=1),
@@ -92,7 +93,7 @@ def verdict_lines(test: pd.DataFrame, targets: Mapping[str, Any], *, model: str)
         what = (f"{PREFIXES[prefix]}"
                 + (f" of the {model}" if prefix != "plain" else "")
                 + f": {'k-NN' if probe == 'knn' else 'linear'} probe for the {target_name}"
-                + (" (R²)" if target_name == "brightness" else " (accuracy)"))  # fmt: skip
+                + (" (accuracy)" if TARGETS[target_name] == "class" else " (R²)"))  # fmt: skip
         sd = values.std(ddof=1) if len(values) > 1 else float("nan")
         each = ", ".join(f"{v:.3f}" for v in values)
         met = target.met(values.mean())
