@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .. import profiles
-from .probes import TARGETS
 from ..vae.runs import spread
+from .probes import TARGETS
 
 __all__ = [
     "Outcome",
