@@ -61,3 +61,11 @@ def test_targets_and_references_are_defined_once_in_the_manifest():
         text = path.read_text()
         for number in ("0.85", "1.89", "86.76", "84.78", "624 392", "3 280"):
             assert number not in text, f"{path.name} types {number} again (see its manifest)"
+
+
+def test_budget_reads_the_manifest_and_checks_the_profile():
+    assert profiles.budget("04_vae", "full") == 90
+    assert profiles.budget("04_vae", "quick") is None
+    assert profiles.budget("00_data_tour", "full") is None
+    with pytest.raises(ValueError, match="smoke"):
+        profiles.budget("04_vae", "fast")

@@ -58,3 +58,15 @@ def test_flat_text_says_whether_the_rule_or_the_ceiling_ended_the_fit():
     assert "flattened" in stopped and "after 4 of at most 10" in stopped
     ceiling = compare.flat_text({"val_loss": [5.0, 4.0, 3.0]}, 3, 1, 0.05)
     assert "still falling" in ceiling and "1.00 nats" in ceiling
+
+
+def test_cost_table_sums_parts_and_names_the_costliest() -> None:
+    table = compare.cost_table({"training": [600.0, 600.0], "scoring": 1_200.0, "designs": 0.0})
+    assert table.loc["training", "minutes"] == pytest.approx(20.0)
+    assert table.loc["all the parts", "minutes"] == pytest.approx(40.0)
+    assert table.loc["scoring", "share"] == pytest.approx(0.5)
+    over = compare.cost_text(table, 30, profile="full")
+    assert "over the full profile's budget of 30 min by 10 min" in over
+    assert "within" in compare.cost_text(table, 45, profile="full")
+    with pytest.raises(ValueError, match="finite"):
+        compare.cost_table({"broken": float("nan")})

@@ -116,6 +116,13 @@ def targets(chapter: str) -> MappingProxyType:
     return MappingProxyType(dict(getattr(manifest(chapter), "TARGETS", {})))
 
 
+def budget(chapter: str, profile: str) -> float | None:
+    """The minutes ``chapter`` may take under ``profile`` on 2 cores from empty stores (its
+    manifest's ``BUDGETS``), or None when it states none."""
+    check_profile(profile)
+    return getattr(manifest(chapter), "BUDGETS", {}).get(profile)
+
+
 def references(chapter: str) -> MappingProxyType:
     """The reference documents' numbers ``chapter`` sets its own beside, by name."""
     return MappingProxyType(dict(getattr(manifest(chapter), "REFERENCES", {})))

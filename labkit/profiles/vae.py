@@ -33,6 +33,9 @@ CHAPTER = "04_vae"
 
 #: The README's picture of the chapter: the first figure of the first code cell holding this.
 README_FIGURE = "busiest = np.argsort("
+#: Minutes the chapter may take per profile on 2 cores from empty stores (its issue's budget).
+BUDGETS = {"full": 90}
+
 #: The README's generated section of the chapter (between ``<!-- NAME:start/end -->``);
 #: its text and headline rows are the functions ``vae`` of
 #: :mod:`labkit.book.details` and :mod:`labkit.book.headlines`.

@@ -9,6 +9,8 @@ table or a sentence, so every number in the chapter's text comes from an output.
   the bound say about why.
 * :func:`headline_text`: the VAE as derived on the test images at both k, against the anchor.
 * :func:`flat_text`: whether a fit stopped by its stopping rule or at its ceiling.
+* :func:`cost_table` / :func:`cost_text`: what each part of a run costs from empty stores,
+  against its budget.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["side_by_side", "variant_text", "headline_text", "flat_text"]
+__all__ = ["side_by_side", "variant_text", "headline_text", "flat_text", "cost_table", "cost_text"]
 
 #: The columns of :func:`side_by_side`, as the chapter labels them.
 COLUMNS = {
@@ -166,4 +168,38 @@ def flat_text(history: Mapping[str, Sequence[float]], ceiling: int, patience: in
         f"it ran all {ceiling} epochs, its ceiling, and its validation curve was still falling "
         f"({last:.2f} nats over its last {patience}): its number is an upper bound on what it "
         "reaches"
+    )
+
+
+def cost_table(parts: Mapping[str, float | Sequence[float]]) -> pd.DataFrame:
+    """Minutes per part of a run from ``parts`` (name -> seconds, or the seconds of each of its
+    fits or scores, as first measured: a part read back from a store counts what it first
+    cost), with each part's ``share`` of their total and a last row ``all the parts``."""
+    seconds = {name: float(np.sum(v)) for name, v in parts.items()}
+    if any(v < 0 or not np.isfinite(v) for v in seconds.values()):
+        raise ValueError(f"every part's seconds must be finite and >= 0, got {seconds}")
+    total = sum(seconds.values())
+    table = pd.DataFrame(
+        {"minutes": {n: v / 60 for n, v in seconds.items()},
+         "share": {n: v / total if total else float("nan") for n, v in seconds.items()}}
+    )  # fmt: skip
+    table.loc["all the parts"] = {"minutes": total / 60, "share": 1.0}
+    return table
+
+
+def cost_text(table: pd.DataFrame, budget_minutes: float, *, profile: str) -> str:
+    """One sentence on :func:`cost_table`: the parts' total against the ``profile``'s budget
+    (the rest of the chapter, its checks and pictures, adds the run record's difference), and
+    the costliest part."""
+    total = float(table.loc["all the parts", "minutes"])
+    parts = table.drop(index="all the parts")
+    top = str(parts["minutes"].idxmax())
+    within = "within" if total <= budget_minutes else "over"
+    return (
+        f"From empty stores these parts cost **{total:.0f} min** on this machine, {within} the "
+        f"{profile} profile's budget of {budget_minutes:g} min"
+        + ("" if total <= budget_minutes else f" by {total - budget_minutes:.0f} min")
+        + f"; the costliest is {top} ({parts.loc[top, 'minutes']:.0f} min, "
+        f"{parts.loc[top, 'share']:.0%}). The run record's `seconds_from_scratch` adds the "
+        "rest of the chapter."
     )
