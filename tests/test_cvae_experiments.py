@@ -105,6 +105,13 @@ def test_the_opacity_curve_has_a_row_per_opacity_and_seed(tmp_path):
     assert share[0.3] > share[0.9]  # fainter paint: the background is more of the variance
     for column in ("plain_knn", "salient_knn", "background_knn", "salient_linear"):
         assert curve[column].between(0, 1).all()
+    assert (curve["train_seconds"] > 0).all()  # every row trained its own two fits
+    again = cx.opacity_curve(
+        digits, labels, opacities=[0.3], seeds=[0], cfg=_cfg(), options={"layered": True},
+        store_dir=tmp_path,
+    )  # fmt: skip
+    # read back from the store: the seconds are the first run's, not the read's
+    assert again["train_seconds"].iloc[0] == pytest.approx(curve["train_seconds"].iloc[0])
     with pytest.raises(ValueError, match="opacity"):
         cx.opacity_curve(digits, labels, opacities=[], seeds=[0], cfg=_cfg(), options={},
                          store_dir=None)  # fmt: skip

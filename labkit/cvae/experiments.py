@@ -275,7 +275,9 @@ def opacity_curve(
     """For each opacity and seed: that seed's composites (:func:`seed_data`) painted at that
     opacity, a plain VAE and a contrastive VAE with ``options`` trained on them at the
     headline budget (``cfg["epochs"]``, all ``cfg["train"]`` digits), and one row (``opacity``,
-    ``seed``) with ``background_share`` (of the validation targets' pixel variance) and the
+    ``seed``) with ``background_share`` (of the validation targets' pixel variance),
+    ``train_seconds`` (its two fits' first-measured seconds; 0 where it reuses the headline
+    runs) and the
     digit's k-NN and linear probe accuracies on the validation targets of the plain VAE's code
     (``plain_knn``, ``plain_linear``), the salient code (``salient_*``) and the background
     code (``background_*``). ``headline`` (seed -> (plain model, contrastive model) at
@@ -288,18 +290,22 @@ def opacity_curve(
             made = seed_data(images, labels, cfg, seed, opacity=opacity)
             x, b = made.train.flat()
             x_val, _ = made.val.flat()
+            seconds = 0.0  # the curve's own training (first measured; 0 for headline runs)
             if headline is not None and opacity == cfg["opacity"] and seed in headline:
                 plain, contrastive = headline[seed]
             else:
                 tag = f"opacity{opacity:.2f}"
-                plain = train_plain(x, [seed], cfg, store_dir=store_dir,
-                                    name=f"curve-plain-{tag}")[seed].model  # fmt: skip
-                contrastive = train_contrastive(
+                plain_run = train_plain(x, [seed], cfg, store_dir=store_dir,
+                                        name=f"curve-plain-{tag}")[seed]  # fmt: skip
+                contrastive_run = train_contrastive(
                     x, b, [seed], cfg, options, store_dir=store_dir,
                     name=f"curve-contrastive-{tag}",
-                )[seed].model  # fmt: skip
+                )[seed]  # fmt: skip
+                plain, contrastive = plain_run.model, contrastive_run.model
+                seconds = plain_run.seconds + contrastive_run.seconds
             share = cvae_data.variance_share(made.val.targets, made.val.target_backgrounds)
-            row = {"opacity": float(opacity), "seed": int(seed), "background_share": share}
+            row = {"opacity": float(opacity), "seed": int(seed), "background_share": share,
+                   "train_seconds": float(seconds)}  # fmt: skip
             fits = {"plain": codes(plain, x), "contrastive": codes(contrastive, x)}
             helds = {"plain": codes(plain, x_val), "contrastive": codes(contrastive, x_val)}
             for label, model, part in (("plain", "plain", "z"), ("salient", "contrastive", "s"),
