@@ -403,3 +403,13 @@ def test_a_mixed_precision_contrastive_vae_trains_and_is_scored_in_float32():
     plain = cvae.GaussianVAE(data_dim=16, latent_dim=2, hidden=(8,), precision="mixed_bfloat16")
     cvae.train(plain, x, epochs=1, batch_size=32)
     assert cvae.codes(plain, x)["z"].dtype == np.float32
+    twin = vae_model.float32_twin(plain, x[:1])
+    # codes and pictures come from the float32 twin, not the bfloat16 arithmetic of training
+    np.testing.assert_array_equal(cvae.codes(plain, x)["z"], cvae.codes(twin, x)["z"])
+    mean, _ = twin.encode(x)
+    np.testing.assert_allclose(cvae.codes(plain, x)["z"], np.asarray(mean), rtol=1e-6)
+    codes = cvae.codes(model, x)  # the last contrastive model above
+    np.testing.assert_array_equal(
+        cvae.decode(model, codes["z"][:4], s=codes["s"][:4]),
+        cvae.decode(vae_model.float32_twin(model, x[:1]), codes["z"][:4], s=codes["s"][:4]),
+    )

@@ -87,8 +87,10 @@ def test_a_seed_is_scored_by_probes_both_ways_on_its_fresh_test(tmp_path):
                                    name="l")[0].model  # fmt: skip
     scores = cx.score_seed(plain, layered, made, k=3)
     probes = scores["probes"]
-    assert set(probes.index.get_level_values("model")) == {"contrastive", "plain"}
-    assert len(probes) == 9  # s, z and the plain code, by digit, texture and brightness
+    assert set(probes.index.get_level_values("model")) == {"contrastive", "plain", "pixels"}
+    assert len(probes) == 12  # s, z, the plain code and the layer, by digit, texture, brightness
+    # the layer's own pixels hold its brightness exactly: a linear read-out finds it
+    assert probes.loc[("pixels", "layer", "brightness"), "linear"] > 0.9
     assert set(scores["silhouette"]) == {"contrastive s", "contrastive z", "plain z"}
     rmse = scores["background_rmse"]
     assert rmse["the target itself (its digit's paint)"] > 0 and len(rmse) == 4

@@ -111,6 +111,14 @@ def test_test_rows_summaries_and_sentences_follow_the_numbers():
     assert "k-NN probe for the digit (accuracy): **0.840 ± 0.014**" in text
     assert "seeds: 0.850, 0.830; chance 0.110" in text and "**not met**" in text
     assert "background code z of the headline: linear probe for the digit" in text
+    assert "background layer's pixels" not in text  # no reference measured: none said
+    with_layer = test.assign(layer_digit_knn=0.3, layer_digit_linear=0.2, layer_digit_chance=0.1)
+    said = co.verdict_lines(with_layer, {"salient_digit_knn": co.profiles.Target(">=", 0.85)},
+                            model="headline")  # fmt: skip
+    assert "the same probe on the true background layer's pixels 0.300" in said
+    assert ("the true background layer's pixels (reference)", "digit") in co.probe_summary(
+        with_layer
+    ).index
     said = co.background_text(test, model="layered")
     assert "sits 0.0600 ± 0.0141" in said and "closer than the plain VAE's" in said
     assert "removes the digit's paint" in said

@@ -411,6 +411,8 @@ def vae(record: Mapping[str, Any]) -> str:
     return render(
         "vae",
         seed=record.get("seed", 0),
+        scratch_minutes=record.get("seconds_from_scratch", 0) / 60,
+        budget=profiles.budget("04_vae", record.get("profile", "full")),
         v=v,
         chapter_minutes=_minutes(record),
         cores=_cores(record),
@@ -486,6 +488,8 @@ def contrastive_vae(record: Mapping[str, Any]) -> str:
     return render(
         "contrastive_vae",
         seed=record.get("seed", 0),
+        scratch_minutes=record.get("seconds_from_scratch", 0) / 60,
+        budget=profiles.budget("05_contrastive_vae", record.get("profile", "full")),
         seeds=res.get("seeds", []),
         chapter_minutes=_minutes(record),
         cores=_cores(record),

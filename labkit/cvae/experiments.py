@@ -220,13 +220,17 @@ def choose(separation: pd.DataFrame, models: Sequence[str]) -> str:
     return str(salient.idxmax())
 
 
-def score_seed(plain: Any, contrastive: Any, made: SeedData, *, k: int = 5) -> dict[str, Any]:
+def score_seed(
+    plain: Any, contrastive: Any, made: SeedData, *, k: int = 5, reference_rows: int = 5_000
+) -> dict[str, Any]:
     """The test of one seed, on ``made.test`` (never looked at), every probe fitted on the
     training composites' codes (posterior means):
 
     * ``probes``: rows (model, code, target) with ``linear``, ``knn``, ``chance``, ``measure``
-      (:func:`labkit.cvae.probes.probe_table`) for the contrastive model's s and z and the
-      plain VAE's code;
+      (:func:`labkit.cvae.probes.probe_table`) for the contrastive model's s and z, the
+      plain VAE's code and, as a reference, the true background layer's own pixels (model
+      ``pixels``, code ``layer``; fitted on the first ``reference_rows`` training rows): what
+      the layer itself lets each probe read;
     * ``silhouette``: the digits' silhouette score of each code on the test codes;
     * ``background_rmse``: how far from the true background layer under each test digit lie
       the contrastive model's background image (decoded from z alone), the plain VAE's
@@ -257,6 +261,14 @@ def score_seed(plain: Any, contrastive: Any, made: SeedData, *, k: int = 5) -> d
         ),
         "the target itself (its digit's paint)": background_error(made.test.targets, layer),
     }
+    # A reference: the same probes on the true background layer's own pixels (what an ideal
+    # background code could offer them), fitted on at most `reference_rows` training rows.
+    n = min(reference_rows, len(x))
+    pixels = {"layer": made.train.target_backgrounds.reshape(len(x), -1)[:n]}
+    tables["pixels"] = probe_table(
+        pixels, {t: v[:n] for t, v in fit_made.items()},
+        {"layer": layer.reshape(len(x_test), -1)}, test_made, k=k,
+    )  # fmt: skip
     probes = pd.concat(tables, names=["model"])
     return {"probes": probes, "silhouette": silhouettes, "background_rmse": errors}
 

@@ -37,6 +37,7 @@ from ..vae.model import (
     LogWeights,
     encoder_network,
     fit_resumable,
+    float32_twin,
     kl_to_prior,
     negative_elbo,
     reparameterize,
@@ -487,7 +488,9 @@ def train(
 
 def codes(model: GaussianVAE | ContrastiveVAE, x: np.ndarray, batch_size: int = 2_000) -> dict:
     """Posterior means of rows ``x`` as NumPy arrays: ``{"s": ..., "z": ...}`` for a
-    contrastive VAE, ``{"z": ...}`` for a plain one."""
+    contrastive VAE, ``{"z": ...}`` for a plain one; computed in float32 whatever the model
+    trained in (:func:`labkit.vae.model.float32_twin`)."""
+    model = float32_twin(model, x[:1])
     out: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(x), batch_size):
         parts = model.encode(ops.convert_to_tensor(x[i : i + batch_size]))
@@ -501,7 +504,9 @@ def codes(model: GaussianVAE | ContrastiveVAE, x: np.ndarray, batch_size: int = 
 def decode(model: GaussianVAE | ContrastiveVAE, z: np.ndarray, s: np.ndarray | None = None):
     """Decoder means as (n, 28, 28) images on 0..1 (rows if not square): from codes ``z``
     (plain VAE), or from salient ``s`` and background ``z`` (``s`` None: the background alone,
-    :meth:`ContrastiveVAE.background_image`)."""
+    :meth:`ContrastiveVAE.background_image`); computed in float32 whatever the model trained in.
+    """
+    model = float32_twin(model, np.zeros((1, model.data_dim), "float32"))
     z = ops.convert_to_tensor(np.asarray(z, "float32"))
     if not isinstance(model, ContrastiveVAE):
         pixels = model.decoder(z)

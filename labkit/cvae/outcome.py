@@ -36,10 +36,11 @@ KNN_K = 5
 #: The codes of :func:`labkit.cvae.experiments.score_seed`'s probe table, by their prefix in
 #: the chapter's test columns.
 CODES = {("contrastive", "s"): "salient", ("contrastive", "z"): "background",
-         ("plain", "z"): "plain"}  # fmt: skip
+         ("plain", "z"): "plain", ("pixels", "layer"): "layer"}  # fmt: skip
 #: What each test column's prefix names, in sentences.
 PREFIXES = {"salient": "salient code s", "background": "background code z",
-            "plain": "plain VAE's code"}  # fmt: skip
+            "plain": "plain VAE's code",
+            "layer": "the true background layer's pixels (reference)"}  # fmt: skip
 #: The background-image comparisons of ``score_seed``, by their test column.
 RMSE = {
     "rmse_contrastive": "contrastive: background image from z",
@@ -72,6 +73,8 @@ def probe_summary(test: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for prefix, name in PREFIXES.items():
         for target in TARGETS:
+            if f"{prefix}_{target}_linear" not in test:
+                continue  # a reference not measured in this record
             cols = {p: test[f"{prefix}_{target}_{p}"] for p in ("linear", "knn", "chance")}
             rows[(name, target)] = {
                 "linear": cols["linear"].mean(), "linear sd": cols["linear"].std(ddof=1),
@@ -97,9 +100,15 @@ def verdict_lines(test: pd.DataFrame, targets: Mapping[str, Any], *, model: str)
         sd = values.std(ddof=1) if len(values) > 1 else float("nan")
         each = ", ".join(f"{v:.3f}" for v in values)
         met = target.met(values.mean())
+        pixels = test.get(f"layer_{target_name}_{probe}")
         lines.append(
             f"- {what}: **{values.mean():.3f} ± {sd:.3f}** (seeds: {each}"
             + (f"; chance {chance.mean():.3f}" if chance is not None else "; chance 0")
+            + (
+                f"; the same probe on the true background layer's pixels {pixels.mean():.3f}"
+                if pixels is not None and prefix != "layer"
+                else ""
+            )
             + f"); target {target}: **{'met' if met else 'not met'}**"
         )
     return "\n".join(lines)
