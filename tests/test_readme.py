@@ -200,6 +200,9 @@ def test_the_verdicts_name_every_row_with_a_target():
         "Not met: chapter 03: clock error (1.93; target 1.0).\n"
     )
     assert headlines.verdicts(rows[2:3]) == ""
+    on_mean = headlines.Headline("04_vae", "VAE", "86.78", target="mean < 86.76", met=True,
+                                 judged="86.66")  # fmt: skip
+    assert "VAE (mean 86.66; target mean < 86.76)" in headlines.verdicts([on_mean])
 
 
 def test_vae_details_come_from_the_metrics():

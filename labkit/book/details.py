@@ -370,7 +370,8 @@ def vae(record: Mapping[str, Any]) -> str:
         epochs = sorted((block.get("kept_epochs") or {}).values())
         if not epochs:
             return str(block["epochs"])
-        return f"{block['epochs']} (kept {min(epochs)}-{max(epochs)})"
+        span = str(min(epochs)) if min(epochs) == max(epochs) else f"{min(epochs)}-{max(epochs)}"
+        return f"{block['epochs']} (kept {span})"
 
     rows = [
         [f"**VAE as derived** ({v['latent_dim']}-d code)", f"{v['test_elbo_nats']:.2f}",

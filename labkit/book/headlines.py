@@ -50,6 +50,7 @@ class Headline:
     runs: str = ""
     time: str = ""
     met: bool | None = None  # whether ``ours`` meets ``target`` (None: no target)
+    judged: str = ""  # the number the target judges when it is not ``ours`` (a mean over seeds)
 
 
 def _minutes(seconds: float) -> str:
@@ -232,6 +233,11 @@ def vae(record: Mapping[str, Any]) -> list[Headline]:
                 runs=_over_seeds(record, vae.get("iwae_spread"), 2),
                 time=f"{_minutes(vae['train_seconds'])} training",
                 met=vae.get("target_met", vae["test_iwae_nats"] <= vae["target_nats"]),
+                judged=(
+                    f"{vae['iwae_spread']['mean']:.2f}"
+                    if "target_met" in vae and vae.get("iwae_spread")
+                    else ""
+                ),
             )
         )
     if ar:
@@ -279,6 +285,7 @@ def contrastive_vae(record: Mapping[str, Any]) -> list[Headline]:
             met=targets["salient_digit_knn"].met(
                 _mean(salient, contrastive["salient_knn_accuracy"])
             ),
+            judged=f"{_mean(salient, contrastive['salient_knn_accuracy']):.3f}",
         ),
     ]
     if new:
@@ -295,6 +302,7 @@ def contrastive_vae(record: Mapping[str, Any]) -> list[Headline]:
                     target=str(targets[column]),
                     runs=_over_seeds(record, spread, 3),
                     met=targets[column].met(spread["mean"]),
+                    judged=f"{spread['mean']:.3f}",
                 )  # fmt: skip
             )
     rows.append(
@@ -306,6 +314,7 @@ def contrastive_vae(record: Mapping[str, Any]) -> list[Headline]:
             runs=_over_seeds(record, plain, 3),
             time=f"{_minutes(vae['train_seconds'])} training",
             met=targets["plain_digit_knn"].met(_mean(plain, vae["knn_accuracy"])),
+            judged=f"{_mean(plain, vae['knn_accuracy']):.3f}",
         )
     )
     return rows
@@ -372,7 +381,8 @@ def verdicts(rows: list[Headline]) -> str:
         chapters: dict[str, list[str]] = {}
         for r in group:
             what = r.what.removeprefix("... ")
-            chapters.setdefault(r.chapter[:2], []).append(f"{what} ({r.ours}; target {r.target})")
+            number = f"mean {r.judged}" if r.judged else r.ours
+            chapters.setdefault(r.chapter[:2], []).append(f"{what} ({number}; target {r.target})")
         return "; ".join(f"chapter {nn}: {', '.join(said)}" for nn, said in chapters.items())
 
     parts = []
