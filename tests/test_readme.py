@@ -248,6 +248,7 @@ def test_cvae_details_come_from_the_metrics():
         "salient_digit_knn": spread(0.86, 0.855, 0.004),
         "salient_digit_chance": spread(0.11, 0.11, 0.0),
         "background_digit_linear": spread(0.15, 0.16, 0.01),
+        "layer_digit_linear": spread(0.1, 0.101, 0.002),
         "rmse_contrastive": spread(0.05, 0.05, 0.001),
     }
     results = {
@@ -273,13 +274,19 @@ def test_cvae_details_come_from_the_metrics():
         {"seconds": 2400, "seed": 0, "machine": {"cores": 2}, "results": results}
     )
     assert "the chapter 40.0 min on 2 CPU cores" in text and "seeds 0, 1, 2" in text
+    assert "from empty stores" not in text  # a record without seconds_from_scratch says none
+    with_scratch = details.contrastive_vae(
+        {"seconds": 2400, "seconds_from_scratch": 2700, "seed": 0, "profile": "full",
+         "machine": {"cores": 2}, "results": results}
+    )  # fmt: skip
+    assert "45 min from empty stores (budget: 45 min)" in with_scratch
     assert (
-        "| layered: salient s | digit, k-NN | 0.855 ± 0.004 (n = 3) | 0.110 | >= 0.85 | met |"
+        "| layered: salient s | digit, k-NN | 0.855 ± 0.004 (n = 3) | 0.110 | | >= 0.85 | met |"
         in text
     )
     assert (
-        "| layered: background z | digit, linear | 0.160 ± 0.010 (n = 3) | 0.000 | <= 0.2 | |"
-        in text
+        "| layered: background z | digit, linear | 0.160 ± 0.010 (n = 3) | 0.000 | 0.101 "
+        "| <= 0.2 | |" in text
     )
     assert "| plain VAE | | 0.550 |" in text and "tc, tc_weight = 1" in text
     assert "| 0.9 | 2 | 0.800 | 0.850 | 0.900 | 0.900 | 0.100 | 0.200 |" in text

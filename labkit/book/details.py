@@ -460,9 +460,10 @@ def contrastive_vae(record: Mapping[str, Any]) -> str:
         prefix, what, probe = column.split("_")
         chance = scores.get(f"{prefix}_{what}_chance", {}).get("mean", 0.0)
         met = (res.get("targets", {}).get(column) or {}).get("met")
+        layer = scores.get(f"layer_{what}_{probe}", {}).get("mean")
         test.append([names[prefix], f"{what}, {'k-NN' if probe == 'knn' else 'linear'}",
                      f"{pm(spread['mean'], spread['sd'], '.3f')} (n = {spread['n']})",
-                     f"{chance:.3f}", target.bound,
+                     f"{chance:.3f}", "" if layer is None else f"{layer:.3f}", target.bound,
                      "" if met is None else ("met" if met else "not met")])  # fmt: skip
     by_opacity: dict[float, list[Mapping[str, Any]]] = {}
     for row in res["curve"]["rows"]:
