@@ -116,6 +116,16 @@ def test_test_rows_summaries_and_sentences_follow_the_numbers():
     said = co.verdict_lines(with_layer, {"salient_digit_knn": co.profiles.Target(">=", 0.85)},
                             model="headline")  # fmt: skip
     assert "the same probe on the true background layer's pixels 0.300" in said
+    assert "asks more than the images hold" not in said  # 0.84 misses, but the layer reads less
+    texture = test.assign(background_texture_linear=[0.40, 0.39], layer_texture_linear=0.37,
+                          background_texture_chance=0.34)  # fmt: skip
+    missed = co.verdict_lines(texture, {"background_texture_linear": co.profiles.Target(
+        ">=", 0.68, "mean")}, model="headline")  # fmt: skip
+    assert "**not met**, though the code reads as much as the layer's own pixels" in missed
+    beaten = co.verdict_lines(texture.assign(layer_texture_linear=0.6),
+                              {"background_texture_linear": co.profiles.Target(">=", 0.68)},
+                              model="headline")  # fmt: skip
+    assert "**not met**" in beaten and "asks more" not in beaten
     assert ("the true background layer's pixels (reference)", "digit") in co.probe_summary(
         with_layer
     ).index

@@ -110,8 +110,25 @@ def verdict_lines(test: pd.DataFrame, targets: Mapping[str, Any], *, model: str)
                 else ""
             )
             + f"); target {target}: **{'met' if met else 'not met'}**"
+            + (
+                ", though the code reads as much as the layer's own pixels give this probe: "
+                "the target asks more than the images hold for it"
+                if not met
+                and pixels is not None
+                and prefix == "background"  # the code meant to describe the layer
+                and target_name != "digit"
+                and _as_much(target.op, values, pixels)
+                else ""
+            )
         )
     return "\n".join(lines)
+
+
+def _as_much(op: str, values: pd.Series, reference: pd.Series) -> bool:
+    """Whether a code's mean probe score is at least as good as the reference's, in the
+    direction its target asks (">=": as high; "<=": as low)."""
+    mine, ref = float(values.mean()), float(reference.mean())
+    return mine >= ref if op == ">=" else mine <= ref
 
 
 def background_text(test: pd.DataFrame, *, model: str) -> str:
