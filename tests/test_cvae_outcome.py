@@ -134,3 +134,17 @@ def test_test_rows_summaries_and_sentences_follow_the_numbers():
     assert "removes the digit's paint" in said
     worse = test.assign(rmse_contrastive=0.15)
     assert "keeps part of the digit's paint" in co.background_text(worse, model="layered")
+
+
+def test_the_penalty_text_calls_small_differences_not_decided():
+    salient = pd.Series({"cvae": 0.739, "tc, tc_weight = 1": 0.740, "tc, tc_weight = 10": 0.706,
+                         "tc, tc_weight = 100": 0.723, "mmd, mmd_weight = 30": 0.80,
+                         "mmd, mmd_weight = 300": 0.70})  # fmt: skip
+    text = co.penalty_text(salient, {"tc": "tc, tc_weight = 1", "mmd": "mmd, mmd_weight = 30"},
+                           base="cvae", spread=0.003)  # fmt: skip
+    tc, mmd = text.splitlines()
+    assert "tc_weight = 1, at the grid's edge" in tc and "(+0.001)" in tc
+    assert "**not decided**" in tc
+    assert "**confirmed**" in mmd and "(+0.061)" in mmd
+    worse = co.penalty_text(salient, {"tc": "tc, tc_weight = 10"}, base="cvae", spread=0.003)
+    assert "**refuted**" in worse and "edge" not in worse

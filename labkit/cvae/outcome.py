@@ -27,6 +27,7 @@ __all__ = [
     "verdict_lines",
     "probe_summary",
     "background_text",
+    "penalty_text",
 ]
 
 #: The number of neighbours of every kNN score of the chapter.
@@ -265,3 +266,35 @@ def record(outcome: Outcome) -> dict[str, Any]:
         "seeds": list(o.seeds),
         "knn_k": KNN_K,
     }
+
+
+def penalty_text(salient: pd.Series, tuned: Mapping[str, str], *, base: str, spread: float) -> str:
+    """What the penalty grids say, from the validation digit accuracies of the salient codes
+    (``salient``: candidate name -> accuracy, one seed each): for each penalised variant
+    (``tuned``: variant -> the candidate chosen for it), its best weight against the same model
+    without the penalty (``base``), and whether the papers' finding that the penalty helps is
+    confirmed. A difference within twice ``spread`` (the seeds' sd of such an accuracy) is
+    called not decided, not a ranking; so is a best weight at the grid's edge."""
+    lines = []
+    for variant, chosen in tuned.items():
+        grid = {n: float(v) for n, v in salient.items() if n.startswith(f"{variant}, ")}
+        best, without = grid[chosen], float(salient[base])
+        weights = list(grid)
+        edge = chosen in (weights[0], weights[-1])
+        diff = best - without
+        if diff > 2 * spread:
+            verdict = "the penalty helps here too: **confirmed** on validation"
+        elif diff < -2 * spread:
+            verdict = "the penalty hurts here: **refuted** on validation"
+        else:
+            verdict = (
+                f"within twice the seeds' sd ({2 * spread:.3f}): **not decided** with one seed "
+                "per weight, and no ranking"
+            )
+        lines.append(
+            f"- {variant}: its best weight ({chosen.rpartition(', ')[2]}"
+            + (", at the grid's edge" if edge else "")
+            + f") reads the digit from s at {best:.3f} against {without:.3f} without the "
+            f"penalty ({diff:+.3f}); {verdict}."
+        )
+    return "\n".join(lines)
