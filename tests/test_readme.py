@@ -227,7 +227,7 @@ def test_vae_details_come_from_the_metrics():
                                              "time_ratio": 2.4}},
     }  # fmt: skip
     text = details.vae({"seconds": 4800, "seed": 0, "machine": {"cores": 2}, "results": results})
-    assert "the chapter 80.0 min on 2 CPU cores" in text and "chosen: MLP 512-512" in text
+    assert "the committed run 80.0 min on 2 CPU cores" in text and "chosen: MLP 512-512" in text
     assert (
         "| **VAE as derived** (32-d code) | 92.00 | 87.90 (k = 1 000) | 88.10 ± 0.20 (n = 3) "
         "| 140 (kept 131-140) |" in text
@@ -273,7 +273,7 @@ def test_cvae_details_come_from_the_metrics():
     text = details.contrastive_vae(
         {"seconds": 2400, "seed": 0, "machine": {"cores": 2}, "results": results}
     )
-    assert "the chapter 40.0 min on 2 CPU cores" in text and "seeds 0, 1, 2" in text
+    assert "the committed run 40.0 min on 2 CPU cores" in text and "seeds 0, 1, 2" in text
     assert "from empty stores" not in text  # a record without seconds_from_scratch says none
     with_scratch = details.contrastive_vae(
         {"seconds": 2400, "seconds_from_scratch": 2700, "seed": 0, "profile": "full",
