@@ -274,7 +274,7 @@ def penalty_text(salient: pd.Series, tuned: Mapping[str, str], *, base: str, spr
     (``tuned``: variant -> the candidate chosen for it), its best weight against the same model
     without the penalty (``base``), and whether the papers' finding that the penalty helps is
     confirmed. A difference within twice ``spread`` (the seeds' sd of such an accuracy) is
-    called not decided, not a ranking; so is a best weight at the grid's edge."""
+    called not decided, not a ranking; a best weight at the grid's edge is said to be there."""
     lines = []
     for variant, chosen in tuned.items():
         grid = {n: float(v) for n, v in salient.items() if n.startswith(f"{variant}, ")}
