@@ -103,3 +103,29 @@ def test_keep_best_puts_back_the_best_epochs_weights_and_survives_a_resume(tmp_p
     with pytest.warns(Warning, match="best"):
         third.on_train_begin()
     assert third.best_epoch == 0
+
+
+def _adam_steps(optimizer: keras.optimizers.Optimizer, steps: int = 5) -> list[np.ndarray]:
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+    model.compile(optimizer=optimizer, loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 6)).astype("float32"), rng.normal(size=(32, 1)).astype("float32")
+    model.fit(x, y, batch_size=8, epochs=steps // 4 + 1, shuffle=False, verbose=0)
+    return [w.copy() for w in model.get_weights()] + [
+        np.asarray(v) for v in optimizer.variables if "iteration" in v.path
+    ]
+
+
+def test_fused_adam_steps_as_keras_adam_does():
+    """The fused kernel is Adam as Keras writes it: after the same steps, the same weights and
+    step count, with a constant rate and with a schedule; a wrong epsilon placement or bias
+    correction would move them by far more than the tolerance."""
+    for rate in (1e-2, keras.optimizers.schedules.CosineDecay(1e-2, decay_steps=8)):
+        expected = _adam_steps(keras.optimizers.Adam(rate))
+        got = _adam_steps(loops.FusedAdam(rate))
+        for e, g in zip(expected, got, strict=True):
+            np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+    # the tolerance can tell a changed epsilon (one way the update could be placed wrongly)
+    moved = _adam_steps(loops.FusedAdam(1e-2, epsilon=1e-3))
+    assert not np.allclose(moved[0], _adam_steps(keras.optimizers.Adam(1e-2))[0], 1e-5, 1e-6)

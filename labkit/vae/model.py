@@ -102,15 +102,18 @@ def encoder_network(
     return keras.Sequential(head + dense_stack(hidden, outputs, precision), name=name)
 
 
-def dense_stack(hidden: Sequence[int], outputs: int, precision: str = "float32") -> list:
-    """ReLU layers of widths ``hidden`` and a linear layer of ``outputs``, computing in
-    ``precision`` ("float32" or "mixed_bfloat16": bfloat16 arithmetic on float32 weights, for
-    training on CPUs with bfloat16 instructions); a mixed stack ends in a float32 identity
-    layer, so what follows (the log-weights, the loss) is computed in float32."""
+def dense_stack(
+    hidden: Sequence[int], outputs: int, precision: str = "float32", activation=None
+) -> list:
+    """ReLU layers of widths ``hidden`` and a layer of ``outputs`` (linear, or with
+    ``activation``), computing in ``precision`` ("float32" or "mixed_bfloat16": bfloat16
+    arithmetic on float32 weights, for training on CPUs with bfloat16 instructions); a mixed
+    stack ends in a float32 identity layer, so what follows (the log-weights, the loss) is
+    computed in float32."""
     if precision not in ("float32", "mixed_bfloat16"):
         raise ValueError(f"precision must be 'float32' or 'mixed_bfloat16', got {precision!r}")
     stack = [layers.Dense(h, activation="relu", dtype=precision) for h in hidden]
-    stack.append(layers.Dense(outputs, dtype=precision))
+    stack.append(layers.Dense(outputs, activation=activation, dtype=precision))
     if precision != "float32":
         stack.append(layers.Activation("linear", dtype="float32"))
     return stack
@@ -374,8 +377,9 @@ def fit_resumable(
     stop_patience: int | None = None,
     stop_delta: float = 0.0,
 ) -> dict[str, list[float]]:
-    """Compile ``model`` with Adam (a constant rate, or a half cosine to 0 over the ``epochs``,
-    by step) and fit it on ``x`` (``rows`` of them); returns the history as floats.
+    """Compile ``model`` with Adam (:class:`labkit.loops.FusedAdam`; a constant rate, or a half
+    cosine to 0 over the ``epochs``, by step) and fit it on ``x`` (``rows`` of them); returns
+    the history as floats.
 
     With ``backup_dir``, Keras' ``BackupAndRestore`` keeps the last finished epoch in a folder
     under it named by a key of ``fits`` (the kind of fit: its code, :mod:`labkit.stores`), the
@@ -391,7 +395,7 @@ def fit_resumable(
         raise ValueError("keep_best and stop_patience choose epochs on validation: pass x_val")
     if stop_patience is not None and stop_patience < 1:
         raise ValueError(f"stop_patience must be >= 1 or None, got {stop_patience}")
-    model.compile(optimizer=keras.optimizers.Adam(rate))
+    model.compile(optimizer=loops.FusedAdam(rate))
     backup, folder = [], None
     if backup_dir:
         parts = x if isinstance(x, tuple) else (x,)
@@ -566,8 +570,14 @@ def bounds(
     chunk = max(1, max_rows // k)
     out: dict[str, list[np.ndarray]] = {"elbo": [], "iwae": [], "kl": [], "log_lik": []}
     at: dict[int, list[np.ndarray]] = {int(m): [] for m in also}
+
+    def parts(rows):  # a graph returns tensors, not a LogWeights
+        lw = model.log_weights(rows, k=k, seed=noise)
+        return lw.log_w, lw.log_lik, lw.kl
+
+    log_weights = _as_graph(parts) if isinstance(model, keras.Model) else parts
     for i in range(0, len(x), chunk):
-        lw = model.log_weights(ops.convert_to_tensor(x[i : i + chunk]), k=k, seed=noise)
+        lw = LogWeights(*log_weights(ops.convert_to_tensor(x[i : i + chunk])))
         log_w = ops.convert_to_numpy(ops.cast(lw.log_w, "float64"))  # (k, m)
         out["elbo"].append(log_w.mean(axis=0))
         out["iwae"].append(logsumexp(log_w, axis=0) - np.log(k))
@@ -581,6 +591,17 @@ def bounds(
         **{key: np.concatenate(v) for key, v in out.items()}, k=k,
         iwae_at={m: np.concatenate(v) for m, v in at.items()},
     )  # fmt: skip
+
+
+def _as_graph(function):
+    """``function`` traced once into a TensorFlow graph (on that backend; itself otherwise): a
+    Keras model's chunk of k samples per image runs as one graph instead of op by op, about an
+    eighth faster for k = 5 000 on 2 CPU cores. The last, shorter chunk traces it once more."""
+    if keras.backend.backend() != "tensorflow":
+        return function
+    import tensorflow as tf
+
+    return tf.function(function, reduce_retracing=True)
 
 
 def float32_twin(model: keras.Model, sample: np.ndarray) -> keras.Model:
