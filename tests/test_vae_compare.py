@@ -50,7 +50,16 @@ def test_headline_text_against_the_anchor():
     above = compare.headline_text([86.9, 86.7], {}, k=1000, anchor=86.76, anchor_k=5000,
                                   images=10_000)  # fmt: skip
     assert "**not below it**" in above and "conservative" in above
-    assert "1 of 2 seeds are below it" in above
+    assert "1 of 2 seeds is below it" in above
+    # [86.9, 86.7]: sd 0.141, twice the standard error 0.20 > the gap of 0.04; (2 sd / 0.04)^2
+    assert "**not decided** at 2 seeds; about 50 seeds would tell" in above
+    assert "**decided** at 3 seeds" in below  # 0.16 nats apart, twice the se 0.12
+    near = compare.headline_text([86.80, 86.68, 86.81], {}, k=5000, anchor=86.76,
+                                 anchor_k=5000, images=10_000)  # fmt: skip
+    # mean 86.763, sd 0.072: (2 sd / 0.003)^2 is about 2 300 seeds
+    assert (
+        "**not decided** at 3 seeds; a difference of 0.003 nats would take more than 1,000" in near
+    )
 
 
 def test_flat_text_says_whether_the_rule_or_the_ceiling_ended_the_fit():

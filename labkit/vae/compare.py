@@ -141,11 +141,38 @@ def headline_text(
             (
                 ", and every seed is below it."
                 if (v < anchor).all()
-                else f"; {int((v < anchor).sum())} of {v.size} seeds are below it."
+                else f"; {_seeds_below(int((v < anchor).sum()), v.size)} below it."
             )
             if v.size > 1
             else "."
         )
+        + (" " + _decided(mean, sd, v.size, anchor) if v.size > 1 else "")
+    )
+
+
+def _seeds_below(count: int, n: int) -> str:
+    return f"{count} of {n} seeds " + ("is" if count == 1 else "are")
+
+
+def _decided(mean: float, sd: float, n: int, anchor: float) -> str:
+    """Whether ``n`` seeds' mean tells itself from the published ``anchor``: decided when they
+    lie more than twice the mean's standard error (sd / sqrt(n)) apart; if not, about how many
+    seeds would take the standard error under half the difference."""
+    gap, twice_se = abs(mean - anchor), 2.0 * sd / np.sqrt(n)
+    if gap > twice_se:
+        return (
+            f"The difference is beyond twice the standard error of the mean ({twice_se:.2f} "
+            f"nats): **decided** at {n} seeds."
+        )
+    need = (2.0 * sd / gap) ** 2 if gap > 0 else np.inf
+    how = (
+        f"about {int(np.ceil(need)):,} seeds would tell a difference of {gap:.3f} nats"
+        if need <= 1_000
+        else f"a difference of {gap:.3f} nats would take more than 1,000 seeds to tell"
+    )
+    return (
+        f"The difference is inside twice the standard error of the mean ({twice_se:.2f} nats): "
+        f"**not decided** at {n} seeds; {how}."
     )
 
 
