@@ -55,7 +55,9 @@ def test_rows_carry_the_committed_full_numbers():
     assert vae.ours == f"{records['04_vae']['results']['vae']['test_iwae_nats']:.2f}"
     block = records["04_vae"]["results"]["vae"]
     assert "factorised" in vae.what and vae.target == f"mean < {block['target_nats']:g}"
-    assert vae.judged == f"{block['iwae_spread']['mean']:.2f}"  # the target judges the mean
+    assert (
+        vae.judged == f"{block['iwae_spread']['mean']:.3f}"
+    )  # the target judges the mean (3 places: it may sit within 0.01 of the target)
     perm = next(r for r in rows if r.chapter == "02_pixel_permutation")
     assert perm.runs.startswith("3 seeds") and "±" in perm.ours
 

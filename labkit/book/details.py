@@ -426,6 +426,7 @@ def vae(record: Mapping[str, Any]) -> str:
         validation=validation,
         choice=choice,
         met=v.get("target_met"),
+        verdict=_anchor_verdict(v),
         algorithms="; ".join(
             f"{name} {'diverged' if row.get('diverged') else format(row['final_excess'], '.3f')}"
             for name, row in (d.get("algorithms") or {}).items()
@@ -433,6 +434,17 @@ def vae(record: Mapping[str, Any]) -> str:
         d=d,
         spans="; ".join(f"{name} {min(r):.0f}-{max(r):.0f}x" for name, r in ratios.items()),
     )
+
+
+def _anchor_verdict(v: Mapping[str, Any]) -> str:
+    """Whether chapter 04's seeds tell their mean from the IWAE paper's number (empty for one
+    seed or an earlier run's metrics without them)."""
+    spread, anchor = v.get("iwae_spread") or {}, v.get("anchor_iwae_paper_vae_nats")
+    if anchor is None or (spread.get("n") or 0) < 2 or spread.get("sd") is None:
+        return ""
+    from ..vae.compare import anchor_verdict  # NumPy only: no Keras for the README
+
+    return anchor_verdict(spread["mean"], spread["sd"], spread["n"], anchor)
 
 
 def contrastive_vae(record: Mapping[str, Any]) -> str:

@@ -234,7 +234,7 @@ def vae(record: Mapping[str, Any]) -> list[Headline]:
                 time=f"{_minutes(vae['train_seconds'])} training",
                 met=vae.get("target_met", vae["test_iwae_nats"] <= vae["target_nats"]),
                 judged=(
-                    f"{vae['iwae_spread']['mean']:.2f}"
+                    f"{vae['iwae_spread']['mean']:.3f}"
                     if "target_met" in vae and vae.get("iwae_spread")
                     else ""
                 ),

@@ -20,7 +20,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["side_by_side", "variant_text", "headline_text", "flat_text", "cost_table", "cost_text"]
+__all__ = [
+    "side_by_side",
+    "variant_text",
+    "headline_text",
+    "anchor_verdict",
+    "flat_text",
+    "cost_table",
+    "cost_text",
+]
 
 #: The columns of :func:`side_by_side`, as the chapter labels them.
 COLUMNS = {
@@ -146,7 +154,7 @@ def headline_text(
             if v.size > 1
             else "."
         )
-        + (" " + _decided(mean, sd, v.size, anchor) if v.size > 1 else "")
+        + (" " + anchor_verdict(mean, sd, v.size, anchor) if v.size > 1 else "")
     )
 
 
@@ -154,7 +162,7 @@ def _seeds_below(count: int, n: int) -> str:
     return f"{count} of {n} seeds " + ("is" if count == 1 else "are")
 
 
-def _decided(mean: float, sd: float, n: int, anchor: float) -> str:
+def anchor_verdict(mean: float, sd: float, n: int, anchor: float) -> str:
     """Whether ``n`` seeds' mean tells itself from the published ``anchor``: decided when they
     lie more than twice the mean's standard error (sd / sqrt(n)) apart; if not, about how many
     seeds would take the standard error under half the difference."""
