@@ -369,3 +369,11 @@ def test_section_seconds_add_up_repeated_headings():
     nb = {"metadata": {"labkit": {"sections": [["a", 1.0], ["b", 2.0], ["a", 0.5, 123.0]]}}}
     assert progress.section_seconds(nb) == {"a": 1.5, "b": 2.0}
     assert progress.section_seconds({"metadata": {}}) == {}
+
+
+def test_a_stamp_read_back_from_its_file_explains_no_change():
+    """A chapter's settings hold tuples, which its ``.done`` file reads back as lists: an
+    unchanged chapter is not explained as one whose settings changed."""
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "04_vae.ipynb"
+    written = json.loads(json.dumps(fingerprint.stamp(notebook, "full", 0), default=str))
+    assert fingerprint.explain(written, notebook, "full", 0) == []

@@ -118,7 +118,8 @@ def explain(stamped: dict, notebook: Path, profile: str, seed: int) -> list[str]
     old = stamped.get("parts")
     if not isinstance(old, dict):
         return ["its stamp predates itemised fingerprints (every key changed once with them)"]
-    new = parts(notebook, profile, seed)
+    # as the stamp holds them: through JSON (a tuple of the settings reads back as a list)
+    new = json.loads(json.dumps(parts(notebook, profile, seed), sort_keys=True, default=str))
     out = []
     if old.get("cells") != new["cells"]:
         out.append("the notebook's code cells changed")
