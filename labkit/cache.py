@@ -390,7 +390,7 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-_read_back: dict[str, Any] = {"seconds": 0.0, "results": 0, "keys": set()}
+_read_back: dict[str, Any] = {"seconds": 0.0, "results": 0, "keys": set(), "made": set()}
 
 
 def note_read_back(seconds: float | None, key: str | None = None) -> None:
@@ -410,14 +410,36 @@ def note_made(key: str) -> None:
     """Record that this process computed the result ``key`` names (its seconds are in the
     process's own clock), so reading it back later does not count it again."""
     _read_back["keys"].add(key)
+    _read_back["made"].add(key)
+
+
+def made_here() -> frozenset[str]:
+    """The results this process computed since the counting started (:func:`note_made`): what
+    a worker process hands back to the chapter that asked for its work
+    (:mod:`labkit.workers`), whose own clock holds the time it waited for them."""
+    return frozenset(_read_back["made"])
+
+
+#: How many processes made stored work at once in this one (:func:`set_at_once`).
+_at_once = {"n": 1}
+
+
+def set_at_once(n: int) -> None:
+    """Say that this process is one of ``n`` making stored work at the same time (a worker of
+    :mod:`labkit.workers`): the rows it writes are stamped ``at_once``, and reading one back
+    counts its seconds divided by that number towards ``seconds_from_scratch``, the wall time
+    the work took when it was made. A fit's row keeps its own seconds."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    _at_once["n"] = int(n)
 
 
 def row_identity(row: Mapping[str, Any]) -> str:
-    """A digest of a stored row's content (its JSON, keys sorted, without the ``versions`` and
-    ``key`` a store adds): what :func:`note_read_back` counts once. Bookkeeping only, computed
-    where rows are written and read back, so the computations' code (and with it every store
-    key) stays as it was."""
-    content = {k: v for k, v in row.items() if k not in ("versions", "key")}
+    """A digest of a stored row's content (its JSON, keys sorted, without the ``versions``,
+    ``key`` and ``at_once`` a store adds): what :func:`note_read_back` counts once.
+    Bookkeeping only, computed where rows are written and read back, so the computations' code
+    (and with it every store key) stays as it was."""
+    content = {k: v for k, v in row.items() if k not in ("versions", "key", "at_once")}
     text = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -430,7 +452,7 @@ def seconds_read_back() -> tuple[float, int]:
 
 def reset_read_back() -> None:
     """Start counting read-backs again (a chapter's start)."""
-    _read_back.update(seconds=0.0, results=0, keys=set())
+    _read_back.update(seconds=0.0, results=0, keys=set(), made=set())
 
 
 def _data(value: Any, where: str) -> Any:
@@ -507,10 +529,14 @@ class Store:
     def reuse(self, row: Mapping[str, Any]) -> dict:
         """A stored row read back in place of its computation: its first-run ``seconds`` count
         towards the chapter's ``seconds_from_scratch`` (:func:`note_read_back`, once per row:
-        its :func:`row_identity`). The versions it was made under stay in the file (they are
-        part of the key already), not in the row."""
-        note_read_back(row.get("seconds"), row_identity(row))
-        return {k: v for k, v in row.items() if k != "versions"}
+        its :func:`row_identity`; divided by ``at_once`` where it was made beside others,
+        :func:`set_at_once`). The versions it was made under stay in the file (they are part
+        of the key already), not in the row."""
+        seconds = row.get("seconds")
+        if seconds is not None:
+            seconds = float(seconds) / float(row.get("at_once", 1))
+        note_read_back(seconds, row_identity(row))
+        return {k: v for k, v in row.items() if k not in ("versions", "at_once")}
 
     def read(self, path: Path | str | None, key: str) -> dict | None:
         """The row stored under ``key`` in ``path`` (read back: :meth:`reuse`), or None."""
@@ -519,9 +545,11 @@ class Store:
 
     def write(self, path: Path | str, key: str, row: Mapping[str, Any]) -> None:
         """Append ``row`` under ``key``, stamped with the library versions it was made under
-        (and noted as made here: :func:`note_made`)."""
+        (and noted as made here: :func:`note_made`), and with ``at_once`` when this process
+        was one of several making work at the same time (:func:`set_at_once`)."""
         note_made(row_identity(row))
-        store.append_row(path, {**row, "versions": repro_versions(), "key": key})
+        shared = {"at_once": _at_once["n"]} if _at_once["n"] > 1 else {}
+        store.append_row(path, {**row, **shared, "versions": repro_versions(), "key": key})
 
 
 def repro_versions() -> dict[str, str | None]:

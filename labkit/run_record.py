@@ -50,6 +50,14 @@ def minutes() -> float:
     return (time.perf_counter() - _started) / 60
 
 
+def minutes_from_scratch() -> float:
+    """What the chapter has cost until now from empty stores, in minutes: its wall clock since
+    :func:`start` plus the first-run seconds of every stored result it read back (the
+    ``seconds_from_scratch`` :func:`save` will record, so far)."""
+    read_back, _ = cache.seconds_read_back()
+    return (time.perf_counter() - _started + read_back) / 60
+
+
 def reports_root(reports: Path | None = None) -> Path:
     """``reports`` if given, else ``$LABKIT_REPORTS_DIR``, else the project's ``reports/``."""
     if reports is not None:

@@ -136,12 +136,16 @@ def read_rows(path: Path | str | None, required: Sequence[str] = ()) -> dict[str
 
 def append_row(path: Path | str, row: Mapping[str, Any]) -> None:
     """Add one run (a JSON object holding its ``key``) to a JSON-lines store, starting a new line
-    when an interrupted write left a partial one."""
+    when an interrupted write left a partial one. Writers in other processes (a chapter's fits
+    made two at a time, :mod:`labkit.workers`) wait for each other on ``<path>.lock``, so two
+    rows never share a line."""
+    from filelock import FileLock
+
     if "key" not in row:
         raise ValueError("a stored row needs its 'key'")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+b") as f:
+    with FileLock(f"{path}.lock"), path.open("a+b") as f:
         if f.tell() > 0:
             f.seek(-1, 2)
             if f.read(1) != b"\n":

@@ -43,6 +43,38 @@ def test_models_over_seeds_are_kept_and_scored(tmp_path):
     assert rows["knn_accuracy"].between(0, 1).all()
 
 
+def test_fits_made_two_at_a_time_in_workers_are_the_fits_read_back(tmp_path):
+    from labkit import cache
+
+    digits, labels = _digits(64)
+    comp = cx.cvae_data.composite(digits, labels, seed=0, opacity=0.6, **cx.look_of(CFG))
+    x, b = comp.flat()
+    jobs = {
+        "plain": cx.FitJob("plain", "plain", 0, x),
+        "layered": cx.FitJob("contrastive", "layered", 1, x, b, {"layered": True}),
+        "kept": cx.FitJob("plain", "plain", 2, x),
+    }
+    cx.train_plain(x, [2], CFG, store_dir=tmp_path)  # one of them is kept already
+    cache.reset_read_back()
+    runs = cx.make_fits(jobs, {**CFG, "fit_workers": 2}, store_dir=tmp_path)
+    assert runs["layered"].model.layered and runs["plain"].model.latent_dim == 4
+    # the two made in workers count as made in this run; the kept one as read back, once
+    assert not runs["plain"].loaded and not runs["layered"].loaded and runs["kept"].loaded
+    seconds, results = cache.seconds_read_back()
+    assert results == 1 and seconds == pytest.approx(runs["kept"].seconds)
+    # each worker's row says two fits were made at once: a later read counts half its clock
+    cache.reset_read_back()
+    again = cx.make_fits(jobs, CFG, store_dir=tmp_path)  # fit_workers absent: one at a time
+    assert all(run.loaded for run in again.values())
+    seconds, results = cache.seconds_read_back()
+    expected = runs["kept"].seconds + (runs["plain"].seconds + runs["layered"].seconds) / 2
+    assert results == 3 and seconds == pytest.approx(expected)
+    with pytest.raises(ValueError, match="backgrounds"):
+        cx.FitJob("contrastive", "no backgrounds", 0, x)
+    with pytest.raises(ValueError, match="kind"):
+        cx.FitJob("layered", "bad kind", 0, x, b)
+
+
 def _cfg(**more) -> dict:
     return {**CFG, "opacity": 0.6, "train": 40, "val": 16, "test": 24, **more}
 

@@ -79,3 +79,11 @@ def test_the_readme_table_refuses_a_missing_chapter_naming_its_file(isolated, mo
     with pytest.raises(run_record.MetricsError, match="02_pixel_permutation.json"):
         readme_module.write_table("full", readme)
     assert readme.read_text() == "no table here\n"  # nothing written
+
+
+def test_minutes_from_scratch_adds_what_was_read_back(isolated):
+    from labkit import cache
+
+    run_record.start()
+    cache.note_read_back(120.0, "a fit")
+    assert 2.0 <= run_record.minutes_from_scratch() < 2.5

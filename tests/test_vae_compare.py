@@ -77,5 +77,13 @@ def test_cost_table_sums_parts_and_names_the_costliest() -> None:
     over = compare.cost_text(table, 30, profile="full")
     assert "over the full profile's budget of 30 min by 10 min" in over
     assert "within" in compare.cost_text(table, 45, profile="full")
+    # fits made two at a time: the parts' 40 min of fit time are not the wall clock
+    shared = compare.cost_text(table, 30, profile="full", at_once=2, wall_minutes=27.4)
+    assert "40 min of fit time" in shared and "**27 min**" in shared
+    assert "within the full profile's budget of 30 min" in shared
+    late = compare.cost_text(table, 25, profile="full", at_once=2, wall_minutes=27.4)
+    assert "over the full profile's budget of 25 min by 2 min" in late
+    with pytest.raises(ValueError, match="wall_minutes"):
+        compare.cost_text(table, 30, profile="full", at_once=2)
     with pytest.raises(ValueError, match="finite"):
         compare.cost_table({"broken": float("nan")})

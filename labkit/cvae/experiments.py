@@ -3,6 +3,8 @@ opacities.
 
 * :func:`train_plain` / :func:`train_contrastive`: seeds of a plain or a contrastive VAE on
   composites, trained once and kept (:func:`labkit.vae.runs.train_seeds`).
+* :class:`FitJob` / :func:`make_fits`: fits described as data, made several at a time in their
+  own processes (:mod:`labkit.workers`), then read back.
 * :func:`separation_rows`: digit kNN accuracy and silhouette of each code of each model,
   fitted on one set of codes and scored on another (validation or test targets).
 * :func:`seed_data`: one seed's composites (its split, crops and draws; test digits never looked
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import repro, workers
 from ..classifiers.models import resolve_precision
 from ..data import digest, split
 from ..stores import CVAE_FITS
@@ -34,6 +37,8 @@ __all__ = [
     "look_of",
     "train_plain",
     "train_contrastive",
+    "FitJob",
+    "make_fits",
     "separation_rows",
     "DATA_SEED",
     "SeedData",
@@ -123,6 +128,60 @@ def train_contrastive(
         seeds, name=name, store_dir=store_dir, sample=(x[:1], b[:1]), data=digest(x, b),
         fits=CVAE_FITS, **fit,
     )  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class FitJob:
+    """One fit a chapter asks for, as data another process can make: a ``"plain"`` or
+    ``"contrastive"`` VAE (with ``options``), stored under ``name`` for ``seed``, trained on
+    targets ``x`` (and backgrounds ``b``) with a profile's settings."""
+
+    kind: str
+    name: str
+    seed: int
+    x: np.ndarray
+    b: np.ndarray | None = None
+    options: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("plain", "contrastive"):
+            raise ValueError(f"kind must be 'plain' or 'contrastive', got {self.kind!r}")
+        if (self.kind == "contrastive") != (self.b is not None):
+            raise ValueError("a contrastive fit needs backgrounds b; a plain one takes none")
+
+    def make(self, cfg: Mapping[str, Any], store_dir: Path | str | None) -> vae_runs.Run:
+        """Train the fit, or read it back when it is kept under ``store_dir``."""
+        if self.kind == "plain":
+            runs = train_plain(self.x, [self.seed], cfg, store_dir=store_dir, name=self.name)
+        else:
+            runs = train_contrastive(self.x, self.b, [self.seed], cfg, self.options or {},
+                                     store_dir=store_dir, name=self.name)  # fmt: skip
+        return runs[self.seed]
+
+
+def make_fits(
+    jobs: Mapping[Any, FitJob], cfg: Mapping[str, Any], *, store_dir: Path | str | None
+) -> dict[Any, vae_runs.Run]:
+    """Each job's run, by the same label. With ``store_dir`` and ``cfg["fit_workers"]`` above 1,
+    the fits are first made that many at a time, each in its own process on one TensorFlow
+    thread (:func:`labkit.workers.run`; a kept fit is only read back there), then read back
+    here in order, a fit made there counted as trained in this run (``loaded`` False);
+    otherwise they are made here one after another. Each fit draws from its own seed
+    (:func:`labkit.repro.seed_everything`) wherever it is made."""
+    plain_cfg = dict(cfg)  # a profile's read-only mapping does not pickle
+    done: list[workers.Done] = []
+    if store_dir is not None:
+        calls = [workers.Call(job.make, (plain_cfg, store_dir), seed=job.seed,
+                              label=f"{job.name}, seed {job.seed}")
+                 for job in jobs.values()]  # fmt: skip
+        done = workers.run(calls, int(cfg.get("fit_workers", 1)))
+    runs = {}
+    for i, (label, job) in enumerate(jobs.items()):
+        repro.seed_everything(job.seed)
+        runs[label] = job.make(plain_cfg, store_dir)
+        if done and done[i].made:
+            runs[label].loaded = False
+    return runs
 
 
 def separation_rows(
@@ -286,7 +345,8 @@ def opacity_curve(
 ) -> pd.DataFrame:
     """For each opacity and seed: that seed's composites (:func:`seed_data`) painted at that
     opacity, a plain VAE and a contrastive VAE with ``options`` trained on them at the
-    headline budget (``cfg["epochs"]``, all ``cfg["train"]`` digits), and one row (``opacity``,
+    headline budget (``cfg["epochs"]``, all ``cfg["train"]`` digits; every fit of the curve
+    through one :func:`make_fits`, so ``cfg["fit_workers"]`` at a time), and one row (``opacity``,
     ``seed``) with ``background_share`` (of the validation targets' pixel variance),
     ``train_seconds`` (its two fits' first-measured seconds; 0 where it reuses the headline
     runs) and the
@@ -296,36 +356,43 @@ def opacity_curve(
     ``cfg["opacity"]``) reuses the headline runs for that opacity."""
     if not opacities or not seeds:
         raise ValueError("opacity_curve needs at least one opacity and one seed")
+    points = [(float(o), int(s)) for o in opacities for s in seeds]
+    reused = {p for p in points
+              if headline is not None and p[0] == cfg["opacity"] and p[1] in headline}  # fmt: skip
+    made_at = {p: seed_data(images, labels, cfg, p[1], opacity=p[0]) for p in points}
+    jobs = {}
+    for opacity, seed in (p for p in points if p not in reused):
+        tag = f"opacity{opacity:.2f}"
+        x, b = made_at[opacity, seed].train.flat()
+        jobs[opacity, seed, "plain"] = FitJob("plain", f"curve-plain-{tag}", seed, x)
+        jobs[opacity, seed, "contrastive"] = FitJob(
+            "contrastive", f"curve-contrastive-{tag}", seed, x, b, options
+        )
+    runs = make_fits(jobs, cfg, store_dir=store_dir)
     rows = []
-    for opacity in opacities:
-        for seed in seeds:
-            made = seed_data(images, labels, cfg, seed, opacity=opacity)
-            x, b = made.train.flat()
-            x_val, _ = made.val.flat()
-            seconds = 0.0  # the curve's own training (first measured; 0 for headline runs)
-            if headline is not None and opacity == cfg["opacity"] and seed in headline:
-                plain, contrastive = headline[seed]
-            else:
-                tag = f"opacity{opacity:.2f}"
-                plain_run = train_plain(x, [seed], cfg, store_dir=store_dir,
-                                        name=f"curve-plain-{tag}")[seed]  # fmt: skip
-                contrastive_run = train_contrastive(
-                    x, b, [seed], cfg, options, store_dir=store_dir,
-                    name=f"curve-contrastive-{tag}",
-                )[seed]  # fmt: skip
-                plain, contrastive = plain_run.model, contrastive_run.model
-                seconds = plain_run.seconds + contrastive_run.seconds
-            share = cvae_data.variance_share(made.val.targets, made.val.target_backgrounds)
-            row = {"opacity": float(opacity), "seed": int(seed), "background_share": share,
-                   "train_seconds": float(seconds)}  # fmt: skip
-            fits = {"plain": codes(plain, x), "contrastive": codes(contrastive, x)}
-            helds = {"plain": codes(plain, x_val), "contrastive": codes(contrastive, x_val)}
-            for label, model, part in (("plain", "plain", "z"), ("salient", "contrastive", "s"),
-                                       ("background", "contrastive", "z")):  # fmt: skip
-                fit, held = fits[model][part], helds[model][part]
-                scores = probe(fit, made.train.labels, held, made.val.labels, kind="class")
-                row[f"{label}_knn"], row[f"{label}_linear"] = scores["knn"], scores["linear"]
-            rows.append(row)
+    for opacity, seed in points:
+        made = made_at[opacity, seed]
+        x, _ = made.train.flat()
+        x_val, _ = made.val.flat()
+        seconds = 0.0  # the curve's own training (first measured; 0 for headline runs)
+        if (opacity, seed) in reused:
+            plain, contrastive = headline[seed]
+        else:
+            plain_run = runs[opacity, seed, "plain"]
+            contrastive_run = runs[opacity, seed, "contrastive"]
+            plain, contrastive = plain_run.model, contrastive_run.model
+            seconds = plain_run.seconds + contrastive_run.seconds
+        share = cvae_data.variance_share(made.val.targets, made.val.target_backgrounds)
+        row = {"opacity": float(opacity), "seed": int(seed), "background_share": share,
+               "train_seconds": float(seconds)}  # fmt: skip
+        fits = {"plain": codes(plain, x), "contrastive": codes(contrastive, x)}
+        helds = {"plain": codes(plain, x_val), "contrastive": codes(contrastive, x_val)}
+        for label, model, part in (("plain", "plain", "z"), ("salient", "contrastive", "s"),
+                                   ("background", "contrastive", "z")):  # fmt: skip
+            fit, held = fits[model][part], helds[model][part]
+            scores = probe(fit, made.train.labels, held, made.val.labels, kind="class")
+            row[f"{label}_knn"], row[f"{label}_linear"] = scores["knn"], scores["linear"]
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

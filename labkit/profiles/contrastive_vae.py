@@ -15,6 +15,10 @@
   validation composites: 12 and 26 s (plain VAE, layered model) against 14 and 30 s in
   float32, the probes within seed noise of each other; a batch of 256 was no faster and
   separated worse.
+* fit_workers: fits made at once, each in its own process on one TensorFlow thread
+  (:func:`labkit.cvae.experiments.make_fits`): two at a time on 2 cores made about 1.3 times
+  the fits per hour of one at a time on both cores (measured side by side on the layered
+  model; :mod:`labkit.workers`). Every profile uses it, so the smoke run exercises it.
 * variants: name -> ContrastiveVAE options (:data:`VARIANTS`, the same under every profile);
   penalty_grid: variant -> (option, weights) tried on validation for the two baselines with a
   penalty (:data:`PENALTY_GRID`). The headline is the model whose salient code holds the digit
@@ -86,6 +90,7 @@ _COMMON = {
     "learning_rate": 2e-3,
     "cosine_decay": True,
     "precision": "auto",
+    "fit_workers": 2,
     "variants": VARIANTS,
     "penalty_grid": PENALTY_GRID,
 }

@@ -222,19 +222,44 @@ def cost_table(parts: Mapping[str, float | Sequence[float]]) -> pd.DataFrame:
     return table
 
 
-def cost_text(table: pd.DataFrame, budget_minutes: float, *, profile: str) -> str:
+def cost_text(
+    table: pd.DataFrame,
+    budget_minutes: float,
+    *,
+    profile: str,
+    at_once: int = 1,
+    wall_minutes: float | None = None,
+) -> str:
     """One sentence on :func:`cost_table`: the parts' total against the ``profile``'s budget
     (the rest of the chapter, its checks and pictures, adds the run record's difference), and
-    the costliest part."""
+    the costliest part. With ``at_once`` above 1 the fits ran that many at a time, each timed
+    on its own clock, so the parts add up to more than the wall clock: the budget is judged on
+    ``wall_minutes`` instead, the chapter's minutes from empty stores until here
+    (:func:`labkit.run_record.minutes_from_scratch`)."""
     total = float(table.loc["all the parts", "minutes"])
     parts = table.drop(index="all the parts")
     top = str(parts["minutes"].idxmax())
+    costliest = (
+        f"the costliest is {top} ({parts.loc[top, 'minutes']:.0f} min, "
+        f"{parts.loc[top, 'share']:.0%})"
+    )
+    if at_once > 1:
+        if wall_minutes is None:
+            raise ValueError("fits made several at a time: pass wall_minutes to judge the budget")
+        within = "within" if wall_minutes <= budget_minutes else "over"
+        return (
+            f"The fits ran {at_once} at a time, each in its own process on one thread and timed "
+            f"on its own clock, so these parts add up to {total:.0f} min of fit time, more than "
+            f"the wall clock; {costliest}. From empty stores the chapter took "
+            f"**{wall_minutes:.0f} min** until here on this machine (its `seconds_from_scratch` "
+            f"so far), {within} the {profile} profile's budget of {budget_minutes:g} min"
+            + ("" if within == "within" else f" by {wall_minutes - budget_minutes:.0f} min")
+            + "."
+        )
     within = "within" if total <= budget_minutes else "over"
     return (
         f"From empty stores these parts cost **{total:.0f} min** on this machine, {within} the "
         f"{profile} profile's budget of {budget_minutes:g} min"
         + ("" if total <= budget_minutes else f" by {total - budget_minutes:.0f} min")
-        + f"; the costliest is {top} ({parts.loc[top, 'minutes']:.0f} min, "
-        f"{parts.loc[top, 'share']:.0%}). The run record's `seconds_from_scratch` adds the "
-        "rest of the chapter."
+        + f"; {costliest}. The run record's `seconds_from_scratch` adds the rest of the chapter."
     )
