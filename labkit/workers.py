@@ -19,6 +19,7 @@ run that reads them back counts the wall time they took, not the sum of their cl
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +98,12 @@ def run(calls: Sequence[Call], workers: int) -> list[Done]:
         return []
     from joblib import Parallel, delayed
 
+    # loky replaces a worker whose memory grew by 300 MB since its first task (a fit's
+    # TensorFlow graphs and memory-mapped data do) and warns that a worker stopped; its pending
+    # work goes to the new worker, so nothing is lost and the warning is only noise.
+    warnings.filterwarnings(
+        "ignore", message="A worker stopped while some jobs were given", category=UserWarning
+    )
     at_once = min(workers, len(calls))
     done = Parallel(n_jobs=at_once, backend="loky")(delayed(_work)(c, at_once) for c in calls)
     for made, _ in done:

@@ -4,6 +4,7 @@ what it made handed back so that it is not counted as read back."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
@@ -38,6 +39,12 @@ def test_workers_run_on_one_thread_from_their_seed_and_hand_back_what_they_made(
     cache.reset_read_back()
     done = workers.run(calls, workers=2)
     assert [d.made for d in done] == [True, True, True] and all(d.seconds > 0 for d in done)
+    # loky's notice that it replaced a worker grown by a fit (its work is not lost) is silenced
+    with warnings.catch_warnings(record=True) as seen:
+        notice = "A worker stopped while some jobs were given to the executor."
+        warnings.warn(notice, UserWarning, stacklevel=1)
+        warnings.warn("another warning", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in seen] == ["another warning"]
     rows = [json.loads(open(p).read()) for p in paths]
     assert all(tuple(r["threads"]) == (1, 1) and r["at_once"] == 2 for r in rows)
     assert rows[0]["draw"] == rows[1]["draw"] != rows[2]["draw"]  # the seed, not the worker
