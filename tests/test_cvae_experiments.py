@@ -128,6 +128,25 @@ def test_a_seed_is_scored_by_probes_both_ways_on_its_fresh_test(tmp_path):
     assert rmse["the target itself (its digit's paint)"] > 0 and len(rmse) == 4
 
 
+def test_penalty_arms_train_each_arm_on_each_seed_and_read_back_the_first(tmp_path):
+    digits, labels = _digits(120)
+    made = {s: cx.seed_data(digits, labels, _cfg(), s) for s in (0, 1)}
+    candidates = {"base": {}, "tc, tc_weight = 1": {"tc_weight": 1.0}}
+    x, b = made[0].train.flat()
+    first = cx.train_contrastive(x, b, [0], _cfg(), {}, store_dir=tmp_path, name="variant0")[0]
+    arms = cx.penalty_arms(made, candidates, list(candidates), _cfg(), store_dir=tmp_path)
+    assert sorted(zip(arms["arm"], arms["seed"], strict=True)) == [
+        ("base", 0),
+        ("base", 1),
+        ("tc, tc_weight = 1", 0),
+        ("tc, tc_weight = 1", 1),
+    ]
+    assert arms["salient_knn"].between(0, 1).all()
+    # the first seed's base arm is the candidate's own fit, read back with its seconds
+    kept = arms[(arms["arm"] == "base") & (arms["seed"] == 0)]["train_seconds"].iloc[0]
+    assert kept == pytest.approx(first.seconds)
+
+
 def test_the_opacity_curve_has_a_row_per_opacity_and_seed(tmp_path):
     digits, labels = _digits(120)
     curve = cx.opacity_curve(

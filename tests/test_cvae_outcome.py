@@ -136,15 +136,23 @@ def test_test_rows_summaries_and_sentences_follow_the_numbers():
     assert "keeps part of the digit's paint" in co.background_text(worse, model="layered")
 
 
-def test_the_penalty_text_calls_small_differences_not_decided():
-    salient = pd.Series({"cvae": 0.739, "tc, tc_weight = 1": 0.740, "tc, tc_weight = 10": 0.706,
-                         "tc, tc_weight = 100": 0.723, "mmd, mmd_weight = 30": 0.80,
-                         "mmd, mmd_weight = 300": 0.70})  # fmt: skip
-    text = co.penalty_text(salient, {"tc": "tc, tc_weight = 1", "mmd": "mmd, mmd_weight = 30"},
-                           base="cvae", spread=0.003)  # fmt: skip
-    tc, mmd = text.splitlines()
-    assert "tc_weight = 1, at the grid's edge" in tc and "(+0.001)" in tc
-    assert "**not decided**" in tc
-    assert "**confirmed**" in mmd and "(+0.061)" in mmd
-    worse = co.penalty_text(salient, {"tc": "tc, tc_weight = 10"}, base="cvae", spread=0.003)
+def test_the_penalty_text_judges_the_arms_over_seeds():
+    grid = ["cvae", "tc, tc_weight = 1", "tc, tc_weight = 10", "tc, tc_weight = 100",
+            "mmd, mmd_weight = 30", "mmd, mmd_weight = 300"]  # fmt: skip
+    values = {"cvae": [0.74, 0.70, 0.76], "tc, tc_weight = 1": [0.75, 0.72, 0.74],
+              "mmd, mmd_weight = 30": [0.85, 0.84, 0.86],
+              "tc, tc_weight = 10": [0.60, 0.61, 0.59]}  # fmt: skip
+    arms = pd.DataFrame([{"arm": a, "seed": s, "salient_knn": v}
+                         for a, vs in values.items() for s, v in enumerate(vs)])  # fmt: skip
+    tuned = {"tc": "tc, tc_weight = 1", "mmd": "mmd, mmd_weight = 30"}
+    tc, mmd = co.penalty_text(arms, tuned, base="cvae", candidates=grid).splitlines()
+    # +0.003 against a standard error of about 0.02: one seed's spread is not a ranking
+    assert "tc_weight = 1, at the grid's edge" in tc and "; +0.003)" in tc
+    assert "**not decided** at 3 seeds per arm" in tc and "would tell" in tc
+    assert "0.737 ± 0.015" in tc and "0.733 ± 0.031" in tc
+    assert "**confirmed**" in mmd and "; +0.117)" in mmd and "edge" in mmd
+    worse = co.penalty_text(arms, {"tc": "tc, tc_weight = 10"}, base="cvae", candidates=grid)
     assert "**refuted**" in worse and "edge" not in worse
+    one = arms[arms["seed"] == 0]
+    assert "no spread" in co.penalty_text(one, {"tc": "tc, tc_weight = 1"}, base="cvae",
+                                          candidates=grid)  # fmt: skip

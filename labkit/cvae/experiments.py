@@ -45,6 +45,7 @@ __all__ = [
     "seed_data",
     "grid",
     "choose",
+    "penalty_arms",
     "score_seed",
     "opacity_curve",
     "curve_text",
@@ -277,6 +278,36 @@ def choose(separation: pd.DataFrame, models: Sequence[str]) -> str:
     code's k-NN digit accuracy is highest."""
     salient = separation.xs("s", level="code")["knn_accuracy"].loc[list(models)]
     return str(salient.idxmax())
+
+
+def penalty_arms(
+    made: Mapping[int, SeedData],
+    candidates: Mapping[str, Mapping[str, Any]],
+    arms: Sequence[str],
+    cfg: Mapping[str, Any],
+    *,
+    store_dir: Path | str | None,
+) -> pd.DataFrame:
+    """Each of ``arms`` (names of ``candidates``: a variant without its penalty, and each
+    penalty at its chosen weight) trained on every seed's composites of ``made`` and judged
+    on that seed's validation targets: rows (``arm``, ``seed``) with ``salient_knn`` (the
+    salient code's 5-NN digit accuracy, as :func:`separation_rows` scores it) and
+    ``train_seconds``. A fit is stored as its candidate's (``variant<i>``), so the first
+    seed's are the candidates' own fits, read back; the rest go through :func:`make_fits`."""
+    stored_as = {name: f"variant{i}" for i, name in enumerate(candidates)}
+    jobs = {}
+    for arm in arms:
+        for seed, data in made.items():
+            x, b = data.train.flat()
+            jobs[arm, seed] = FitJob("contrastive", stored_as[arm], seed, x, b, candidates[arm])
+    rows = []
+    for (arm, seed), run in make_fits(jobs, cfg, store_dir=store_dir).items():
+        data = made[seed]
+        fit, held = codes(run.model, data.train.flat()[0]), codes(run.model, data.val.flat()[0])
+        score = separation(fit["s"], data.train.labels, held["s"], data.val.labels)
+        rows.append({"arm": arm, "seed": int(seed), "salient_knn": score["knn_accuracy"],
+                     "train_seconds": float(run.seconds)})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def score_seed(

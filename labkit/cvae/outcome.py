@@ -268,33 +268,44 @@ def record(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def penalty_text(salient: pd.Series, tuned: Mapping[str, str], *, base: str, spread: float) -> str:
-    """What the penalty grids say, from the validation digit accuracies of the salient codes
-    (``salient``: candidate name -> accuracy, one seed each): for each penalised variant
-    (``tuned``: variant -> the candidate chosen for it), its best weight against the same model
-    without the penalty (``base``), and whether the papers' finding that the penalty helps is
-    confirmed. A difference within twice ``spread`` (the seeds' sd of such an accuracy) is
-    called not decided, not a ranking; a best weight at the grid's edge is said to be there."""
+def penalty_text(
+    arms: pd.DataFrame, tuned: Mapping[str, str], *, base: str, candidates: Sequence[str]
+) -> str:
+    """What the penalty grids say, from :func:`labkit.cvae.experiments.penalty_arms` (rows
+    ``arm``, ``seed``, ``salient_knn``: validation digit accuracies of the salient codes over
+    data-and-model seeds): for each penalised variant (``tuned``: variant -> the candidate
+    chosen for it), its chosen weight against the same model without the penalty (``base``),
+    and whether the papers' finding that the penalty helps is confirmed. The difference of the
+    means is decided beyond twice its standard error (the two arms' seed sds); otherwise it is
+    not decided, with about how many seeds per arm would tell. The weight was chosen on the
+    first seed, which favours the penalty there; a weight at the edge of its grid (read from
+    the ``candidates``' names, ``"<variant>, <option> = <weight>"``) is said to be."""
+    by_arm = arms.groupby("arm")["salient_knn"]
+    mean, sd, n = by_arm.mean(), by_arm.std(ddof=1), by_arm.size()
     lines = []
     for variant, chosen in tuned.items():
-        grid = {n: float(v) for n, v in salient.items() if n.startswith(f"{variant}, ")}
-        best, without = grid[chosen], float(salient[base])
-        weights = list(grid)
-        edge = chosen in (weights[0], weights[-1])
-        diff = best - without
-        if diff > 2 * spread:
+        weights = [name for name in candidates if name.startswith(f"{variant}, ")]
+        grid_edge = chosen in (weights[0], weights[-1])
+        diff = float(mean[chosen] - mean[base])
+        se = float(np.sqrt(sd[chosen] ** 2 / n[chosen] + sd[base] ** 2 / n[base]))
+        if not np.isfinite(se):
+            verdict = "one seed per arm: **not decided** (no spread to judge by)"
+        elif diff > 2 * se:
             verdict = "the penalty helps here too: **confirmed** on validation"
-        elif diff < -2 * spread:
+        elif diff < -2 * se:
             verdict = "the penalty hurts here: **refuted** on validation"
         else:
+            need = int(n[chosen]) * (2 * se / abs(diff)) ** 2 if diff else float("inf")
+            seeds = "more than 1,000" if need > 1_000 else f"about {int(np.ceil(need))}"
             verdict = (
-                f"within twice the seeds' sd ({2 * spread:.3f}): **not decided** with one seed "
-                "per weight, and no ranking"
+                f"within twice its standard error ({2 * se:.3f}): **not decided** at "
+                f"{int(n[chosen])} seeds per arm; {seeds} would tell a difference this size"
             )
         lines.append(
-            f"- {variant}: its best weight ({chosen.rpartition(', ')[2]}"
-            + (", at the grid's edge" if edge else "")
-            + f") reads the digit from s at {best:.3f} against {without:.3f} without the "
-            f"penalty ({diff:+.3f}); {verdict}."
+            f"- {variant}: its chosen weight ({chosen.rpartition(', ')[2]}"
+            + (", at the grid's edge" if grid_edge else "")
+            + f") reads the digit from s at {mean[chosen]:.3f} ± {sd[chosen]:.3f} against "
+            f"{mean[base]:.3f} ± {sd[base]:.3f} without the penalty (mean ± sd over "
+            f"{int(n[chosen])} seeds; {diff:+.3f}); {verdict}."
         )
     return "\n".join(lines)
