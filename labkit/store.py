@@ -21,12 +21,13 @@ recorded beside the digest where runs are stamped, not hashed into it.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
 import os
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,18 +135,33 @@ def read_rows(path: Path | str | None, required: Sequence[str] = ()) -> dict[str
     return rows
 
 
+@contextlib.contextmanager
+def _locked(f: Any) -> Iterator[None]:
+    """Hold an exclusive lock on open file ``f`` for the block (released when it closes, or
+    when its process dies); a no-op where ``fcntl`` is missing (Windows)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
 def append_row(path: Path | str, row: Mapping[str, Any]) -> None:
     """Add one run (a JSON object holding its ``key``) to a JSON-lines store, starting a new line
     when an interrupted write left a partial one. Writers in other processes (a chapter's fits
-    made two at a time, :mod:`labkit.workers`) wait for each other on ``<path>.lock``, so two
-    rows never share a line."""
-    from filelock import FileLock
-
+    made two at a time, :mod:`labkit.workers`) take turns: each holds an operating-system lock
+    on the file while it appends (``flock``, where the system has it), so two rows never share
+    a line."""
     if "key" not in row:
         raise ValueError("a stored row needs its 'key'")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(f"{path}.lock"), path.open("a+b") as f:
+    with path.open("a+b") as f, _locked(f):
         if f.tell() > 0:
             f.seek(-1, 2)
             if f.read(1) != b"\n":

@@ -78,3 +78,22 @@ def test_the_dump_format_is_pinned():
         "values=[UnaryOp(op=USub(),operand=Constant(value=float:1.5))])))],"
         "returns=Name(id=str:'int'))])])"
     )
+
+
+def _append_many(path: str, writer: int) -> None:
+    for i in range(200):
+        store.append_row(path, {"key": f"{writer}-{i}", "pad": "x" * (1_000 + 37 * writer)})
+
+
+def test_processes_appending_at_once_never_share_a_line(tmp_path):
+    import multiprocessing
+
+    path = str(tmp_path / "runs.jsonl")
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_append_many, args=(path, w)) for w in range(3)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    assert len(store.read_rows(path)) == 600  # every row whole; none skipped as cut
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.jsonl"]  # no lock files
