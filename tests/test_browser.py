@@ -46,6 +46,7 @@ REDRAW_LIMIT = 60  # seconds for a panel's figure to change after its slider mov
 # its kernel starting (a cold first load once took over 90 s on a busy 2-core machine)
 WARM_LIMIT, OPEN_LIMIT, KERNEL_LIMIT = 300, 150, 180
 SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on screen, not another tab
+STDERR = "[data-mime-type='application/vnd.jupyter.stderr']"  # errors are rendered as stderr
 
 
 def _kernelspec(root: Path) -> Path:
@@ -185,9 +186,8 @@ def _run_all(page) -> None:
     t0 = time.monotonic()
     time.sleep(1)
     while unfinished := page.evaluate(_UNFINISHED):
-        errors = page.locator(f"{SHOWN} .jp-OutputArea-output[data-mime-type*='error']")
-        if errors.count():
-            raise AssertionError(f"a cell failed:\n{errors.first.inner_text()[:3000]}")
+        if error := _traceback(page.locator(SHOWN)):
+            raise AssertionError(f"a cell failed:\n{error}")
         assert time.monotonic() - t0 < RUN_LIMIT, f"cells not run in time: {unfinished[:5]}"
         time.sleep(1)
 
@@ -196,6 +196,23 @@ def _figure(panel) -> str:
     """The ``src`` of the panel's figure (a PNG data URL), or '' while it has none."""
     img = panel.locator(".widget-output img, .jupyter-widgets-output-area img")
     return img.first.get_attribute("src") or "" if img.count() else ""
+
+
+def _traceback(where) -> str:
+    """The first traceback shown under ``where`` (a locator), or ''. JupyterLab renders an
+    error as it renders stderr (``application/vnd.jupyter.stderr``), so a traceback is told
+    from a warning by its text."""
+    for text in where.locator(STDERR).all_inner_texts():
+        if "Traceback" in text:
+            return text[:3000]
+    return ""
+
+
+def _no_error(panel, i: int) -> None:
+    """Fail with the traceback a panel's drawing function raised, if it shows one (an error in
+    a widget's callback is shown in its output, not raised in a cell)."""
+    if error := _traceback(panel):
+        raise AssertionError(f"panel {i} shows an error:\n{error}")
 
 
 @pytest.fixture(scope="module")
@@ -241,6 +258,7 @@ def test_a_chapter_runs_in_jupyterlab_and_its_sliders_redraw(lab, browser, warm,
             panel.scroll_into_view_if_needed()
             t0 = time.monotonic()
             while not (before := _figure(panel)):
+                _no_error(panel, i)
                 assert time.monotonic() - t0 < REDRAW_LIMIT, f"panel {i} shows no figure"
                 time.sleep(0.5)
             slider = panel.locator(".widget-slider").first
@@ -255,6 +273,7 @@ def test_a_chapter_runs_in_jupyterlab_and_its_sliders_redraw(lab, browser, warm,
                 button.first.click()
             t0 = time.monotonic()
             while _figure(panel) in ("", before):
+                _no_error(panel, i)
                 assert time.monotonic() - t0 < REDRAW_LIMIT, (
                     f"panel {i}: the figure did not change after {label!r} moved "
                     f"from {value} to {readout.inner_text()}"

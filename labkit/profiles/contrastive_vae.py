@@ -18,9 +18,7 @@
 * fit_workers: fits made at once, each in its own process on one TensorFlow thread
   (:func:`labkit.cvae.experiments.make_fits`): two at a time on 2 cores made about 1.3 times
   the fits per hour of one at a time on both cores (measured side by side on the layered
-  model; :mod:`labkit.workers`). Smoke makes its two-epoch fits one at a time: the
-  JupyterLab test's run of the chapter at smoke stalled with a worker pool in its kernel (not
-  understood yet); the pool is tested by the unit tests and used by quick and full.
+  model; :mod:`labkit.workers`). Every profile uses it, so the smoke run exercises it.
 * variants: name -> ContrastiveVAE options (:data:`VARIANTS`, the same under every profile);
   penalty_grid: variant -> (option, weights) tried on validation for the two baselines with a
   penalty (:data:`PENALTY_GRID`). The headline is the model whose salient code holds the digit
@@ -101,7 +99,6 @@ PROFILES = {
     "smoke": {
         **_COMMON, "train": 1_000, "val": 300, "test": 500, "epochs": 2, "seeds": 2,
         "curve_opacities": (0.4, 0.6), "curve_seeds": 2, "bound_images": 100, "iwae_k": 10,
-        "fit_workers": 1,
     },
     "quick": {
         **_COMMON, "train": 10_000, "val": 2_000, "test": 2_000, "epochs": 20, "seeds": 2,
