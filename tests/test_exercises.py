@@ -39,13 +39,13 @@ FUNCTIONS = {
         lambda s: sum(a * b for a, b in zip(s[:-1], s[1:], strict=False)),  # no biases
         "bias",
     ),
-    "01.2": (
+    "01.5": (
         ch01.l2_penalty,
         lambda ws, f: f * sum(float(np.sum(np.square(w))) for w in ws),
         lambda ws, f: 0.5 * f * sum(float(np.sum(np.square(w))) for w in ws),
         "no 1/2",
     ),
-    "01.3": (
+    "01.2": (
         ch01.steepest_rate,
         lambda lrs, loss: lrs[
             np.argmin(
@@ -67,7 +67,7 @@ FUNCTIONS = {
         lambda p: p[::-1],
         "inverse[perm[j]]",
     ),
-    "02.3": (
+    "02.4": (
         ch02.unpermute_weights,
         lambda k, p: k[np.argsort(p)],
         lambda k, p: k[p],
@@ -82,7 +82,7 @@ FUNCTIONS = {
         lambda h, m, hp, mp: abs(h * 60 + m - hp * 60 - mp),  # no wrap-around
         "716, expected 4: wrap around the dial",
     ),
-    "03.2": (
+    "03.4": (
         ch03.read_hands,
         lambda ha, ma: (
             int(round(ha / (2 * np.pi) * 12 - round(ma / (2 * np.pi) * 60) % 60 / 60)) % 12,
@@ -91,13 +91,13 @@ FUNCTIONS = {
         lambda ha, ma: (int(ha / (2 * np.pi) * 12) % 12, int(round(ma / (2 * np.pi) * 60)) % 60),
         "2:59",
     ),
-    "04.1": (
+    "04.2": (
         ch04.reparameterise,
         lambda m, lv, e: m + np.exp(0.5 * lv) * e,
         lambda m, lv, e: m + np.exp(lv) * e,
         "exp(log_var / 2)",
     ),
-    "04.2": (
+    "04.1": (
         ch04.kl_to_prior,
         lambda m, lv: 0.5 * np.sum(np.exp(lv) + m**2 - 1 - lv, axis=-1),
         lambda m, lv: np.sum(np.exp(lv) + m**2 - 1 - lv, axis=-1),

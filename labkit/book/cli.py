@@ -80,6 +80,23 @@ def _parser() -> argparse.ArgumentParser:
         "readme",
         help="the README's pictures (docs/NN_*.png) and results table from the full runs",
     )
+    student = sub.add_parser(
+        "student",
+        help="write the student edition (exercises' solutions removed, checks kept; nbgrader)",
+    )
+    student.add_argument("notebooks", nargs="*", help="chapters (default: all)")
+    student.add_argument("--out", type=Path, help="the folder to write (default: reports/student/)")
+    grade = sub.add_parser(
+        "grade", help="run a folder of returned notebooks and tabulate their exercises' checks"
+    )
+    grade.add_argument("folder", type=Path, help="returned notebooks, one folder per student")
+    grade.add_argument(
+        "--profile", default="smoke", choices=profiles.PROFILES,
+        help="the profile the notebooks run at (default: smoke)",
+    )  # fmt: skip
+    grade.add_argument(
+        "--out", type=Path, help="where grades.csv, answers.md and graded/ go (default: folder)"
+    )
     _tune_parser(sub)
     bench = sub.add_parser(
         "bench-clocks", help="time the clock generator (no cache): images per second"
@@ -274,6 +291,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "bench-clocks":
         return _bench_clocks(args)
+    if args.command == "student":
+        from ..exercises import edition
+
+        try:
+            handout = edition.build(runner.resolve(args.notebooks), args.out)
+        except (RuntimeError, ValueError, FileNotFoundError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print(f"wrote the student edition to {handout} (nbgrader's course folder beside it)")
+        return 0
+    if args.command == "grade":
+        from ..exercises import grade
+
+        try:
+            rows = grade.grade_folder(args.folder, args.profile, args.out)
+        except (FileNotFoundError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print(grade.summary(rows))
+        print(f"wrote {(args.out or args.folder) / 'grades.csv'} and answers.md")
+        return 0
     if args.command == "tune":
         return _tune(args)
     if args.command == "report":

@@ -26,14 +26,27 @@ def cell_source(cell: dict) -> str:
     return src if isinstance(src, str) else "".join(src)
 
 
+def is_exercise(cell: dict) -> bool:
+    """Whether a cell belongs to an exercise (it carries nbgrader metadata, see
+    :mod:`labkit.exercises`). Exercise cells read the chapter's values and never change its
+    results, so they are not part of its fingerprint: adding or editing an exercise leaves the
+    chapter's last run current (tests/test_exercise_cells.py checks that they rebind nothing
+    the chapter uses)."""
+    return bool(cell.get("metadata", {}).get("nbgrader"))
+
+
 def chapter_targets(notebook: Path, package_dir: Path | None = None) -> list[str]:
-    """The labkit definitions a chapter's code cells use (``"module:name"``, or a whole module
-    it uses as a value: :func:`labkit.cache.notebook_targets`). Their code and what it reaches
-    are part of the chapter's :func:`fingerprint`, so editing a definition the chapter does not
-    reach leaves its last run valid. The profile tables are not among them: the settings the
-    chapter receives count instead."""
+    """The labkit definitions a chapter's code cells use, exercise cells aside (``"module:name"``,
+    or a whole module it uses as a value: :func:`labkit.cache.notebook_targets`). Their code and
+    what it reaches are part of the chapter's :func:`fingerprint`, so editing a definition the
+    chapter does not reach leaves its last run valid. The profile tables are not among them:
+    the settings the chapter receives count instead."""
     nb = json.loads(Path(notebook).read_text())
-    cells = [cell_source(c) for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    cells = [
+        cell_source(c)
+        for c in nb.get("cells", [])
+        if c.get("cell_type") == "code" and not is_exercise(c)
+    ]
     source = "\n".join(
         "\n".join(ln for ln in c.splitlines() if not ln.lstrip().startswith(("%", "!", "?")))
         for c in cells
@@ -43,10 +56,11 @@ def chapter_targets(notebook: Path, package_dir: Path | None = None) -> list[str
 
 def chapter_code(nb: dict) -> str:
     """What a notebook runs: its code cells' syntax trees (no comments, no layout) and their
-    magic and shell lines, in order. Markdown is not part of it."""
+    magic and shell lines, in order. Markdown and exercise cells (:func:`is_exercise`) are not
+    part of it."""
     parts = []
     for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
+        if cell.get("cell_type") != "code" or is_exercise(cell):
             continue
         source = cell_source(cell)
         try:

@@ -53,7 +53,7 @@ def _l2(weights: Sequence[np.ndarray], factor: float) -> float:
 
 
 def l2_penalty(fn: Any) -> Result:
-    """Exercise 01.2: ``fn(weights, factor)``: the L2 penalty Keras adds to the loss for a list
+    """Exercise 01.5: ``fn(weights, factor)``: the L2 penalty Keras adds to the loss for a list
     of weight arrays, ``factor`` times the sum of their squares."""
 
     def case(weights: list[np.ndarray], factor: float, label: str, hint: str = "") -> Case:
@@ -84,7 +84,7 @@ def l2_penalty(fn: Any) -> Result:
                 keras_l2,
             )
         )
-    return function_check("01.2", fn, visible, hidden, rtol=1e-6, atol=1e-9)
+    return function_check("01.5", fn, visible, hidden, rtol=1e-6, atol=1e-9)
 
 
 def _steepest(lrs: np.ndarray, losses: np.ndarray) -> float:
@@ -104,7 +104,7 @@ def _curve(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 
 
 def steepest_rate(fn: Any) -> Result:
-    """Exercise 01.3: ``fn(lrs, losses)``: the range test's rule, the learning rate where the
+    """Exercise 01.2: ``fn(lrs, losses)``: the range test's rule, the learning rate where the
     (smoothed) loss falls fastest against log(lr), looking only up to the loss's minimum.
     One grid step either side is accepted (slopes taken differently shift it by one)."""
     rng = np.random.default_rng(7)
@@ -129,11 +129,11 @@ def steepest_rate(fn: Any) -> Result:
                 "the steepest fall before the minimum, against log(lr)",
             )
         )
-    return function_check("01.3", fn, visible, hidden, rtol=0.2, atol=0)
+    return function_check("01.2", fn, visible, hidden, rtol=0.2, atol=0)
 
 
 def visible_curve() -> tuple[np.ndarray, np.ndarray]:
-    """Exercise 01.3's visible curve (learning rates and smoothed losses), to plot."""
+    """Exercise 01.2's visible curve (learning rates and smoothed losses), to plot."""
     return _curve(np.random.default_rng(7))
 
 
@@ -183,7 +183,7 @@ def _fit_rate(rate: float, images: int, seed: int) -> float:
 
 
 def compare_rates(rates: Sequence[float], images: int = 6_000, seed: int = 0) -> pd.Series:
-    """Validation accuracy of the small MLP of exercise 01.5 at each of ``rates`` (one epoch on
+    """Validation accuracy of the small MLP of exercise 01.3 at each of ``rates`` (one epoch on
     ``images`` images, a few seconds each). The fits run in a separate process, so the
     notebook's random generators, and with them the chapter's results, are untouched."""
     ctx = multiprocessing.get_context("spawn")
@@ -197,10 +197,10 @@ def compare_rates(rates: Sequence[float], images: int = 6_000, seed: int = 0) ->
 
 
 def rate_prediction(prediction: Any, measured: pd.Series) -> Result:
-    """Exercise 01.5: the prediction (``"higher"`` or ``"lower"``) for the validation accuracy
+    """Exercise 01.3: the prediction (``"higher"`` or ``"lower"``) for the validation accuracy
     at the larger learning rate of ``measured`` (:func:`compare_rates`), against the smaller."""
     if len(measured) != 2:
-        return Result("01.5", "failed", ["compare exactly two learning rates"])
+        return Result("01.3", "failed", ["compare exactly two learning rates"])
     small, large = measured.sort_index().to_numpy()
     said = "higher" if large > small else "lower"
     rates = sorted(measured.index)
@@ -208,7 +208,7 @@ def rate_prediction(prediction: Any, measured: pd.Series) -> Result:
         " (near chance: the steps overshoot every minimum)" if large < 0.3 else ""
     )
     return choice_check(
-        "01.5",
+        "01.3",
         prediction,
         said,
         allowed=["higher", "lower"],

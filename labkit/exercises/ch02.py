@@ -71,7 +71,7 @@ def permute(fn: Any) -> Result:
 
 
 def unpermute_weights(fn: Any) -> Result:
-    """Exercise 02.3: ``fn(kernel, perm)``: a first dense layer's kernel ``(pixels, units)``
+    """Exercise 02.4: ``fn(kernel, perm)``: a first dense layer's kernel ``(pixels, units)``
     trained on permuted images, its rows put back in the original pixel order (row
     ``perm[j]`` of the result is row ``j`` of the kernel)."""
     hint = "row j saw original pixel perm[j]: use the inverse permutation to index the rows"
@@ -91,15 +91,15 @@ def unpermute_weights(fn: Any) -> Result:
         pixels, units = int(rng.integers(3, 800)), int(rng.integers(1, 9))
         k, p = rng.normal(size=(pixels, units)), rng.permutation(pixels)
         hidden.append(Case((k, p), permutation.unpermute_weights(k, p), "a random kernel", hint))
-    return function_check("02.3", fn, visible, hidden, atol=0, rtol=0)
+    return function_check("02.4", fn, visible, hidden, atol=0, rtol=0)
 
 
 def cnn_cost(answer: Any, summary: Mapping[tuple[str, str], Mapping[str, Any]]) -> Result:
-    """Exercise 02.4: the MNIST CNN's mean test-accuracy difference (permuted minus original)
+    """Exercise 02.3: the MNIST CNN's mean test-accuracy difference (permuted minus original)
     over the seeds, as the chapter's Table 5 shows it (``summary``)."""
     diff = float(summary["mnist", "cnn"]["difference"]["mean"])
     return answer_check(
-        "02.4",
+        "02.3",
         answer,
         diff,
         what="the MNIST CNN's difference, permuted - original",

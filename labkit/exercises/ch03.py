@@ -66,7 +66,7 @@ def _read_case(h: int, m: int, noise: tuple[float, float], label: str, hint: str
 
 
 def read_hands(fn: Any) -> Result:
-    """Exercise 03.2: ``fn(hour_angle, minute_angle)`` -> ``(hour, minute)``: a decoder for two
+    """Exercise 03.4: ``fn(hour_angle, minute_angle)`` -> ``(hour, minute)``: a decoder for two
     angle heads (radians clockwise from 12, a little noisy). The minute hand gives the minute;
     the hour hand gives the hour once the minute's share of its travel is taken off."""
     hint = (
@@ -86,7 +86,7 @@ def read_hands(fn: Any) -> Result:
         h, m = int(rng.integers(0, 12)), int(rng.choice([0, 1, 2, 29, 30, 57, 58, 59, *range(60)]))
         noise = tuple(float(v) for v in rng.uniform(-1.5 * deg, 1.5 * deg, size=2))
         hidden.append(_read_case(h, m, noise, f"hands at {h}:{m:02d}, noisy", hint))
-    return function_check("03.2", fn, visible, hidden, atol=0, rtol=0)
+    return function_check("03.4", fn, visible, hidden, atol=0, rtol=0)
 
 
 def best_constant(answer: Any, baselines: Mapping[str, float]) -> Result:
@@ -103,12 +103,12 @@ def best_constant(answer: Any, baselines: Mapping[str, float]) -> Result:
 
 
 def mirror_face(answer: Any, cue_pixels: Mapping[str, int]) -> Result:
-    """Exercise 03.4: the face design (a key of ``cue_pixels``) on which a mirrored 3:00 and an
+    """Exercise 03.2: the face design (a key of ``cue_pixels``) on which a mirrored 3:00 and an
     upright 9:00 differ least: the one a model cannot read when clocks may be mirrored."""
     expected = min(cue_pixels, key=lambda k: cue_pixels[k])
     why = ", ".join(f"{k}: {v} pixels differ" for k, v in cue_pixels.items())
     return choice_check(
-        "03.4",
+        "03.2",
         answer,
         expected,
         allowed=list(cue_pixels),

@@ -19,7 +19,7 @@ def _gaussians(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np
 
 
 def reparameterise(fn: Any) -> Result:
-    """Exercise 04.1: ``fn(mean, log_var, eps)``: a draw z = mean + sd * eps from
+    """Exercise 04.2: ``fn(mean, log_var, eps)``: a draw z = mean + sd * eps from
     N(mean, exp(log_var)) made from standard-normal noise ``eps``."""
     hint = "sd = exp(log_var / 2): the encoder gives the log of the variance, not of the sd"
 
@@ -39,11 +39,11 @@ def reparameterise(fn: Any) -> Result:
     for _ in range(8):
         mean, log_var = _gaussians(rng, int(rng.integers(1, 6)), int(rng.integers(1, 9)))
         hidden.append(case(mean, log_var, rng.normal(size=mean.shape), "random Gaussians"))
-    return function_check("04.1", fn, visible, hidden, atol=1e-9, rtol=1e-7)
+    return function_check("04.2", fn, visible, hidden, atol=1e-9, rtol=1e-7)
 
 
 def kl_to_prior(fn: Any) -> Result:
-    """Exercise 04.2: ``fn(mean, log_var)``: KL(N(mean, diag exp(log_var)) || N(0, I)) per row,
+    """Exercise 04.1: ``fn(mean, log_var)``: KL(N(mean, diag exp(log_var)) || N(0, I)) per row,
     summed over the last axis (the closed form the VAE's loss uses)."""
     hint = "0.5 * sum(var + mean**2 - 1 - log var) over the latent dimensions, one value per row"
 
@@ -63,7 +63,7 @@ def kl_to_prior(fn: Any) -> Result:
         case(*_gaussians(rng, int(rng.integers(1, 6)), int(rng.integers(1, 9))), "random Gaussians")
         for _ in range(8)
     ]
-    return function_check("04.2", fn, visible, hidden, atol=1e-9, rtol=1e-7)
+    return function_check("04.1", fn, visible, hidden, atol=1e-9, rtol=1e-7)
 
 
 def iwae_bound(fn: Any) -> Result:

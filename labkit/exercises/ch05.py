@@ -1,5 +1,5 @@
 """Chapter 05's exercises: the background's share of the variance, the MMD penalty, the code
-that holds the digit and a code swapped."""
+that holds the digit and the k-NN probe."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.neighbors import KNeighborsClassifier
 
 from ..cvae import data as cvae_data
 from .feedback import Case, Result, choice_check, function_check
 
-__all__ = ["digit_code", "mmd", "variance_share"]
+__all__ = ["digit_code", "knn_accuracy", "mmd", "variance_share"]
 
 
 def variance_share(fn: Any) -> Result:
@@ -88,3 +89,40 @@ def digit_code(answer: Any, separation: pd.DataFrame, model: str) -> Result:
         what=f"the code of {model} that holds the digit",
         why=why,
     )
+
+
+def _knn(
+    fit: np.ndarray, fit_labels: np.ndarray, x: np.ndarray, labels: np.ndarray, k: int
+) -> float:
+    return float(KNeighborsClassifier(k).fit(fit, fit_labels).score(x, labels))
+
+
+def knn_accuracy(fn: Any) -> Result:
+    """Exercise 05.4: ``fn(fit_codes, fit_labels, codes, labels, k)``: the share of ``codes``
+    whose digit a k-nearest-neighbour vote among ``fit_codes`` gets right (the probe the
+    chapter's separation table uses). Up to 3 points of accuracy are allowed for ties broken
+    differently."""
+    hint = "the k nearest fit codes by Euclidean distance vote; score the share right"
+
+    def case(rng: np.random.Generator, n: int, d: int, k: int, spread: float, label: str) -> Case:
+        centres = rng.normal(size=(10, d)) * 3
+        fit_labels, labels = rng.integers(0, 10, size=n), rng.integers(0, 10, size=n // 2)
+        fit = centres[fit_labels] + rng.normal(size=(n, d)) * spread
+        x = centres[labels] + rng.normal(size=(n // 2, d)) * spread
+        return Case((fit, fit_labels, x, labels, k), _knn(fit, fit_labels, x, labels, k), label,
+                    hint)  # fmt: skip
+
+    visible = [case(np.random.default_rng(5), 200, 2, 5, 2.0, "200 codes in 2-d, k = 5")]
+    rng = np.random.default_rng()
+    hidden = [
+        case(
+            rng,
+            int(rng.integers(60, 300)),
+            int(rng.integers(1, 9)),
+            int(k),
+            float(rng.uniform(0.5, 4)),
+            "random codes",
+        )
+        for k in rng.choice([1, 3, 5, 7], 6)
+    ]
+    return function_check("05.4", fn, visible, hidden, atol=0.03, rtol=0)

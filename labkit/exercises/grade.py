@@ -1,0 +1,184 @@
+"""Grading a folder of returned notebooks: ``python -m labkit grade FOLDER``.
+
+Each returned chapter (``FOLDER/<student>/NN_*.ipynb``, or ``FOLDER/NN_*.ipynb`` for one
+student) has its locked cells (tasks, checks, runs) put back from the instructor edition by
+nbgrader's ``grade_id``, so an edited check counts for nothing, and is then run from top to
+bottom at a profile (``smoke`` by default: every check runs in minutes) in a fresh kernel, a
+cell's error not stopping the rest. The checks' records (:data:`~labkit.exercises.feedback.MIME`)
+are read from the executed notebook into one row per student and exercise; the written answers
+are gathered for the teacher to read.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import files, profiles
+from ..book import fingerprint, kernel, runner
+from .feedback import MIME, NOT_DONE
+
+__all__ = ["Row", "grade_folder", "lock_from", "records"]
+
+NOT_RUN = "not run"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One exercise of one student's notebook: its ``status`` (a check's, or ``not run`` when
+    an error kept the check from running) and the hidden cases right of how many."""
+
+    student: str
+    chapter: str
+    exercise: str
+    status: str
+    hidden_right: int | None = None
+    hidden_total: int | None = None
+
+
+def lock_from(returned: dict, instructor: dict) -> dict:
+    """``returned`` with every locked exercise cell (task, check, run) as the instructor
+    edition has it, matched by ``grade_id``; a locked cell the student deleted is put back in
+    the instructor's place."""
+    locked = {
+        c["metadata"]["nbgrader"]["grade_id"]: c
+        for c in instructor["cells"]
+        if fingerprint.is_exercise(c) and c["metadata"]["nbgrader"].get("locked")
+    }
+    mine = {
+        (c.get("metadata", {}).get("nbgrader") or {}).get("grade_id"): i
+        for i, c in enumerate(returned["cells"])
+        if fingerprint.is_exercise(c)
+    }
+    cells = list(returned["cells"])
+    for gid, cell in locked.items():
+        if gid in mine:
+            cells[mine[gid]] = {**cells[mine[gid]], "source": cell["source"]}
+    missing = [gid for gid in locked if gid not in mine]
+    if missing:  # rebuild from the instructor's order, keeping the student's other cells
+        by_id = {(c.get("metadata", {}).get("nbgrader") or {}).get("grade_id"): c for c in cells}
+        cells = [
+            by_id.get(c["metadata"]["nbgrader"]["grade_id"], c) if fingerprint.is_exercise(c) else c
+            for c in instructor["cells"]
+        ]
+    return {**returned, "cells": cells}
+
+
+def records(executed: dict) -> dict[str, dict]:
+    """The check records in an executed notebook, by exercise id."""
+    out = {}
+    for cell in executed["cells"]:
+        for output in cell.get("outputs", []):
+            record = output.get("data", {}).get(MIME)
+            if isinstance(record, dict) and "exercise" in record:
+                out[record["exercise"]] = record
+    return out
+
+
+def _expected(instructor: dict) -> list[str]:
+    """The exercise ids a chapter's checks report, in order (``ex03-2-check`` -> ``03.2``)."""
+    ids = []
+    for cell in instructor["cells"]:
+        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")
+        if gid.endswith("-check"):
+            _, chapter, n, _ = gid.split("-")
+            ids.append(f"{chapter}.{n}")
+    return ids
+
+
+def _answers(executed: dict) -> list[str]:
+    """The student's written answers (markdown solution cells), as text."""
+    return [
+        fingerprint.cell_source(c)
+        for c in executed["cells"]
+        if c["cell_type"] == "markdown" and (c["metadata"].get("nbgrader") or {}).get("solution")
+    ]
+
+
+def _execute(notebook: Path, output: Path, profile: str) -> None:
+    """Run ``notebook`` at ``profile`` into ``output`` in the workbook's headless kernel,
+    every cell run even after an error."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    with kernel.environ(dict(kernel.KERNEL_ENV)), kernel.headless_kernel() as name:
+        try:
+            pm.execute_notebook(
+                str(notebook), str(output), parameters={"profile": profile, "seed": 0},
+                kernel_name=name, cwd=str(runner.notebooks_dir()), progress_bar=False,
+                allow_errors=True,
+            )  # fmt: skip
+        except PapermillExecutionError:
+            pass  # the executed notebook is written, errors and all; its records say the rest
+
+
+def grade_folder(folder: Path, profile: str = "smoke", out: Path | None = None) -> list[Row]:
+    """Grade every returned chapter under ``folder`` (see the module's docstring); write
+    ``grades.csv`` and ``answers.md`` to ``out`` (default: ``folder``) and return the rows."""
+    profiles.check_profile(profile)
+    folder = Path(folder)
+    out = Path(out or folder)
+    returned = sorted(
+        p
+        for p in folder.rglob("[0-9][0-9]_*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts and "graded" not in p.parts
+    )
+    if not returned:
+        raise FileNotFoundError(
+            f"no returned chapters (NN_*.ipynb) under {folder}: put each student's notebooks "
+            "in a folder of their own inside it"
+        )
+    rows, answers = [], []
+    with tempfile.TemporaryDirectory(prefix="labkit-grade-") as tmp:
+        for path in returned:
+            student = str(path.parent.relative_to(folder)) if path.parent != folder else "-"
+            source = runner.notebooks_dir() / path.name
+            if not source.is_file():
+                raise FileNotFoundError(f"{path}: no chapter of that name in {source.parent}")
+            instructor = json.loads(source.read_text())
+            restored = Path(tmp) / f"{abs(hash(str(path)))}-{path.name}"
+            files.write_text(
+                restored, json.dumps(lock_from(json.loads(path.read_text()), instructor))
+            )
+            executed = restored.with_suffix(".out.ipynb")
+            _execute(restored, executed, profile)
+            nb = json.loads(executed.read_text()) if executed.is_file() else {"cells": []}
+            found = records(nb)
+            for ex in _expected(instructor):
+                r = found.get(ex)
+                hidden = (r or {}).get("hidden") or [None, None]
+                rows.append(Row(student, path.stem, ex, r["status"] if r else NOT_RUN, *hidden))
+            answers += [f"## {student} · {path.stem}\n\n" + "\n\n---\n\n".join(_answers(nb))]
+            graded = out / "graded" / student / path.name
+            graded.parent.mkdir(parents=True, exist_ok=True)
+            files.write_text(graded, executed.read_text() if executed.is_file() else "{}")
+    out.mkdir(parents=True, exist_ok=True)
+    with files.atomic_path(out / "grades.csv") as tmp_csv, open(tmp_csv, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            ["student", "chapter", "exercise", "status", "hidden_right", "hidden_total"]
+        )
+        writer.writerows(
+            [r.student, r.chapter, r.exercise, r.status, r.hidden_right, r.hidden_total]
+            for r in rows
+        )
+    files.write_text(out / "answers.md", "# Written answers\n\n" + "\n\n".join(answers) + "\n")
+    return rows
+
+
+def summary(rows: list[Row]) -> str:
+    """One line per student: checks passed of how many, and those not done or not run."""
+    by: dict[str, list[Row]] = {}
+    for r in rows:
+        by.setdefault(r.student, []).append(r)
+    lines = []
+    for student, mine in by.items():
+        passed = sum(r.status == "passed" for r in mine)
+        todo = sum(r.status in (NOT_DONE, NOT_RUN) for r in mine)
+        lines.append(
+            f"{student}: {passed} of {len(mine)} checks passed ({todo} not done or not run)"
+        )
+    return "\n".join(lines)
