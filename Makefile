@@ -16,10 +16,12 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # What the PDF needs (xelatex, pandoc) and its test (pdftotext); labkit/report.py names the same.
 TEX_PACKAGES := texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc poppler-utils
 
-.PHONY: help setup tex browser test check lint run report lab clean-reports
+.PHONY: help setup tex browser test check lint run report student lab clean-reports
 
 help:
 	@echo "make report PROFILE=quick SEED=0 run every chapter, then write reports/<profile>/workbook.pdf"
+	@echo "                                and solutions.pdf beside it, the exercises' solutions for teachers"
+	@echo "make student                    the student edition (solutions out, checks kept): reports/student/"
 	@echo "make test                       ruff + every test that needs no chapter run, TeX, browser or cluster"
 	@echo "make check                      ruff + every test: chapters at smoke, the PDF, JupyterLab, resume, cluster"
 	@echo "make run PROFILE=quick SEED=0   execute every chapter into reports/<profile>/ (FORCE=1 reruns unchanged ones)"
@@ -108,6 +110,12 @@ run: setup
 report: setup tex
 	$(PY) -m labkit run --profile $(PROFILE) --seed $(SEED) $(if $(FORCE),--force,)
 	$(PY) -m labkit report --profile $(PROFILE)
+	$(PY) -m labkit report --profile $(PROFILE) --solutions
+
+# The student edition, written by nbgrader from the chapters (no run needed): hand out
+# reports/student/handout/; nbgrader's course folder is reports/student/course/.
+student: setup
+	$(PY) -m labkit student
 
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

@@ -206,6 +206,40 @@ def test_latex_shows_a_reader_the_results_not_the_session(isolated, require_tool
     assert any(name.endswith(".png") for name in resources["outputs"])
 
 
+def _exercise(kind: str, text: str) -> nbformat.NotebookNode:
+    meta = {"nbgrader": {"grade_id": f"ex03-1-{kind}", "solution": kind == "solution",
+                         "grade": kind == "check", "locked": kind != "solution"}}  # fmt: skip
+    if kind == "task":
+        return v4.new_markdown_cell(text, metadata=meta)
+    return v4.new_code_cell(text, metadata=meta)
+
+
+def test_exercises_are_listed_at_the_chapters_end_and_solved_in_their_own_pdf(isolated):
+    source = _chapter_source(isolated)
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[1:1] = [
+        _exercise("task", "### Exercise 03.1 · Wrap around\n\n*Predict first*: which way?"),
+        _exercise(
+            "solution", "def f():\n    ### BEGIN SOLUTION\n    return 4\n    ### END SOLUTION"
+        ),
+        _exercise("check", "ch03.check(f)"),
+    ]
+    nbformat.write(nb, source)
+    _executed()  # a run from before the exercise was written: the list comes from the source
+    chapters = report.collect([], "smoke", echo=lambda s: None)
+    book = report.merge(chapters)
+    text = [c.source for c in book.cells]
+    assert text[-2].startswith("## Exercises") and text[-1].startswith("### Exercise 03.1")
+    assert not any("BEGIN SOLUTION" in t or "ch03.check" in t for t in text)
+    assert text.index(next(t for t in text if t.startswith("## Results"))) < len(text) - 2
+    solved = report.merge(chapters, solutions=True)
+    text = [c.source for c in solved.cells]
+    assert text[1] == "# A fake chapter" and text[2].startswith("## Solutions")
+    assert "BEGIN SOLUTION" in text[4] and text[5] == "ch03.check(f)"
+    assert not any("Results" in t for t in text)
+    nbformat.validate(solved)
+
+
 def test_titlepage_names_profile_seed_machine_and_versions(isolated):
     _chapter_source(isolated)
     _executed()
@@ -272,6 +306,16 @@ def test_smoke_pdf_of_every_chapter_as_make_report_builds_it(
     assert "Chapter 0" in text and "Chapter 5" in text
     assert "(one seed)" in text  # the headline table of one-seed records
     assert "VBox(children" not in text and "interactive(children" not in text
+    # each chapter's exercises listed at its end, without their solutions
+    assert text.count("Exercises") >= 2 * 6  # the contents and the text
+    assert "Exercise 03.1 · The common-sense error" in text
+    assert "BEGIN SOLUTION" not in text and "YOUR CODE HERE" not in text
+    solutions = tmp_path / "solutions.pdf"
+    code = cli.main(["report", "--profile", "smoke", "--solutions", "--output", str(solutions)])
+    assert code == 0, capsys.readouterr()
+    text = _pdf_text(solutions)
+    assert "BEGIN SOLUTION" in text and "Exercise 03.1: passed" in text
+    assert "Pixel statistics" not in text  # the chapters' own sections are not in it
 
 
 def test_a_wide_table_is_set_small_and_wrapped_rather_than_shrunk():

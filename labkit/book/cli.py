@@ -62,7 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         "--output",
         "-o",
         type=Path,
-        help="the PDF to write (default: reports/<profile>/workbook.pdf)",
+        help="the PDF to write (default: reports/<profile>/workbook.pdf, or solutions.pdf)",
+    )
+    report.add_argument(
+        "--solutions",
+        action="store_true",
+        help="the teachers' PDF: each chapter's exercises with their solutions and checks",
     )
     sub.add_parser("list", help="list the chapter notebooks")
     for name, what in (
@@ -318,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import report
 
         try:
-            report.build(args.notebooks, args.profile, output=args.output)
+            report.build(args.notebooks, args.profile, output=args.output, solutions=args.solutions)
         except report.ReportError as e:
             print(f"error: {e}", file=sys.stderr)
             return 1

@@ -31,9 +31,10 @@ from nbconvert.filters import escape_latex
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from .. import files, profiles, project_root, run_record
-from . import headlines, runner
+from . import fingerprint, headlines, runner
 
 TITLE = "Deep-learning course workbook"
+SOLUTIONS_TITLE = "Deep-learning course workbook: the exercises' solutions"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Debian packages that give the PDF route (xelatex, pandoc) and the PDF test (pdftotext).
 TEX_PACKAGES = (
@@ -308,20 +309,61 @@ def _keep(output: Any) -> bool:
     return WIDGET_VIEW not in output.get("data", {})
 
 
-def _chapter_cells(chapter: Chapter) -> list[Any]:
+def exercise_cells(chapter: Chapter, solutions: bool = False) -> list[Any]:
+    """A chapter's exercises, from its source notebook (a run made before an exercise was
+    written still lists it). Without ``solutions``: each task under an "Exercises" heading,
+    as the chapter's last section. With ``solutions``: every exercise cell, solutions and
+    checks, with the check's output where the executed chapter has it (matched by nbgrader's
+    ``grade_id``); written answers' solutions show as they are."""
+    source = nbformat.read(chapter.source, as_version=4)
+    executed = {
+        (c.metadata.get("nbgrader") or {}).get("grade_id"): c
+        for c in chapter.notebook.cells
+        if fingerprint.is_exercise(c)
+    }
+    cells = []
+    for cell in source.cells:
+        if not fingerprint.is_exercise(cell):
+            continue
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        if solutions:
+            cells.append(copy.deepcopy(executed.get(gid, cell)))
+        elif gid.endswith("-task"):
+            cells.append(copy.deepcopy(cell))
+    if not cells:
+        return []
+    what = "Solutions" if solutions else "Exercises"
+    intro = (
+        "The exercises as the instructor edition holds them: each solution, then its check "
+        "(with the check's output where this run executed it)."
+        if solutions
+        else "Each exercise sits in the notebook after the section it practises, with a cell "
+        "for your code and a check that says what is right and what is not "
+        "(`python -m labkit student` writes the edition to hand out)."
+    )
+    return [nbformat.v4.new_markdown_cell(f"## {what}\n\n{intro}"), *cells]
+
+
+def _chapter_cells(chapter: Chapter, solutions: bool = False) -> list[Any]:
     """Copies of the cells of one chapter, numbered like its notebook, with ids unique in the
-    merge."""
+    merge: its own cells, then its exercises' tasks as its last section (:func:`exercise_cells`).
+    With ``solutions``: the chapter's title, then its exercises with their solutions."""
     counter = nbformat.v4.new_raw_cell(
         f"\\setcounter{{chapter}}{{{chapter.number - 1}}}",
         metadata={"raw_mimetype": "text/latex"},
     )
     cells = [counter]
     first_heading = True
-    for i, cell in enumerate(copy.deepcopy(chapter.notebook.cells)):
+    body = [c for c in chapter.notebook.cells if not fingerprint.is_exercise(c)]
+    if solutions:
+        body = [c for c in body if c.cell_type == "markdown" and c.source.startswith("# ")][:1]
+    for i, cell in enumerate([*copy.deepcopy(body), *exercise_cells(chapter, solutions)]):
         cell.id = f"ch{chapter.number:02d}-{i}"
         if cell.cell_type == "markdown" and first_heading and cell.source.startswith("# "):
             # "# 00 · A tour of the data" -> "# A tour of the data": LaTeX numbers the chapter.
             cell.source = _NUMBER_PREFIX.sub(r"\1", cell.source, count=1)
+            if solutions:  # the title alone
+                cell.source = cell.source.split("\n")[0]
             first_heading = False
         elif cell.cell_type == "markdown" and not first_heading:
             cell.source = demote_titles(cell.source)
@@ -341,17 +383,18 @@ def demote_titles(markdown: str) -> str:
     return "\n".join(lines)
 
 
-def merge(chapters: Sequence[Chapter]) -> nbformat.NotebookNode:
-    """One notebook holding every chapter in order (chapter numbers from the file names)."""
+def merge(chapters: Sequence[Chapter], solutions: bool = False) -> nbformat.NotebookNode:
+    """One notebook holding every chapter in order (chapter numbers from the file names); with
+    ``solutions``, each chapter's exercises with their solutions alone."""
     if not chapters:
         raise ReportError("no chapters to put in the report")
     first = chapters[0].notebook.metadata
     merged = nbformat.v4.new_notebook(
         metadata={key: first[key] for key in ("kernelspec", "language_info") if key in first}
     )
-    merged.metadata["title"] = TITLE
+    merged.metadata["title"] = SOLUTIONS_TITLE if solutions else TITLE
     for chapter in chapters:
-        merged.cells.extend(_chapter_cells(chapter))
+        merged.cells.extend(_chapter_cells(chapter, solutions))
     return merged
 
 
@@ -533,15 +576,19 @@ def make_exporter(kind: type[TemplateExporter]) -> TemplateExporter:
     return exporter
 
 
-def make_resources(chapters: Sequence[Chapter], profile: str) -> dict[str, Any]:
-    """The resources the template reads: the title and the title page."""
+def make_resources(
+    chapters: Sequence[Chapter], profile: str, solutions: bool = False
+) -> dict[str, Any]:
+    """The resources the template reads: the title and the title page (the solutions' PDF has
+    no headline table)."""
+    page = titlepage(chapters, profile)
     return {
-        "metadata": {"name": "workbook"},
+        "metadata": {"name": "solutions" if solutions else "workbook"},
         # the chapter-number cells are LaTeX raw cells, which a PDF export skips by default
         "raw_mimetypes": ["text/latex"],
         "labkit": {
-            "pdf_title": TITLE,
-            "titlepage": titlepage(chapters, profile) + "\n" + summary_page(chapters, profile),
+            "pdf_title": SOLUTIONS_TITLE if solutions else TITLE,
+            "titlepage": page if solutions else page + "\n" + summary_page(chapters, profile),
         },
     }
 
@@ -552,11 +599,14 @@ def build(
     reports: Path | None = None,
     output: Path | None = None,
     echo: Callable[[str], None] = print,
+    solutions: bool = False,
 ) -> Path:
     """Export the executed chapters (all when ``names`` is empty) of ``profile`` to one PDF.
 
-    Returns the PDF's path, ``reports/<profile>/workbook.pdf`` unless ``output`` is given.
-    Nothing is written when a tool or a chapter is missing or LaTeX fails.
+    Returns the PDF's path, ``reports/<profile>/workbook.pdf`` unless ``output`` is given; with
+    ``solutions``, the teachers' PDF of the exercises' solutions,
+    ``reports/<profile>/solutions.pdf``. Nothing is written when a tool or a chapter is missing
+    or LaTeX fails.
     """
     profiles.check_profile(profile)
     t0 = time.perf_counter()
@@ -574,11 +624,14 @@ def build(
         raise ReportError(f"{e}\n{tools_message}" if tools else str(e)) from None
     if tools:
         raise ReportError(tools_message)
-    output = Path(output) if output else output_path(profile, reports)
-    notebook = merge(chapters)
+    default = output_path(profile, reports)
+    if solutions:
+        default = default.with_name("solutions.pdf")
+    output = Path(output) if output else default
+    notebook = merge(chapters, solutions)
 
     exporter = make_exporter(WorkbookPDFExporter)
-    resources = make_resources(chapters, profile)
+    resources = make_resources(chapters, profile, solutions)
     try:
         pdf, _ = exporter.from_notebook_node(notebook, resources=resources)
     except LatexFailed as e:
