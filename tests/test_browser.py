@@ -36,12 +36,14 @@ import pytest
 from conftest import free_port, skip_or_fail
 
 from labkit import project_root
+from labkit.exercises import edition
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = project_root() / "reports" / "browser"
 CHAPTERS = sorted(p.stem for p in (project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 RUN_LIMIT = 420  # seconds for a chapter's cells at smoke, in the browser
 REDRAW_LIMIT = 60  # seconds for a panel's figure to change after its slider moved
+STUDENT = "00_data_tour"  # the chapter whose student edition a student edits in the browser
 # hang guards, not timings: the first load of JupyterLab's scripts, a chapter's page opening and
 # its kernel starting (a cold first load once took over 90 s on a busy 2-core machine)
 WARM_LIMIT, OPEN_LIMIT, KERNEL_LIMIT = 300, 150, 180
@@ -93,6 +95,13 @@ def lab(tmp_path_factory, data_root, smoke_runs) -> Iterator[tuple[str, Path]]:
             parameters={"profile": "smoke", "seed": 0},
             prepare_only=True,
         )
+    handout = edition.build([project_root() / "notebooks" / f"{STUDENT}.ipynb"], root / "student")
+    pm.execute_notebook(
+        str(handout / f"{STUDENT}.ipynb"),
+        str(folder / f"{STUDENT}-student.ipynb"),
+        parameters={"profile": "smoke", "seed": 0},
+        prepare_only=True,
+    )
     port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
@@ -289,6 +298,60 @@ def test_a_chapter_runs_in_jupyterlab_and_its_sliders_redraw(lab, browser, warm,
     except BaseException:
         with contextlib.suppress(Exception):
             page.screenshot(path=SHOTS / f"{stem}-failed.png")
+        shutil.copy(root / "lab.log", SHOTS / "lab.log")
+        raise
+    finally:
+        page.close()
+
+
+def _check_says(page, cell, text: str) -> str:
+    """Run the check cell ``cell`` (a locator) and wait for its feedback to contain ``text``."""
+    cell.click()
+    page.keyboard.press("Shift+Enter")
+    feedback = cell.locator(".jp-OutputArea-output")
+    t0 = time.monotonic()
+    while text not in (
+        shown := feedback.all_inner_texts() and " ".join(feedback.all_inner_texts())
+    ):
+        assert time.monotonic() - t0 < REDRAW_LIMIT, f"the check shows {shown!r}, not {text!r}"
+        time.sleep(0.3)
+    return shown
+
+
+@pytest.mark.slow
+def test_a_student_writes_an_exercise_and_its_check_says_what_is_wrong(lab, browser, warm):
+    """The student edition of chapter 00 in JupyterLab: the check reads "not done yet" after
+    Run All; the student types a wrong answer into the solution cell and the check names the
+    case and the remedy; the right answer passes."""
+    url, root = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(url.format(f"{STUDENT}-student"))
+        page.locator(f"{SHOWN} .jp-Notebook .jp-Cell").first.wait_for(timeout=OPEN_LIMIT * 1000)
+        _ready(page)
+        _run_all(page)
+        cells = page.locator(f"{SHOWN} .jp-CodeCell")
+        solution = cells.filter(has_text="# YOUR CODE HERE").first
+        check = cells.filter(has_text="ch00.class_counts(class_counts)").first
+        check.scroll_into_view_if_needed()
+        _check_says(page, check, "not done yet")
+        for answer, says in (
+            ("np.unique(labels, return_counts=True)[1]", "a class with no image counts 0"),
+            ("np.bincount(labels, minlength=n_classes)", "Exercise 00.1: passed"),
+        ):
+            solution.locator(".cm-content").click()
+            page.keyboard.press("Control+A")
+            page.keyboard.insert_text(
+                f"def class_counts(labels, n_classes):\n    return {answer}\n"
+            )
+            page.keyboard.press("Shift+Enter")  # runs the student's cell
+            shown = _check_says(page, check, says)
+            assert "failed" in shown if "counts 0" in says else "passed" in shown
+        assert not _traceback(page.locator(SHOWN))
+        check.screenshot(path=SHOTS / f"{STUDENT}-student-check.png")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=SHOTS / f"{STUDENT}-student-failed.png")
         shutil.copy(root / "lab.log", SHOTS / "lab.log")
         raise
     finally:

@@ -198,6 +198,9 @@ def test_answers_read_off_the_chapter():
         }  # fmt: skip
     )
     assert ch01.best_activation("relu", activations).status == PASSED
+    assert "lead over tanh is 0.0200 against a seeds' sd of up to 0.0071: a ranking" in str(
+        ch01.best_activation("relu", activations)
+    )
     assert ch01.best_activation("tanh", activations).status == FAILED
     assert ch01.best_activation(None, activations).status == NOT_DONE
     assert "not one of" in str(ch01.best_activation("elu", activations))

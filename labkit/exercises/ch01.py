@@ -139,19 +139,27 @@ def visible_curve() -> tuple[np.ndarray, np.ndarray]:
 
 def best_activation(answer: Any, activations: pd.DataFrame) -> Result:
     """Exercise 01.4: the activation with the highest mean validation accuracy for the MNIST
-    CNN, read off the chapter's activations experiment (``results["activations"]``)."""
+    CNN, read off the chapter's activations experiment (``results["activations"]``). The
+    feedback also says whether its lead over the second is outside the seeds' spread."""
     rows = activations[(activations["dataset"] == "mnist") & (activations["model"] == "cnn")]
-    means = rows.groupby("config", observed=True)["val_accuracy"].mean().sort_values()
+    by = rows.groupby("config", observed=True)["val_accuracy"]
+    means, sds = by.mean().sort_values(), by.std(ddof=1)
     allowed = [str(c) for c in means.index]
     why = ", ".join(f"{c} {v:.4f}" for c, v in means.items()) + " (mean validation accuracy)"
-    return choice_check(
-        "01.4",
-        answer,
-        str(means.index[-1]),
-        allowed=allowed,
-        what="the MNIST CNN's best activation",
-        why=why,
-    )
+    result = choice_check("01.4", answer, str(means.index[-1]), allowed=allowed,
+                          what="the MNIST CNN's best activation", why=why)  # fmt: skip
+    if len(means) > 1:
+        lead, spread = means.iloc[-1] - means.iloc[-2], sds[means.index[-2:]].max()
+        if np.isnan(spread):
+            result.lines.append(f"its lead over {means.index[-2]} is {lead:.4f}, at one seed: "
+                                "no spread to judge it by, so not a ranking")  # fmt: skip
+        else:
+            verdict = (
+                "a ranking" if lead > 2 * spread else "inside the seeds' spread: not a ranking"
+            )
+            result.lines.append(f"its lead over {means.index[-2]} is {lead:.4f} against a seeds' "
+                                f"sd of up to {spread:.4f}: {verdict}")  # fmt: skip
+    return result
 
 
 def _fit_rate(rate: float, images: int, seed: int) -> float:

@@ -120,7 +120,7 @@ def _show(value: Any) -> str:
         arr = np.asarray(value)
         if arr.dtype.kind in "fc":
             arr = np.round(arr, 4)
-        text = np.array2string(arr, threshold=8, edgeitems=3, separator=", ")
+        text = " ".join(np.array2string(arr, threshold=8, edgeitems=3, separator=", ").split())
         return f"{text} (shape {arr.shape})" if arr.ndim > 1 or arr.size > 8 else text
     if isinstance(value, float | np.floating):
         return f"{float(value):.4g}"

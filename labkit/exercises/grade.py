@@ -21,7 +21,7 @@ from .. import files, profiles
 from ..book import fingerprint, kernel, runner
 from .feedback import MIME, NOT_DONE
 
-__all__ = ["Row", "grade_folder", "lock_from", "records"]
+__all__ = ["Row", "expected", "grade_folder", "lock_from", "records", "summary"]
 
 NOT_RUN = "not run"
 
@@ -78,7 +78,7 @@ def records(executed: dict) -> dict[str, dict]:
     return out
 
 
-def _expected(instructor: dict) -> list[str]:
+def expected(instructor: dict) -> list[str]:
     """The exercise ids a chapter's checks report, in order (``ex03-2-check`` -> ``03.2``)."""
     ids = []
     for cell in instructor["cells"]:
@@ -147,7 +147,7 @@ def grade_folder(folder: Path, profile: str = "smoke", out: Path | None = None) 
             _execute(restored, executed, profile)
             nb = json.loads(executed.read_text()) if executed.is_file() else {"cells": []}
             found = records(nb)
-            for ex in _expected(instructor):
+            for ex in expected(instructor):
                 r = found.get(ex)
                 hidden = (r or {}).get("hidden") or [None, None]
                 rows.append(Row(student, path.stem, ex, r["status"] if r else NOT_RUN, *hidden))
