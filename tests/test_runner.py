@@ -283,6 +283,30 @@ def test_new_markdown_is_stitched_into_the_executed_chapter(tmp_path):
     assert not runner.restitch(nb, out)
 
 
+def test_an_exercise_added_after_the_run_is_stitched_in_without_rerunning(tmp_path):
+    nb = _notebook(tmp_path / "01_x.ipynb", "x = 1\nprint(x)", metrics=False)
+    book = nbformat.read(nb, as_version=4)
+    executed = nbformat.read(nb, as_version=4)
+    executed.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    out = tmp_path / "out.ipynb"
+    nbformat.write(executed, out)
+    meta = {"nbgrader": {"grade_id": "ex01-1-check", "locked": True, "grade": True}}
+    book.cells.append(nbformat.v4.new_code_cell("check(x)", metadata=meta))
+    nbformat.write(book, nb)
+    assert fingerprint.fingerprint(nb, "smoke", 0) == fingerprint.fingerprint(out, "smoke", 0)
+    assert runner.restitch(nb, out)
+    again = nbformat.read(out, as_version=4)
+    assert again.cells[1].outputs[0]["text"] == "1\n"  # the run's outputs stay
+    assert again.cells[-1].source == "check(x)" and not again.cells[-1].outputs
+    again.cells[-1].outputs = [nbformat.v4.new_output("stream", text="passed\n")]
+    nbformat.write(again, out)  # a later run that executed it: its output is kept
+    book.cells[-1].source = "check(x)  # edited"
+    nbformat.write(book, nb)
+    assert runner.restitch(nb, out)
+    last = nbformat.read(out, as_version=4).cells[-1]
+    assert last.source == "check(x)  # edited" and last.outputs[0]["text"] == "passed\n"
+
+
 def test_real_chapters_reach_only_their_own_definitions():
     from labkit import cache
 

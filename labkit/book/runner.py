@@ -32,7 +32,7 @@ from pathlib import Path
 from .. import files, profiles, project_root, run_record
 from . import kernel
 from .compact import compact_file
-from .fingerprint import fingerprint, read_stamp, stamp, write_stamp
+from .fingerprint import fingerprint, is_exercise, read_stamp, stamp, write_stamp
 from .lock import ChapterBusy, chapter_lock
 from .progress import engine as progress_engine
 from .progress import section_seconds
@@ -197,22 +197,40 @@ def code_is_current(
 _INJECTED = "injected-parameters"
 
 
+def _grade_id(cell: dict) -> str:
+    return (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")
+
+
 def restitch(notebook: Path, output: Path) -> bool:
     """Carry the notebook's markdown (and its code cells' comments) into its executed copy
     ``output``, keeping every output, when only those changed since the run; True when
-    ``output`` was rewritten. The code cells must match one to one (the fingerprint says so)."""
+    ``output`` was rewritten. The code cells must match one to one (the fingerprint says so).
+    Exercise cells, which the fingerprint leaves out, are carried as the source has them: with
+    the run's outputs when the run had the same exercise cell, without outputs when it did not
+    (an exercise added after the run)."""
     import nbformat
 
     source = nbformat.read(notebook, as_version=4)
     executed = nbformat.read(output, as_version=4)
     before = [(c.cell_type, c.source) for c in executed.cells]
     injected = [c for c in executed.cells if _INJECTED in c.metadata.get("tags", [])]
-    ran = [c for c in executed.cells if c.cell_type == "code" and c not in injected]
-    if len(ran) != sum(c.cell_type == "code" for c in source.cells):
+    ran = [
+        c
+        for c in executed.cells
+        if c.cell_type == "code" and c not in injected and not is_exercise(c)
+    ]
+    exercises = {_grade_id(c): c for c in executed.cells if is_exercise(c)}
+    if len(ran) != sum(c.cell_type == "code" and not is_exercise(c) for c in source.cells):
         return False
     cells, queue = [], iter(ran)
     for cell in source.cells:
-        if cell.cell_type == "code":
+        if is_exercise(cell):  # not in the fingerprint: as the run left it, or not run yet
+            done = exercises.get(_grade_id(cell))
+            if done is not None and done.cell_type == cell.cell_type:
+                done.source = cell.source
+                cell = done
+            cells.append(cell)
+        elif cell.cell_type == "code":
             done = next(queue)
             done.source = cell.source
             cells.append(done)
