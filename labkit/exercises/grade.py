@@ -41,8 +41,9 @@ class Row:
 
 def lock_from(returned: dict, instructor: dict) -> dict:
     """``returned`` with every locked exercise cell (task, check, run) as the instructor
-    edition has it, matched by ``grade_id``; a locked cell the student deleted is put back in
-    the instructor's place."""
+    edition has it, matched by ``grade_id``. When the student deleted a locked cell, the
+    notebook is rebuilt as the instructor's with the student's exercise cells in their places
+    (the chapter's own cells then come from the instructor edition)."""
     locked = {
         c["metadata"]["nbgrader"]["grade_id"]: c
         for c in instructor["cells"]
@@ -84,8 +85,8 @@ def expected(instructor: dict) -> list[str]:
     for cell in instructor["cells"]:
         gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")
         if gid.endswith("-check"):
-            _, chapter, n, _ = gid.split("-")
-            ids.append(f"{chapter}.{n}")
+            prefix, n, _ = gid.split("-")
+            ids.append(f"{prefix.removeprefix('ex')}.{n}")
     return ids
 
 
@@ -124,7 +125,7 @@ def grade_folder(folder: Path, profile: str = "smoke", out: Path | None = None) 
     returned = sorted(
         p
         for p in folder.rglob("[0-9][0-9]_*.ipynb")
-        if ".ipynb_checkpoints" not in p.parts and "graded" not in p.parts
+        if not {".ipynb_checkpoints", "graded"} & set(p.relative_to(folder).parts)
     )
     if not returned:
         raise FileNotFoundError(
@@ -133,13 +134,13 @@ def grade_folder(folder: Path, profile: str = "smoke", out: Path | None = None) 
         )
     rows, answers = [], []
     with tempfile.TemporaryDirectory(prefix="labkit-grade-") as tmp:
-        for path in returned:
+        for n, path in enumerate(returned):
             student = str(path.parent.relative_to(folder)) if path.parent != folder else "-"
             source = runner.notebooks_dir() / path.name
             if not source.is_file():
                 raise FileNotFoundError(f"{path}: no chapter of that name in {source.parent}")
             instructor = json.loads(source.read_text())
-            restored = Path(tmp) / f"{abs(hash(str(path)))}-{path.name}"
+            restored = Path(tmp) / f"{n:03d}-{path.name}"
             files.write_text(
                 restored, json.dumps(lock_from(json.loads(path.read_text()), instructor))
             )
