@@ -107,6 +107,8 @@ def test_solutions_put_back_pass_and_the_grader_says_so(smoke_runs, handout, tmp
     student edition, one untouched; the grader runs both and tabulates their checks."""
     monkeypatch.setenv("LABKIT_DATA_DIR", str(data_root))
     monkeypatch.setenv("LABKIT_REPORTS_DIR", str(smoke_runs.reports))
+    metrics = smoke_runs.reports / "smoke" / "metrics" / "00_data_tour.json"
+    before = metrics.read_bytes()
     returned = tmp_path / "returned"
     source = runner.notebooks_dir() / "00_data_tour.ipynb"
     (returned / "ada").mkdir(parents=True)
@@ -125,3 +127,4 @@ def test_solutions_put_back_pass_and_the_grader_says_so(smoke_runs, handout, tmp
     assert {(r["student"], r["status"]) for r in table} == {("ada", PASSED), ("bob", NOT_DONE)}
     assert (returned / "graded" / "ada" / source.name).is_file()
     assert "ada: 1 of 1 checks passed" in grade.summary(rows)
+    assert metrics.read_bytes() == before  # the students ran on a copy of the runs

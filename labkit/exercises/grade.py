@@ -4,20 +4,23 @@ Each returned chapter (``FOLDER/<student>/NN_*.ipynb``, or ``FOLDER/NN_*.ipynb``
 student) has its locked cells (tasks, checks, runs) put back from the instructor edition by
 nbgrader's ``grade_id``, so an edited check counts for nothing, and is then run from top to
 bottom at a profile (``smoke`` by default: every check runs in minutes) in a fresh kernel, a
-cell's error not stopping the rest. The checks' records (:data:`~labkit.exercises.feedback.MIME`)
-are read from the executed notebook into one row per student and exercise; the written answers
-are gathered for the teacher to read.
+cell's error not stopping the rest, on a copy of this machine's runs at that profile (so
+finished fits are read back and a student's run never overwrites the teacher's records; a
+student's chapter 02 reads that student's chapter 01, graded just before it). The checks'
+records (:data:`~labkit.exercises.feedback.MIME`) are read from the executed notebook into one
+row per student and exercise; the written answers are gathered for the teacher to read.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import files, profiles
+from .. import files, profiles, run_record
 from ..book import fingerprint, kernel, runner
 from .feedback import MIME, NOT_DONE
 
@@ -99,13 +102,14 @@ def _answers(executed: dict) -> list[str]:
     ]
 
 
-def _execute(notebook: Path, output: Path, profile: str) -> None:
-    """Run ``notebook`` at ``profile`` into ``output`` in the workbook's headless kernel,
-    every cell run even after an error."""
+def _execute(notebook: Path, output: Path, profile: str, reports: Path) -> None:
+    """Run ``notebook`` at ``profile`` into ``output`` in the workbook's headless kernel, with
+    ``reports`` as its reports folder, every cell run even after an error."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    with kernel.environ(dict(kernel.KERNEL_ENV)), kernel.headless_kernel() as name:
+    env = {**kernel.KERNEL_ENV, "LABKIT_REPORTS_DIR": str(reports)}
+    with kernel.environ(env), kernel.headless_kernel() as name:
         try:
             pm.execute_notebook(
                 str(notebook), str(output), parameters={"profile": profile, "seed": 0},
@@ -134,6 +138,12 @@ def grade_folder(folder: Path, profile: str = "smoke", out: Path | None = None) 
         )
     rows, answers = [], []
     with tempfile.TemporaryDirectory(prefix="labkit-grade-") as tmp:
+        # the students' runs write their records and stores into a copy of this machine's
+        # runs at the profile (read back where the code is the same), never into the runs
+        reports = Path(tmp) / "reports"
+        own = run_record.reports_dir(profile)
+        if own.is_dir():
+            shutil.copytree(own, reports / profile, ignore=shutil.ignore_patterns("partial"))
         for n, path in enumerate(returned):
             student = str(path.parent.relative_to(folder)) if path.parent != folder else "-"
             source = runner.notebooks_dir() / path.name
@@ -145,7 +155,7 @@ def grade_folder(folder: Path, profile: str = "smoke", out: Path | None = None) 
                 restored, json.dumps(lock_from(json.loads(path.read_text()), instructor))
             )
             executed = restored.with_suffix(".out.ipynb")
-            _execute(restored, executed, profile)
+            _execute(restored, executed, profile, reports)
             nb = json.loads(executed.read_text()) if executed.is_file() else {"cells": []}
             found = records(nb)
             for ex in expected(instructor):
