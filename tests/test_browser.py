@@ -245,6 +245,22 @@ def warm(lab, browser) -> float:
     return seconds
 
 
+@contextlib.contextmanager
+def _page(browser, root: Path, name: str) -> Iterator[object]:
+    """A new page; on a failure, a screenshot ``<name>-failed.png`` and the server's log go to
+    ``reports/browser/``. Closed however the test ends."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        yield page
+    except BaseException:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=SHOTS / f"{name}-failed.png")
+        shutil.copy(root / "lab.log", SHOTS / "lab.log")
+        raise
+    finally:
+        page.close()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", CHAPTERS)
 def test_a_chapter_runs_in_jupyterlab_and_its_sliders_redraw(lab, browser, warm, stem):
@@ -252,8 +268,7 @@ def test_a_chapter_runs_in_jupyterlab_and_its_sliders_redraw(lab, browser, warm,
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in [*SHOTS.glob(f"{stem}-*.png"), *SHOTS.glob(f"{stem}-*.json")]:  # earlier runs'
         old.unlink()
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
+    with _page(browser, root, stem) as page:
         page.goto(url.format(stem))
         page.locator(f"{SHOWN} .jp-Notebook .jp-Cell").first.wait_for(timeout=OPEN_LIMIT * 1000)
         _ready(page)
@@ -295,13 +310,6 @@ def test_a_chapter_runs_in_jupyterlab_and_its_sliders_redraw(lab, browser, warm,
                 assert re.search(r"epoch \d+/\d+", panel.inner_text()), panel.inner_text()
             panel.screenshot(path=SHOTS / f"{stem}-panel{i}.png")
         (SHOTS / f"{stem}-redraw-seconds.json").write_text(json.dumps(seconds))
-    except BaseException:
-        with contextlib.suppress(Exception):
-            page.screenshot(path=SHOTS / f"{stem}-failed.png")
-        shutil.copy(root / "lab.log", SHOTS / "lab.log")
-        raise
-    finally:
-        page.close()
 
 
 def _check_says(page, cell, text: str) -> str:
@@ -324,14 +332,14 @@ def test_a_student_writes_an_exercise_and_its_check_says_what_is_wrong(lab, brow
     Run All; the student types a wrong answer into the solution cell and the check names the
     case and the remedy; the right answer passes."""
     url, root = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with _page(browser, root, f"{STUDENT}-student") as page:
         page.goto(url.format(f"{STUDENT}-student"))
         page.locator(f"{SHOWN} .jp-Notebook .jp-Cell").first.wait_for(timeout=OPEN_LIMIT * 1000)
         _ready(page)
         _run_all(page)
         cells = page.locator(f"{SHOWN} .jp-CodeCell")
-        solution = cells.filter(has_text="# YOUR CODE HERE").first
+        solution = cells.filter(has_text="def class_counts").first  # the stub, then theirs
         check = cells.filter(has_text="ch00.class_counts(class_counts)").first
         check.scroll_into_view_if_needed()
         _check_says(page, check, "not done yet")
@@ -349,10 +357,3 @@ def test_a_student_writes_an_exercise_and_its_check_says_what_is_wrong(lab, brow
             assert "failed" in shown if "counts 0" in says else "passed" in shown
         assert not _traceback(page.locator(SHOWN))
         check.screenshot(path=SHOTS / f"{STUDENT}-student-check.png")
-    except BaseException:
-        with contextlib.suppress(Exception):
-            page.screenshot(path=SHOTS / f"{STUDENT}-student-failed.png")
-        shutil.copy(root / "lab.log", SHOTS / "lab.log")
-        raise
-    finally:
-        page.close()

@@ -234,6 +234,24 @@ def test_a_prediction_against_a_measurement():
     assert ch01.rate_prediction(None, measured).status == NOT_DONE
 
 
+def test_the_permutation_predicted_against_a_measurement():
+    measured = pd.DataFrame(
+        {"original": [0.88, 0.86], "permuted": [0.878, 0.70]}, index=["mlp", "cnn"]
+    ).assign(difference=lambda f: f["permuted"] - f["original"])
+    assert ch02.permutation_prediction("same", "lower", measured).status == PASSED
+    wrong = ch02.permutation_prediction("lower", "same", measured)
+    assert wrong.status == FAILED
+    assert "every pixel alike" in str(wrong) and "neighbouring pixels" in str(wrong)
+    assert ch02.permutation_prediction("same", None, measured).status == NOT_DONE
+
+
+@pytest.mark.slow
+def test_the_permutation_in_small_shows_the_chapters_finding():
+    measured = ch02.compare_arms(images=3_000)
+    assert abs(measured.loc["mlp", "difference"]) < ch02.SAME_WITHIN
+    assert measured.loc["cnn", "difference"] < -ch02.SAME_WITHIN
+
+
 @pytest.mark.slow
 def test_the_rate_comparison_runs_apart_from_the_notebook():
     state = np.random.get_state()[1].copy()

@@ -3,14 +3,13 @@ the activations table, and a learning rate changed, predicted and run."""
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import runs
 from .feedback import Case, Result, choice_check, function_check
 
 __all__ = [
@@ -162,18 +161,18 @@ def best_activation(answer: Any, activations: pd.DataFrame) -> Result:
     return result
 
 
-def _fit_rate(rate: float, images: int, seed: int) -> float:
-    """One small fit in its own process: an MLP (128 relu units) on ``images`` MNIST training
-    images, one epoch of Adam at ``rate``; validation accuracy on 2,000 others."""
+def _fit_rates(rates: Sequence[float], images: int, seed: int) -> list[float]:
+    """Small fits (in their own process): an MLP (128 relu units) on ``images`` MNIST training
+    images, one epoch of Adam at each of ``rates``; validation accuracy on 2,000 others."""
+    x, y, x_val, y_val = runs.mnist_flat(images, seed)
+    return [_fit_rate(rate, seed, x, y, x_val, y_val) for rate in rates]
+
+
+def _fit_rate(rate: float, seed: int, *data: np.ndarray) -> float:
     import keras
 
-    from .. import data
-
-    keras.utils.set_random_seed(seed)  # this process only: the notebook's generators stay
-    (x, y), _ = data.load_dataset("mnist")
-    x = x.reshape(len(x), -1).astype("float32") / 255.0
-    order = np.random.default_rng(seed).permutation(len(x))
-    fit, val = order[:images], order[images : images + 2_000]
+    x, y, x_val, y_val = data
+    keras.utils.set_random_seed(seed)  # this process only: the same start at every rate
     model = keras.Sequential(
         [
             keras.Input((784,)),
@@ -186,22 +185,17 @@ def _fit_rate(rate: float, images: int, seed: int) -> float:
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    model.fit(x[fit], y[fit], batch_size=64, epochs=1, verbose=0)
-    return float(model.evaluate(x[val], y[val], verbose=0)[1])
+    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    return float(model.evaluate(x_val, y_val, verbose=0)[1])
 
 
 def compare_rates(rates: Sequence[float], images: int = 6_000, seed: int = 0) -> pd.Series:
     """Validation accuracy of the small MLP of exercise 01.3 at each of ``rates`` (one epoch on
-    ``images`` images, a few seconds each). The fits run in a separate process, so the
-    notebook's random generators, and with them the chapter's results, are untouched."""
-    ctx = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
-        accs = [pool.submit(_fit_rate, float(r), images, seed).result() for r in rates]
-    return pd.Series(
-        accs,
-        index=pd.Index([float(r) for r in rates], name="learning rate"),
-        name="validation accuracy",
-    )
+    ``images`` images, a few seconds each), in a process of their own
+    (:func:`labkit.exercises.runs.apart`): the chapter's results are untouched."""
+    accs = runs.apart(_fit_rates, [float(r) for r in rates], images, seed)
+    return pd.Series(accs, index=pd.Index([float(r) for r in rates], name="learning rate"),
+                     name="validation accuracy")  # fmt: skip
 
 
 def rate_prediction(prediction: Any, measured: pd.Series) -> Result:
