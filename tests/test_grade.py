@@ -81,3 +81,11 @@ def test_the_rows_summarised_per_student():
         grade.Row("ada", "03_x", "03.2", "not run"),
     ]
     assert grade.summary(rows) == "ada: 1 of 2 checks passed (1 not done or not run)"
+
+
+def test_without_nbgrader_the_edition_says_how_to_install_it(tmp_path, monkeypatch):
+    real = edition.importlib.util.find_spec
+    monkeypatch.setattr(edition.importlib.util, "find_spec",
+                        lambda name: None if name == "nbgrader" else real(name))  # fmt: skip
+    with pytest.raises(RuntimeError, match="make setup"):
+        edition.build([], tmp_path)

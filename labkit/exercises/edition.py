@@ -15,6 +15,7 @@ the checks) and ``course/``, nbgrader's course folder (``source/``, ``release/``
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -83,6 +84,11 @@ def build(notebooks: Sequence[Path], out: Path | None = None) -> Path:
     committed) to ``out`` (default :func:`default_dir`) and return its ``handout`` folder.
     A notebook without exercises is handed out as it is. Raises ``RuntimeError`` with
     nbgrader's own message when it refuses a notebook."""
+    if importlib.util.find_spec("nbgrader") is None:
+        raise RuntimeError(
+            "the student edition is written by nbgrader, which is not installed here: "
+            "`make setup` installs it (the dev extra), or pip install 'nbgrader>=0.9.5,<0.10'"
+        )
     out = Path(out or default_dir()).resolve()
     course = out / "course"
     shutil.rmtree(course, ignore_errors=True)
