@@ -393,6 +393,9 @@ def test_section_seconds_add_up_repeated_headings():
     nb = {"metadata": {"labkit": {"sections": [["a", 1.0], ["b", 2.0], ["a", 0.5, 123.0]]}}}
     assert progress.section_seconds(nb) == {"a": 1.5, "b": 2.0}
     assert progress.section_seconds({"metadata": {}}) == {}
+    timed = [["a", 1.0], ["Exercise 01.1 · x", 2.0], ["b", 1.0], ["Exercise 01.2 · y", 0.5]]
+    together = progress.section_seconds({"metadata": {"labkit": {"sections": timed}}})
+    assert together == {"a": 1.0, "exercises": 2.5, "b": 1.0}
 
 
 def test_a_stamp_read_back_from_its_file_explains_no_change():

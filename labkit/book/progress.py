@@ -67,13 +67,20 @@ class _SectionEngine:
         return cls.base.execute_managed_notebook(nb_man, kernel_name, **kwargs)
 
 
+#: The one section every exercise's seconds are added to (an exercise's heading starts
+#: "Exercise NN.n"): the chapter's own sections keep their times as before the exercises.
+EXERCISES = "exercises"
+
+
 def section_seconds(nb: dict) -> dict[str, float]:
     """The seconds each section of an executed chapter took (its cells' execution, by heading,
-    in order), as the engine recorded them; empty for a notebook run otherwise."""
+    in order), as the engine recorded them, the exercises' together as :data:`EXERCISES`;
+    empty for a notebook run otherwise."""
     timed = nb.get("metadata", {}).get("labkit", {}).get("sections", [])
     out: dict[str, float] = {}
     for heading, seconds, *_ in timed:
-        out[heading] = round(out.get(heading, 0.0) + float(seconds), 2)
+        key = EXERCISES if heading.startswith("Exercise ") else heading
+        out[key] = round(out.get(key, 0.0) + float(seconds), 2)
     return out
 
 
