@@ -35,6 +35,11 @@ def is_exercise(cell: dict) -> bool:
     return bool(cell.get("metadata", {}).get("nbgrader"))
 
 
+def grade_id(cell: dict) -> str:
+    """An exercise cell's nbgrader ``grade_id`` (``ex03-1-check``); '' for any other cell."""
+    return (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")
+
+
 def chapter_targets(notebook: Path, package_dir: Path | None = None) -> list[str]:
     """The labkit definitions a chapter's code cells use, exercise cells aside (``"module:name"``,
     or a whole module it uses as a value: :func:`labkit.cache.notebook_targets`). Their code and

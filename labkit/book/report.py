@@ -317,15 +317,13 @@ def exercise_cells(chapter: Chapter, solutions: bool = False) -> list[Any]:
     ``grade_id``); written answers' solutions show as they are."""
     source = nbformat.read(chapter.source, as_version=4)
     executed = {
-        (c.metadata.get("nbgrader") or {}).get("grade_id"): c
-        for c in chapter.notebook.cells
-        if fingerprint.is_exercise(c)
+        fingerprint.grade_id(c): c for c in chapter.notebook.cells if fingerprint.is_exercise(c)
     }
     cells = []
     for cell in source.cells:
         if not fingerprint.is_exercise(cell):
             continue
-        gid = cell.metadata["nbgrader"]["grade_id"]
+        gid = fingerprint.grade_id(cell)
         if solutions:
             cells.append(copy.deepcopy(executed.get(gid, cell)))
         elif gid.endswith("-task"):

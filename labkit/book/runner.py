@@ -32,7 +32,7 @@ from pathlib import Path
 from .. import files, profiles, project_root, run_record
 from . import kernel
 from .compact import compact_file
-from .fingerprint import fingerprint, is_exercise, read_stamp, stamp, write_stamp
+from .fingerprint import fingerprint, grade_id, is_exercise, read_stamp, stamp, write_stamp
 from .lock import ChapterBusy, chapter_lock
 from .progress import engine as progress_engine
 from .progress import section_seconds
@@ -197,10 +197,6 @@ def code_is_current(
 _INJECTED = "injected-parameters"
 
 
-def _grade_id(cell: dict) -> str:
-    return (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")
-
-
 def restitch(notebook: Path, output: Path) -> bool:
     """Carry the notebook's markdown (and its code cells' comments) into its executed copy
     ``output``, keeping every output, when only those changed since the run; True when
@@ -219,13 +215,13 @@ def restitch(notebook: Path, output: Path) -> bool:
         for c in executed.cells
         if c.cell_type == "code" and c not in injected and not is_exercise(c)
     ]
-    exercises = {_grade_id(c): c for c in executed.cells if is_exercise(c)}
+    exercises = {grade_id(c): c for c in executed.cells if is_exercise(c)}
     if len(ran) != sum(c.cell_type == "code" and not is_exercise(c) for c in source.cells):
         return False
     cells, queue = [], iter(ran)
     for cell in source.cells:
         if is_exercise(cell):  # not in the fingerprint: as the run left it, or not run yet
-            done = exercises.get(_grade_id(cell))
+            done = exercises.get(grade_id(cell))
             if done is not None and done.cell_type == cell.cell_type:
                 done.source = cell.source
                 cell = done

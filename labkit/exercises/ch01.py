@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import runs
-from .feedback import Case, Result, choice_check, function_check
+from .feedback import FAILED, Case, Result, choice_check, function_check
 
 __all__ = [
     "best_activation",
@@ -173,18 +173,7 @@ def _fit_rate(rate: float, seed: int, *data: np.ndarray) -> float:
 
     x, y, x_val, y_val = data
     keras.utils.set_random_seed(seed)  # this process only: the same start at every rate
-    model = keras.Sequential(
-        [
-            keras.Input((784,)),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    model = runs.small_model("mlp", rate)  # initial weights from the seed just set
     model.fit(x, y, batch_size=64, epochs=1, verbose=0)
     return float(model.evaluate(x_val, y_val, verbose=0)[1])
 
@@ -202,7 +191,7 @@ def rate_prediction(prediction: Any, measured: pd.Series) -> Result:
     """Exercise 01.3: the prediction (``"higher"`` or ``"lower"``) for the validation accuracy
     at the larger learning rate of ``measured`` (:func:`compare_rates`), against the smaller."""
     if len(measured) != 2:
-        return Result("01.3", "failed", ["compare exactly two learning rates"])
+        return Result("01.3", FAILED, ["compare exactly two learning rates"])
     small, large = measured.sort_index().to_numpy()
     said = "higher" if large > small else "lower"
     rates = sorted(measured.index)

@@ -130,26 +130,6 @@ def cnn_cost(answer: Any, summary: Mapping[tuple[str, str], Mapping[str, Any]]) 
 SAME_WITHIN = 0.02
 
 
-def _small(kind: str, seed: int) -> Any:
-    import keras
-
-    init = keras.initializers.GlorotUniform(seed=seed)
-    if kind == "mlp":
-        layers = [keras.Input((784,)), keras.layers.Dense(128, "relu", kernel_initializer=init)]
-    else:
-        layers = [
-            keras.Input((28, 28, 1)),
-            keras.layers.Conv2D(16, 3, activation="relu", kernel_initializer=init),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(32, 3, activation="relu", kernel_initializer=init),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Flatten(),
-        ]
-    model = keras.Sequential([*layers, keras.layers.Dense(10, "softmax", kernel_initializer=init)])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
 def _fit_arms(images: int, seed: int) -> dict[str, dict[str, float]]:
     """In its own process: a small MLP and a small CNN, one epoch each on ``images`` MNIST
     images as they are and with one fixed pixel permutation; validation accuracy of each."""
@@ -163,7 +143,7 @@ def _fit_arms(images: int, seed: int) -> dict[str, dict[str, float]]:
                                  "permuted": (x[:, perm], x_val[:, perm])}.items():  # fmt: skip
             keras.utils.set_random_seed(seed)  # this process only: the same start for each arm
             shape = (-1, 784) if kind == "mlp" else (-1, 28, 28, 1)
-            model = _small(kind, seed)
+            model = runs.small_model(kind, seed=seed)
             model.fit(fit.reshape(shape), y, batch_size=64, epochs=1, verbose=0)
             acc = model.evaluate(held.reshape(shape), y_val, verbose=0)[1]
             out.setdefault(kind, {})[arm] = float(acc)

@@ -122,7 +122,7 @@ def put_back_solutions(student: Path, instructor: Path, into: Path) -> Path:
     student who writes the solutions passes every check."""
     nb = json.loads(Path(student).read_text())
     solved = {
-        c["metadata"]["nbgrader"]["grade_id"]: c
+        fingerprint.grade_id(c): c
         for c in json.loads(Path(instructor).read_text())["cells"]
         if fingerprint.is_exercise(c) and c["metadata"]["nbgrader"].get("solution")
     }

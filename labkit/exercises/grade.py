@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .. import files, profiles, run_record
 from ..book import fingerprint, kernel, runner
-from .feedback import MIME, NOT_DONE
+from .feedback import MIME, NOT_DONE, PASSED
 
 __all__ = ["Row", "expected", "grade_folder", "lock_from", "records", "summary"]
 
@@ -48,12 +48,12 @@ def lock_from(returned: dict, instructor: dict) -> dict:
     notebook is rebuilt as the instructor's with the student's exercise cells in their places
     (the chapter's own cells then come from the instructor edition)."""
     locked = {
-        c["metadata"]["nbgrader"]["grade_id"]: c
+        fingerprint.grade_id(c): c
         for c in instructor["cells"]
         if fingerprint.is_exercise(c) and c["metadata"]["nbgrader"].get("locked")
     }
     mine = {
-        (c.get("metadata", {}).get("nbgrader") or {}).get("grade_id"): i
+        fingerprint.grade_id(c): i
         for i, c in enumerate(returned["cells"])
         if fingerprint.is_exercise(c)
     }
@@ -62,10 +62,10 @@ def lock_from(returned: dict, instructor: dict) -> dict:
         if gid in mine:
             cells[mine[gid]] = {**cells[mine[gid]], "source": cell["source"]}
     missing = [gid for gid in locked if gid not in mine]
-    if missing:  # rebuild from the instructor's order, keeping the student's other cells
-        by_id = {(c.get("metadata", {}).get("nbgrader") or {}).get("grade_id"): c for c in cells}
+    if missing:  # the instructor's notebook, with the student's exercise cells in it
+        by_id = {fingerprint.grade_id(c): c for c in cells}
         cells = [
-            by_id.get(c["metadata"]["nbgrader"]["grade_id"], c) if fingerprint.is_exercise(c) else c
+            by_id.get(fingerprint.grade_id(c), c) if fingerprint.is_exercise(c) else c
             for c in instructor["cells"]
         ]
     return {**returned, "cells": cells}
@@ -86,7 +86,7 @@ def expected(instructor: dict) -> list[str]:
     """The exercise ids a chapter's checks report, in order (``ex03-2-check`` -> ``03.2``)."""
     ids = []
     for cell in instructor["cells"]:
-        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", "")
+        gid = fingerprint.grade_id(cell)
         if gid.endswith("-check"):
             prefix, n, _ = gid.split("-")
             ids.append(f"{prefix.removeprefix('ex')}.{n}")
@@ -187,7 +187,7 @@ def summary(rows: list[Row]) -> str:
         by.setdefault(r.student, []).append(r)
     lines = []
     for student, mine in by.items():
-        passed = sum(r.status == "passed" for r in mine)
+        passed = sum(r.status == PASSED for r in mine)
         todo = sum(r.status in (NOT_DONE, NOT_RUN) for r in mine)
         lines.append(
             f"{student}: {passed} of {len(mine)} checks passed ({todo} not done or not run)"
